@@ -1,0 +1,24 @@
+// cli.h: the command-line edge. Commands parse flags, call the library and
+// turn Status codes into exit codes (0 ok, 1 usage, 2 bad input, 3 budget
+// alert, 4 internal). Nothing below this layer knows about exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "core/status.h"
+
+namespace sagebox::cli {
+
+struct Globals {
+  std::string store;  // --store, else $SAGEBOX_STORE, else ./.sagebox
+};
+
+// Prints the error and returns the exit code for `s`.
+int Fail(const Status& s);
+int ExitCode(StatusCode c);
+
+void AddCostCommands(CLI::App& app, Globals& g, int* exit_code);
+void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);
+
+}  // namespace sagebox::cli

@@ -1,0 +1,517 @@
+#include "cost/billing_reader.h"
+
+#include <array>
+#include <unordered_map>
+
+#include "io/byte_source.h"
+#include "io/csv_reader.h"
+
+namespace sagebox::cost {
+
+std::string_view ExportFormatName(ExportFormat f) {
+  switch (f) {
+    case ExportFormat::kLegacyCur: return "legacy-cur";
+    case ExportFormat::kCur1Snake: return "cur1-athena";
+    case ExportFormat::kCur2: return "cur2";
+    case ExportFormat::kFocus: return "focus";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Canonical fields a format can provide, in one enum so each format is a
+// table of (field, column name) and the row loop is shared.
+enum Field : int {
+  kBillingPeriodStart, kUsageStart, kUsageEnd, kPayer, kUsageAccount, kLineItemType,
+  kProductCode, kUsageType, kOperation, kRegion, kRegionCode, kAz, kResourceId, kCurrency,
+  kPricingTerm, kSpArn, kRiArn, kUsageAmount, kUnblended, kBlended, kNetUnblended,
+  kPublicOnDemand, kSpEffective, kSpTotalCommitment, kSpUsedCommitment, kSpRate, kRiEffective,
+  kRiUnusedUpfront, kRiUnusedRecurring, kTagsJson,
+  // FOCUS only.
+  kFocusChargeCategory, kFocusChargeFrequency, kFocusCommitmentType, kFocusCommitmentStatus,
+  kFocusEffectiveCost, kFocusServiceName,
+  kNumFields
+};
+
+struct Binding {
+  Field field;
+  std::string_view column;
+};
+
+constexpr Binding kLegacy[] = {
+    {kBillingPeriodStart, "bill/BillingPeriodStartDate"}, {kUsageStart, "lineItem/UsageStartDate"},
+    {kUsageEnd, "lineItem/UsageEndDate"}, {kPayer, "bill/PayerAccountId"},
+    {kUsageAccount, "lineItem/UsageAccountId"}, {kLineItemType, "lineItem/LineItemType"},
+    {kProductCode, "lineItem/ProductCode"}, {kUsageType, "lineItem/UsageType"},
+    {kOperation, "lineItem/Operation"}, {kRegion, "product/region"},
+    {kRegionCode, "product/regionCode"}, {kAz, "lineItem/AvailabilityZone"},
+    {kResourceId, "lineItem/ResourceId"}, {kCurrency, "lineItem/CurrencyCode"},
+    {kPricingTerm, "pricing/term"}, {kSpArn, "savingsPlan/SavingsPlanARN"},
+    {kRiArn, "reservation/ReservationARN"}, {kUsageAmount, "lineItem/UsageAmount"},
+    {kUnblended, "lineItem/UnblendedCost"}, {kBlended, "lineItem/BlendedCost"},
+    {kNetUnblended, "lineItem/NetUnblendedCost"}, {kPublicOnDemand, "pricing/publicOnDemandCost"},
+    {kSpEffective, "savingsPlan/SavingsPlanEffectiveCost"},
+    {kSpTotalCommitment, "savingsPlan/TotalCommitmentToDate"},
+    {kSpUsedCommitment, "savingsPlan/UsedCommitment"}, {kSpRate, "savingsPlan/SavingsPlanRate"},
+    {kRiEffective, "reservation/EffectiveCost"},
+    {kRiUnusedUpfront, "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"},
+    {kRiUnusedRecurring, "reservation/UnusedRecurringFee"},
+};
+
+// CUR 1.0 for Athena and CUR 2.0 share the snake_case names.
+constexpr Binding kSnake[] = {
+    {kBillingPeriodStart, "bill_billing_period_start_date"},
+    {kUsageStart, "line_item_usage_start_date"}, {kUsageEnd, "line_item_usage_end_date"},
+    {kPayer, "bill_payer_account_id"}, {kUsageAccount, "line_item_usage_account_id"},
+    {kLineItemType, "line_item_line_item_type"}, {kProductCode, "line_item_product_code"},
+    {kUsageType, "line_item_usage_type"}, {kOperation, "line_item_operation"},
+    {kRegion, "product_region"}, {kRegionCode, "product_region_code"},
+    {kAz, "line_item_availability_zone"}, {kResourceId, "line_item_resource_id"},
+    {kCurrency, "line_item_currency_code"}, {kPricingTerm, "pricing_term"},
+    {kSpArn, "savings_plan_savings_plan_a_r_n"}, {kRiArn, "reservation_reservation_a_r_n"},
+    {kUsageAmount, "line_item_usage_amount"}, {kUnblended, "line_item_unblended_cost"},
+    {kBlended, "line_item_blended_cost"}, {kNetUnblended, "line_item_net_unblended_cost"},
+    {kPublicOnDemand, "pricing_public_on_demand_cost"},
+    {kSpEffective, "savings_plan_savings_plan_effective_cost"},
+    {kSpTotalCommitment, "savings_plan_total_commitment_to_date"},
+    {kSpUsedCommitment, "savings_plan_used_commitment"},
+    {kSpRate, "savings_plan_savings_plan_rate"}, {kRiEffective, "reservation_effective_cost"},
+    {kRiUnusedUpfront, "reservation_unused_amortized_upfront_fee_for_billing_period"},
+    {kRiUnusedRecurring, "reservation_unused_recurring_fee"}, {kTagsJson, "resource_tags"},
+};
+
+constexpr Binding kFocus[] = {
+    {kBillingPeriodStart, "BillingPeriodStart"}, {kUsageStart, "ChargePeriodStart"},
+    {kUsageEnd, "ChargePeriodEnd"}, {kPayer, "BillingAccountId"},
+    {kUsageAccount, "SubAccountId"}, {kProductCode, "x_ServiceCode"},
+    {kUsageType, "x_UsageType"}, {kOperation, "x_Operation"}, {kRegion, "RegionId"},
+    {kRegionCode, "Region"}, {kAz, "AvailabilityZone"}, {kResourceId, "ResourceId"},
+    {kCurrency, "BillingCurrency"}, {kPricingTerm, "PricingCategory"},
+    {kSpArn, "CommitmentDiscountId"}, {kUsageAmount, "ConsumedQuantity"},
+    {kUnblended, "BilledCost"}, {kPublicOnDemand, "ListCost"}, {kTagsJson, "Tags"},
+    {kFocusChargeCategory, "ChargeCategory"}, {kFocusChargeFrequency, "ChargeFrequency"},
+    {kFocusCommitmentType, "CommitmentDiscountType"},
+    {kFocusCommitmentStatus, "CommitmentDiscountStatus"}, {kFocusEffectiveCost, "EffectiveCost"},
+    {kFocusServiceName, "ServiceName"},
+};
+
+constexpr Field kLegacyRequired[] = {kUsageStart, kLineItemType, kProductCode, kUsageType,
+                                     kUnblended};
+constexpr Field kSnakeRequired[] = {kUsageStart, kLineItemType, kProductCode, kUsageType,
+                                    kUnblended};
+constexpr Field kFocusRequired[] = {kUsageStart, kBillingPeriodStart, kUnblended,
+                                    kFocusEffectiveCost, kFocusChargeCategory};
+
+bool IsNull(std::string_view v) { return v.empty() || v == "NULL"; }
+
+// A flat JSON object of string (or scalar) values, e.g. CUR 2.0's
+// resource_tags {"user_team":"ml"} and FOCUS's Tags. Unescapes into `arena`.
+// Returns false for anything that is not such an object.
+bool ParseFlatJsonObject(std::string_view s, std::string* arena,
+                         std::vector<std::pair<size_t, size_t>>* spans) {
+  size_t i = 0;
+  auto ws = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  };
+  auto str = [&](bool allow_scalar) -> bool {
+    ws();
+    size_t begin = arena->size();
+    if (i < s.size() && s[i] == '"') {
+      ++i;
+      while (i < s.size() && s[i] != '"') {
+        char c = s[i++];
+        if (c == '\\') {
+          if (i >= s.size()) return false;
+          char e = s[i++];
+          switch (e) {
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'r': c = '\r'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'u': {
+              if (i + 4 > s.size()) return false;
+              unsigned cp = 0;
+              for (int k = 0; k < 4; ++k) {
+                char h = s[i++];
+                cp <<= 4;
+                if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
+                else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
+                else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
+                else return false;
+              }
+              // Tags are ASCII in practice; encode the BMP code point as UTF-8.
+              if (cp < 0x80) {
+                arena->push_back(static_cast<char>(cp));
+              } else if (cp < 0x800) {
+                arena->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+                arena->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+              } else {
+                arena->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+                arena->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+                arena->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+              }
+              continue;
+            }
+            default: c = e;
+          }
+        }
+        arena->push_back(c);
+      }
+      if (i >= s.size()) return false;
+      ++i;
+    } else if (allow_scalar) {
+      size_t b = i;
+      while (i < s.size() && s[i] != ',' && s[i] != '}') ++i;
+      std::string_view v = s.substr(b, i - b);
+      while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+      if (v.empty()) return false;
+      if (v != "null") arena->append(v);
+    } else {
+      return false;
+    }
+    spans->emplace_back(begin, arena->size() - begin);
+    return true;
+  };
+  ws();
+  if (i >= s.size() || s[i] != '{') return false;
+  ++i;
+  ws();
+  if (i < s.size() && s[i] == '}') return ++i, ws(), i == s.size();
+  for (;;) {
+    if (!str(false)) return false;
+    ws();
+    if (i >= s.size() || s[i] != ':') return false;
+    ++i;
+    if (!str(true)) return false;
+    ws();
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < s.size() && s[i] == '}') {
+      ++i;
+      ws();
+      return i == s.size();
+    }
+    return false;
+  }
+}
+
+class CsvBillingReader final : public BillingReader {
+ public:
+  CsvBillingReader(ExportFormat fmt, std::unique_ptr<io::ByteSource> src)
+      : fmt_(fmt), src_(std::move(src)), csv_(src_.get()) {}
+
+  Status ReadHeader() {
+    ASSIGN_OR_RETURN(bool any, csv_.Next());
+    if (!any || (csv_.num_fields() == 1 && csv_.field(0).empty())) {
+      return BadInput(name() + ":1:1: the file is empty (expected a header row of a billing "
+                               "export)");
+    }
+    header_.assign(csv_.fields().begin(), csv_.fields().end());
+    return Status::Ok();
+  }
+
+  const std::vector<std::string>& header() const { return header_; }
+
+  // Binds columns for `fmt_`; BadInput naming the first missing required column.
+  Status Bind() {
+    idx_.fill(-1);
+    std::unordered_map<std::string_view, int> pos;
+    for (size_t i = 0; i < header_.size(); ++i) pos.emplace(header_[i], static_cast<int>(i));
+    auto bind = [&](const auto& table) {
+      for (const Binding& b : table) {
+        auto it = pos.find(b.column);
+        if (it != pos.end()) idx_[b.field] = it->second;
+      }
+    };
+    std::string_view tag_prefix;
+    switch (fmt_) {
+      case ExportFormat::kLegacyCur: bind(kLegacy); tag_prefix = "resourceTags/"; break;
+      case ExportFormat::kCur1Snake:
+      case ExportFormat::kCur2: bind(kSnake); tag_prefix = "resource_tags_"; break;
+      case ExportFormat::kFocus: bind(kFocus); break;
+    }
+    // FOCUS 1.0-preview and 1.2 spellings.
+    if (fmt_ == ExportFormat::kFocus) {
+      if (idx_[kUsageAmount] < 0 && pos.count("UsageQuantity")) idx_[kUsageAmount] = pos["UsageQuantity"];
+      if (idx_[kRegion] < 0 && pos.count("RegionId")) idx_[kRegion] = pos["RegionId"];
+    }
+    if (!tag_prefix.empty()) {
+      for (size_t i = 0; i < header_.size(); ++i) {
+        if (header_[i].size() > tag_prefix.size() &&
+            header_[i].compare(0, tag_prefix.size(), tag_prefix) == 0) {
+          tag_cols_.emplace_back(static_cast<int>(i), NormalizeTagKey(header_[i]));
+        }
+      }
+    }
+    auto require = [&](const auto& req, const auto& table) -> Status {
+      for (Field f : req) {
+        if (idx_[f] >= 0) continue;
+        std::string_view col;
+        for (const Binding& b : table) {
+          if (b.field == f) col = b.column;
+        }
+        return BadInput(name() + ":1:1: missing required column '" + std::string(col) +
+                        "' for a " + std::string(ExportFormatName(fmt_)) + " export");
+      }
+      return Status::Ok();
+    };
+    switch (fmt_) {
+      case ExportFormat::kLegacyCur: return require(kLegacyRequired, kLegacy);
+      case ExportFormat::kCur1Snake:
+      case ExportFormat::kCur2: return require(kSnakeRequired, kSnake);
+      case ExportFormat::kFocus: return require(kFocusRequired, kFocus);
+    }
+    return Status::Ok();
+  }
+
+  ExportFormat format() const override { return fmt_; }
+  void set_format(ExportFormat f) { fmt_ = f; }
+  uint64_t bytes_read() const override { return csv_.bytes_read(); }
+  uint64_t file_bytes_read() const override { return src_->CompressedBytesRead(); }
+  uint64_t file_size() const override { return src_->CompressedSize(); }
+  const std::string& name() const override { return src_->name(); }
+
+  StatusOr<bool> Next(LineItem* it) override {
+    for (;;) {
+      ASSIGN_OR_RETURN(bool any, csv_.Next());
+      if (!any) return false;
+      const size_t n = csv_.num_fields();
+      if (n == 1 && csv_.field(0).empty()) continue;  // blank line
+      if (n != header_.size()) {
+        size_t col = n > header_.size() ? header_.size() : n - 1;
+        return BadInput(csv_.Location(col) + ": expected " + std::to_string(header_.size()) +
+                        " fields as in the header, found " + std::to_string(n));
+      }
+      RETURN_IF_ERROR(Fill(it));
+      return true;
+    }
+  }
+
+ private:
+  std::string_view Get(Field f) const {
+    int i = idx_[f];
+    if (i < 0) return {};
+    std::string_view v = csv_.field(static_cast<size_t>(i));
+    if (fmt_ == ExportFormat::kFocus && v == "NULL") return {};
+    return v;
+  }
+
+  Status Num(Field f, Decimal* out) const {
+    int i = idx_[f];
+    if (i < 0) {
+      *out = Decimal();
+      return Status::Ok();
+    }
+    std::string_view v = csv_.field(static_cast<size_t>(i));
+    if (IsNull(v)) {
+      *out = Decimal();
+      return Status::Ok();
+    }
+    if (!Decimal::Parse(v, out)) {
+      return BadInput(csv_.Location(static_cast<size_t>(i)) + ": expected a number in column '" +
+                      header_[static_cast<size_t>(i)] + "', found '" + std::string(v) + "'");
+    }
+    return Status::Ok();
+  }
+
+  Status Time(Field f, UnixSeconds* out, bool required) const {
+    int i = idx_[f];
+    std::string_view v = i < 0 ? std::string_view() : csv_.field(static_cast<size_t>(i));
+    if (IsNull(v)) {
+      if (!required || i < 0) {
+        *out = 0;
+        return Status::Ok();
+      }
+      return BadInput(csv_.Location(static_cast<size_t>(i)) + ": expected a timestamp like "
+                      "2024-01-01T00:00:00Z in column '" + header_[static_cast<size_t>(i)] +
+                      "', found an empty value");
+    }
+    auto t = ParseTimestamp(v);
+    if (!t) {
+      return BadInput(csv_.Location(static_cast<size_t>(i)) + ": expected a timestamp like "
+                      "2024-01-01T00:00:00Z in column '" + header_[static_cast<size_t>(i)] +
+                      "', found '" + std::string(v) + "'");
+    }
+    *out = *t;
+    return Status::Ok();
+  }
+
+  Status Fill(LineItem* it) {
+    RETURN_IF_ERROR(Time(kUsageStart, &it->usage_start, true));
+    RETURN_IF_ERROR(Time(kUsageEnd, &it->usage_end, false));
+    if (it->usage_end == 0) it->usage_end = it->usage_start;
+    UnixSeconds bp = 0;
+    RETURN_IF_ERROR(Time(kBillingPeriodStart, &bp, fmt_ == ExportFormat::kFocus));
+    it->billing_period = MonthStart(DayOf(idx_[kBillingPeriodStart] >= 0 && bp != 0 ? bp : it->usage_start));
+
+    it->payer_account = Get(kPayer);
+    it->usage_account = Get(kUsageAccount);
+    it->product_code = Get(kProductCode);
+    it->usage_type = Get(kUsageType);
+    it->operation = Get(kOperation);
+    it->region = Get(kRegion);
+    if (it->region.empty()) it->region = Get(kRegionCode);
+    it->availability_zone = Get(kAz);
+    it->resource_id = Get(kResourceId);
+    it->currency = Get(kCurrency);
+    it->pricing_term = Get(kPricingTerm);
+    it->savings_plan_arn = Get(kSpArn);
+    it->reservation_arn = Get(kRiArn);
+
+    RETURN_IF_ERROR(Num(kUsageAmount, &it->usage_amount));
+    RETURN_IF_ERROR(Num(kUnblended, &it->unblended_cost));
+    RETURN_IF_ERROR(Num(kBlended, &it->blended_cost));
+    if (idx_[kBlended] < 0) it->blended_cost = it->unblended_cost;
+    if (idx_[kNetUnblended] >= 0 && !IsNull(Get(kNetUnblended))) {
+      RETURN_IF_ERROR(Num(kNetUnblended, &it->net_unblended_cost));
+    } else {
+      it->net_unblended_cost = it->unblended_cost;  // no discounts in this export
+    }
+    RETURN_IF_ERROR(Num(kPublicOnDemand, &it->public_on_demand_cost));
+    RETURN_IF_ERROR(Num(kSpEffective, &it->sp_effective_cost));
+    RETURN_IF_ERROR(Num(kSpTotalCommitment, &it->sp_total_commitment));
+    RETURN_IF_ERROR(Num(kSpUsedCommitment, &it->sp_used_commitment));
+    RETURN_IF_ERROR(Num(kSpRate, &it->sp_rate));
+    RETURN_IF_ERROR(Num(kRiEffective, &it->ri_effective_cost));
+    RETURN_IF_ERROR(Num(kRiUnusedUpfront, &it->ri_unused_amortized_upfront));
+    RETURN_IF_ERROR(Num(kRiUnusedRecurring, &it->ri_unused_recurring));
+
+    if (fmt_ == ExportFormat::kFocus) {
+      RETURN_IF_ERROR(FillFocus(it));
+    } else {
+      it->line_item_type = Get(kLineItemType);
+      DeriveAmortized(it);
+    }
+    return FillTags(it);
+  }
+
+  // FOCUS has no line item type; derive the CUR one from the charge columns
+  // so LINE_ITEM_TYPE means the same for every format. EffectiveCost is
+  // FOCUS's amortized cost by definition.
+  Status FillFocus(LineItem* it) {
+    if (it->product_code.empty()) it->product_code = Get(kFocusServiceName);
+    std::string_view cat = Get(kFocusChargeCategory);
+    std::string_view ctype = Get(kFocusCommitmentType);
+    std::string_view cstatus = Get(kFocusCommitmentStatus);
+    bool sp = ctype == "Savings Plan";
+    if (cat == "Usage") {
+      if (cstatus == "Used") it->line_item_type = sp ? "SavingsPlanCoveredUsage" : "DiscountedUsage";
+      else if (cstatus == "Unused") it->line_item_type = sp ? "SavingsPlanRecurringFee" : "RIFee";
+      else it->line_item_type = "Usage";
+    } else if (cat == "Purchase") {
+      bool once = Get(kFocusChargeFrequency) == "One-Time";
+      if (sp) it->line_item_type = once ? "SavingsPlanUpfrontFee" : "SavingsPlanRecurringFee";
+      else if (ctype == "Reservation") it->line_item_type = "RIFee";
+      else it->line_item_type = "Fee";
+    } else if (cat == "Tax") {
+      it->line_item_type = "Tax";
+    } else if (cat == "Credit") {
+      it->line_item_type = "Credit";
+    } else if (cat == "Adjustment") {
+      it->line_item_type = "Refund";
+    } else {
+      it->line_item_type = cat;
+    }
+    RETURN_IF_ERROR(Num(kFocusEffectiveCost, &it->amortized_cost));
+    if (it->line_item_type == "SavingsPlanCoveredUsage") it->sp_effective_cost = it->amortized_cost;
+    return Status::Ok();
+  }
+
+  Status FillTags(LineItem* it) {
+    it->tags.clear();
+    for (const auto& [col, key] : tag_cols_) {
+      std::string_view v = csv_.field(static_cast<size_t>(col));
+      if (!IsNull(v)) it->tags.emplace_back(key, v);
+    }
+    int j = idx_[kTagsJson];
+    if (j >= 0) {
+      std::string_view v = csv_.field(static_cast<size_t>(j));
+      if (!IsNull(v) && v != "{}") {
+        arena_.clear();
+        spans_.clear();
+        if (!ParseFlatJsonObject(v, &arena_, &spans_) || spans_.size() % 2 != 0) {
+          return BadInput(csv_.Location(static_cast<size_t>(j)) + ": expected a JSON object of "
+                          "tags like {\"user:team\":\"ml\"} in column '" +
+                          header_[static_cast<size_t>(j)] + "'");
+        }
+        json_keys_.clear();
+        for (size_t k = 0; k < spans_.size(); k += 2) {
+          json_keys_.push_back(NormalizeTagKey(std::string_view(arena_).substr(spans_[k].first, spans_[k].second)));
+        }
+        for (size_t k = 0; k < spans_.size(); k += 2) {
+          std::string_view val = std::string_view(arena_).substr(spans_[k + 1].first, spans_[k + 1].second);
+          if (!val.empty()) it->tags.emplace_back(json_keys_[k / 2], val);
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  ExportFormat fmt_;
+  std::unique_ptr<io::ByteSource> src_;
+  io::CsvReader csv_;
+  std::vector<std::string> header_;
+  std::array<int, kNumFields> idx_{};
+  std::vector<std::pair<int, std::string>> tag_cols_;
+  std::string arena_;
+  std::vector<std::pair<size_t, size_t>> spans_;
+  std::vector<std::string> json_keys_;
+};
+
+bool Has(const std::vector<std::string>& h, std::string_view name) {
+  for (const auto& c : h) {
+    if (c == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<BillingReader>> OpenBillingReader(Env* env, const std::string& path) {
+  ASSIGN_OR_RETURN(auto src, io::OpenInput(env, path));
+  ASSIGN_OR_RETURN(uint64_t size, env->FileSize(path));
+  if (size == 0) {
+    return BadInput(path + ":1:1: the file is empty (expected a header row of a billing export)");
+  }
+  if (size >= 4) {
+    char magic[4];
+    ASSIGN_OR_RETURN(auto f, env->OpenSequential(path));
+    size_t got = 0;
+    RETURN_IF_ERROR(f->Read(magic, 4, &got));
+    if (got == 4 && std::string_view(magic, 4) == "PAR1") {
+      return Unimplemented(path + ": Parquet input is not supported yet; export as CSV "
+                                  "(Parquet support is planned)");
+    }
+  }
+  // Decompress on a second thread so inflating and parsing overlap.
+  auto reader = std::make_unique<CsvBillingReader>(ExportFormat::kLegacyCur,
+                                                   io::Prefetch(std::move(src)));
+  RETURN_IF_ERROR(reader->ReadHeader());
+  const auto& h = reader->header();
+  ExportFormat fmt;
+  if (Has(h, "lineItem/UsageStartDate") || Has(h, "lineItem/LineItemType") ||
+      Has(h, "identity/LineItemId")) {
+    fmt = ExportFormat::kLegacyCur;
+  } else if (Has(h, "line_item_usage_start_date") || Has(h, "line_item_line_item_type")) {
+    bool maps = Has(h, "product") || Has(h, "resource_tags") || Has(h, "cost_category") ||
+                Has(h, "discount");
+    fmt = maps ? ExportFormat::kCur2 : ExportFormat::kCur1Snake;
+  } else if (Has(h, "BilledCost") && Has(h, "ChargePeriodStart")) {
+    fmt = ExportFormat::kFocus;
+  } else {
+    std::string first = h.empty() ? "" : h[0];
+    return BadInput(path + ":1:1: unknown format: the header matches no billing export (expected "
+                           "legacy CUR columns like 'lineItem/UsageStartDate', CUR 1.0/2.0 "
+                           "columns like 'line_item_usage_start_date', or FOCUS columns like "
+                           "'BilledCost'; found '" + first.substr(0, 60) + "' first)");
+  }
+  reader->set_format(fmt);
+  RETURN_IF_ERROR(reader->Bind());
+  return std::unique_ptr<BillingReader>(std::move(reader));
+}
+
+}  // namespace sagebox::cost

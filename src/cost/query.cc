@@ -1,0 +1,382 @@
+#include "cost/query.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <unordered_map>
+
+#include "cost/billing_table.h"
+#include "cost/usage_type.h"
+
+namespace sagebox::cost {
+
+namespace {
+
+struct DimName {
+  std::string_view name;
+  DimKind kind;
+};
+constexpr DimName kDims[] = {
+    {"SERVICE", DimKind::kService},           {"USAGE_TYPE", DimKind::kUsageType},
+    {"USAGE_KIND", DimKind::kUsageKind},      {"INSTANCE_TYPE", DimKind::kInstanceType},
+    {"REGION", DimKind::kRegion},             {"LINKED_ACCOUNT", DimKind::kLinkedAccount},
+    {"PAYER_ACCOUNT", DimKind::kPayerAccount}, {"OPERATION", DimKind::kOperation},
+    {"LINE_ITEM_TYPE", DimKind::kLineItemType}, {"RECORD_TYPE", DimKind::kLineItemType},
+    {"RESOURCE_ID", DimKind::kResourceId},    {"AZ", DimKind::kAvailabilityZone},
+    {"PURCHASE_TYPE", DimKind::kPricingTerm},
+};
+
+std::string Upper(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return r;
+}
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+// The store column a dimension reads; derived dimensions read usage_type.
+std::string ColumnOf(const Dimension& d) {
+  switch (d.kind) {
+    case DimKind::kService: return std::string(col::kService);
+    case DimKind::kUsageType:
+    case DimKind::kUsageKind:
+    case DimKind::kInstanceType: return std::string(col::kUsageType);
+    case DimKind::kRegion: return std::string(col::kRegion);
+    case DimKind::kLinkedAccount: return std::string(col::kAccount);
+    case DimKind::kPayerAccount: return std::string(col::kPayer);
+    case DimKind::kOperation: return std::string(col::kOperation);
+    case DimKind::kLineItemType: return std::string(col::kLineItemType);
+    case DimKind::kResourceId: return std::string(col::kResourceId);
+    case DimKind::kAvailabilityZone: return std::string(col::kAz);
+    case DimKind::kPricingTerm: return std::string(col::kPricingTerm);
+    case DimKind::kTag: return std::string(col::kTagPrefix) + d.tag_key;
+  }
+  return "";
+}
+
+// The value a dimension shows for one dictionary entry.
+std::string Label(const Dimension& d, const std::string& raw) {
+  switch (d.kind) {
+    case DimKind::kUsageKind: return raw.empty() ? "" : ParseUsageType(raw).kind;
+    case DimKind::kInstanceType: return raw.empty() ? "" : ParseUsageType(raw).instance_type;
+    default: return raw;
+  }
+}
+
+// Labels for every code of `col` in `seg` (or a single "" when the segment
+// lacks the column, e.g. a tag no row of it carries).
+std::vector<std::string> Labels(const store::Segment& seg, int col, const Dimension& d) {
+  if (col < 0) return {""};
+  std::vector<std::string> out;
+  const auto& dict = seg.Dictionary(col);
+  out.reserve(dict.size());
+  for (const auto& v : dict) out.push_back(Label(d, v));
+  return out;
+}
+
+bool Matches(const Filter& f, const std::string& label) {
+  if (f.contains) return Lower(label).find(Lower(f.values[0])) != std::string::npos;
+  for (const auto& v : f.values) {
+    if (v == label) return true;
+  }
+  return false;
+}
+
+std::string_view MetricColumn(Metric m) {
+  switch (m) {
+    case Metric::kUnblended: return col::kUnblended;
+    case Metric::kBlended: return col::kBlended;
+    case Metric::kNetUnblended: return col::kNetUnblended;
+    case Metric::kAmortized: return col::kAmortized;
+    case Metric::kUsageQuantity: return col::kUsageAmount;
+  }
+  return col::kUnblended;
+}
+
+struct Key {
+  int32_t bucket;
+  uint32_t a, b;
+  bool operator==(const Key& o) const { return bucket == o.bucket && a == o.a && b == o.b; }
+};
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    uint64_t h = static_cast<uint64_t>(static_cast<uint32_t>(k.bucket)) * 0x9E3779B97F4A7C15ULL;
+    h ^= (static_cast<uint64_t>(k.a) << 32 | k.b) + 0x632BE59BD9B4E019ULL + (h << 6) + (h >> 2);
+    return static_cast<size_t>(h * 0xBF58476D1CE4E5B9ULL >> 17);
+  }
+};
+
+}  // namespace
+
+std::string Dimension::Name() const {
+  if (kind == DimKind::kTag) return "TAG:" + tag_key;
+  for (const auto& d : kDims) {
+    if (d.kind == kind) return std::string(d.name);
+  }
+  return "?";
+}
+
+StatusOr<Dimension> ParseDimension(std::string_view text) {
+  Dimension d;
+  if (text.size() > 4 && Upper(text.substr(0, 4)) == "TAG:") {
+    d.kind = DimKind::kTag;
+    d.tag_key = NormalizeTagKey(text.substr(4));
+    return d;
+  }
+  std::string u = Upper(text);
+  for (const auto& n : kDims) {
+    if (n.name == u) {
+      d.kind = n.kind;
+      return d;
+    }
+  }
+  return InvalidArgument("unknown dimension '" + std::string(text) +
+                         "' (expected SERVICE, USAGE_TYPE, USAGE_KIND, INSTANCE_TYPE, REGION, "
+                         "LINKED_ACCOUNT, PAYER_ACCOUNT, OPERATION, LINE_ITEM_TYPE, RESOURCE_ID, "
+                         "AZ, PURCHASE_TYPE or TAG:key)");
+}
+
+StatusOr<Metric> ParseMetric(std::string_view t) {
+  std::string l = Lower(t);
+  if (l == "unblendedcost") return Metric::kUnblended;
+  if (l == "blendedcost") return Metric::kBlended;
+  if (l == "netunblendedcost") return Metric::kNetUnblended;
+  if (l == "amortizedcost") return Metric::kAmortized;
+  if (l == "usagequantity") return Metric::kUsageQuantity;
+  return InvalidArgument("unknown metric '" + std::string(t) +
+                         "' (expected UnblendedCost, BlendedCost, NetUnblendedCost, "
+                         "AmortizedCost or UsageQuantity)");
+}
+
+StatusOr<Granularity> ParseGranularity(std::string_view t) {
+  std::string u = Upper(t);
+  if (u == "HOURLY") return Granularity::kHourly;
+  if (u == "DAILY") return Granularity::kDaily;
+  if (u == "MONTHLY") return Granularity::kMonthly;
+  return InvalidArgument("unknown granularity '" + std::string(t) +
+                         "' (expected HOURLY, DAILY or MONTHLY)");
+}
+
+StatusOr<Filter> ParseFilter(std::string_view t) {
+  size_t eq = t.find('='), ti = t.find('~');
+  size_t op = std::min(eq, ti);
+  if (op == std::string_view::npos || op == 0 || op + 1 >= t.size()) {
+    return InvalidArgument("bad filter '" + std::string(t) +
+                           "' (expected DIM=VALUE[,VALUE...] or DIM~SUBSTRING, e.g. "
+                           "SERVICE=AmazonSageMaker or USAGE_TYPE~Notebk)");
+  }
+  Filter f;
+  ASSIGN_OR_RETURN(f.dim, ParseDimension(t.substr(0, op)));
+  std::string_view rest = t.substr(op + 1);
+  if (op == ti) {
+    f.contains = true;
+    f.values.emplace_back(rest);
+    return f;
+  }
+  size_t i = 0;
+  while (i <= rest.size()) {
+    size_t j = rest.find(',', i);
+    if (j == std::string_view::npos) j = rest.size();
+    f.values.emplace_back(rest.substr(i, j - i));
+    i = j + 1;
+  }
+  return f;
+}
+
+std::string_view MetricName(Metric m) {
+  switch (m) {
+    case Metric::kUnblended: return "UnblendedCost";
+    case Metric::kBlended: return "BlendedCost";
+    case Metric::kNetUnblended: return "NetUnblendedCost";
+    case Metric::kAmortized: return "AmortizedCost";
+    case Metric::kUsageQuantity: return "UsageQuantity";
+  }
+  return "?";
+}
+
+std::string_view GranularityName(Granularity g) {
+  switch (g) {
+    case Granularity::kHourly: return "HOURLY";
+    case Granularity::kDaily: return "DAILY";
+    case Granularity::kMonthly: return "MONTHLY";
+  }
+  return "?";
+}
+
+StatusOr<std::pair<Days, Days>> DataRange(const store::Store& st) {
+  bool any = false;
+  UnixSeconds lo = 0, hi = 0;
+  for (const auto& s : st.segments()) {
+    if (s.rows == 0) continue;
+    UnixSeconds a = s.meta.value("usage_start_min", int64_t{0});
+    UnixSeconds b = s.meta.value("usage_start_max", int64_t{0});
+    if (!any || a < lo) lo = a;
+    if (!any || b > hi) hi = b;
+    any = true;
+  }
+  if (!any) return NotFound("the store is empty; run 'sagebox cost ingest PATH' first");
+  return std::make_pair(DayOf(lo), DayOf(hi));
+}
+
+StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
+  if (q.group_by.size() > 2) {
+    return InvalidArgument("at most two group-by dimensions, as in Cost Explorer");
+  }
+  if (q.metrics.empty()) q.metrics.push_back(Metric::kUnblended);
+  if (q.from == 0 && q.to == 0) {
+    auto r = DataRange(st);
+    if (!r.ok()) {
+      q.from = q.to = 0;
+    } else {
+      // Whole months around the data, like the console's default view.
+      q.from = MonthStart(r->first);
+      q.to = NextMonthStart(r->second);
+    }
+  }
+  if (q.from >= q.to && !(q.from == 0 && q.to == 0)) {
+    return InvalidArgument("--from must be before --to (--to is exclusive)");
+  }
+  QueryResult res;
+  res.query = q;
+  const UnixSeconds t0 = static_cast<UnixSeconds>(q.from) * 86400;
+  const UnixSeconds t1 = static_cast<UnixSeconds>(q.to) * 86400;
+
+  // Buckets covering [from, to).
+  std::vector<UnixSeconds> starts;
+  for (UnixSeconds t = t0; t < t1;) {
+    starts.push_back(t);
+    switch (q.granularity) {
+      case Granularity::kHourly: t += 3600; break;
+      case Granularity::kDaily: t += 86400; break;
+      case Granularity::kMonthly: t = static_cast<UnixSeconds>(NextMonthStart(DayOf(t))) * 86400; break;
+    }
+  }
+  const size_t nm = q.metrics.size();
+  const size_t ng = q.group_by.size();
+  // Global aggregation: bucket -> group label tuple -> sums.
+  std::vector<std::map<std::vector<std::string>, std::vector<Decimal>>> agg(starts.size());
+  std::vector<std::vector<Decimal>> totals(starts.size(), std::vector<Decimal>(nm));
+
+  auto bucket_of = [&](UnixSeconds t) -> int32_t {
+    switch (q.granularity) {
+      case Granularity::kHourly: return static_cast<int32_t>((t - t0) / 3600);
+      case Granularity::kDaily: return static_cast<int32_t>((t - t0) / 86400);
+      case Granularity::kMonthly: {
+        // Few buckets: find the last start <= t.
+        auto it = std::upper_bound(starts.begin(), starts.end(), t);
+        return static_cast<int32_t>(it - starts.begin()) - 1;
+      }
+    }
+    return -1;
+  };
+
+  std::vector<uint32_t> codes;
+  std::vector<int64_t> times;
+  std::vector<int128> vals;
+  for (const auto& info : st.segments()) {
+    if (info.rows == 0) continue;
+    UnixSeconds smin = info.meta.value("usage_start_min", INT64_MIN);
+    UnixSeconds smax = info.meta.value("usage_start_max", INT64_MAX);
+    if (smax < t0 || smin >= t1) continue;
+    ASSIGN_OR_RETURN(auto seg, st.OpenSegment(info));
+    // Per-dictionary-entry decisions.
+    std::vector<int> fcol;
+    std::vector<std::vector<char>> fallow;
+    for (const auto& f : q.filters) {
+      int c = seg->FindColumn(ColumnOf(f.dim));
+      auto labels = Labels(*seg, c, f.dim);
+      std::vector<char> allow(labels.size());
+      for (size_t i = 0; i < labels.size(); ++i) allow[i] = Matches(f, labels[i]);
+      fcol.push_back(c);
+      fallow.push_back(std::move(allow));
+    }
+    std::vector<int> gcol;
+    std::vector<std::vector<std::string>> glabels;
+    for (const auto& d : q.group_by) {
+      int c = seg->FindColumn(ColumnOf(d));
+      gcol.push_back(c);
+      glabels.push_back(Labels(*seg, c, d));
+    }
+    std::vector<int> mcol;
+    for (Metric m : q.metrics) mcol.push_back(seg->FindColumn(MetricColumn(m)));
+    const int tcol = seg->FindColumn(col::kUsageStart);
+    if (tcol < 0) return Corruption(info.file + ": billing segment without usage_start");
+
+    std::unordered_map<Key, std::vector<int128>, KeyHash> local;
+    std::vector<char> keep;
+    std::vector<int32_t> bucket;
+    std::vector<std::vector<uint32_t>> gcodes(ng);
+    for (size_t rg = 0; rg < seg->num_row_groups(); ++rg) {
+      const size_t n = seg->row_group_rows(rg);
+      keep.assign(n, 1);
+      bucket.assign(n, -1);
+      RETURN_IF_ERROR(seg->ReadInt64(rg, tcol, &times));
+      for (size_t i = 0; i < n; ++i) {
+        UnixSeconds t = times[i];
+        if (t < t0 || t >= t1) keep[i] = 0;
+        else bucket[i] = bucket_of(t);
+      }
+      for (size_t f = 0; f < fcol.size(); ++f) {
+        if (fcol[f] < 0) {
+          if (!fallow[f][0]) std::fill(keep.begin(), keep.end(), 0);
+          continue;
+        }
+        RETURN_IF_ERROR(seg->ReadCodes(rg, fcol[f], &codes));
+        const auto& allow = fallow[f];
+        for (size_t i = 0; i < n; ++i) keep[i] &= allow[codes[i]];
+      }
+      for (size_t g = 0; g < ng; ++g) {
+        if (gcol[g] < 0) gcodes[g].assign(n, 0);
+        else RETURN_IF_ERROR(seg->ReadCodes(rg, gcol[g], &gcodes[g]));
+      }
+      // Metric columns one at a time into per-row sums keyed by group.
+      std::vector<std::vector<int128>> mv(nm);
+      for (size_t m = 0; m < nm; ++m) {
+        if (mcol[m] < 0) mv[m].assign(n, 0);
+        else RETURN_IF_ERROR(seg->ReadDecimal(rg, mcol[m], &mv[m]));
+      }
+      for (size_t i = 0; i < n; ++i) {
+        if (!keep[i]) continue;
+        Key k{bucket[i], ng > 0 ? gcodes[0][i] : 0, ng > 1 ? gcodes[1][i] : 0};
+        auto& acc = local[k];
+        if (acc.empty()) acc.assign(nm, 0);
+        for (size_t m = 0; m < nm; ++m) acc[m] += mv[m][i];
+      }
+    }
+    for (const auto& [k, acc] : local) {
+      std::vector<std::string> keys;
+      for (size_t g = 0; g < ng; ++g) {
+        uint32_t c = g == 0 ? k.a : k.b;
+        const auto& lab = glabels[g][c];
+        const Dimension& d = q.group_by[g];
+        keys.push_back(d.kind == DimKind::kTag ? d.tag_key + "$" + lab : lab);
+      }
+      auto& dst = agg[static_cast<size_t>(k.bucket)][keys];
+      if (dst.empty()) dst.assign(nm, Decimal());
+      for (size_t m = 0; m < nm; ++m) {
+        dst[m] += Decimal::FromRaw(acc[m]);
+        totals[static_cast<size_t>(k.bucket)][m] += Decimal::FromRaw(acc[m]);
+      }
+    }
+  }
+  for (size_t b = 0; b < starts.size(); ++b) {
+    TimeBucket tb;
+    tb.start = starts[b];
+    tb.end = b + 1 < starts.size() ? starts[b + 1] : t1;
+    tb.total = totals[b];
+    if (ng > 0) {
+      for (auto& [keys, v] : agg[b]) tb.groups.push_back({keys, v});
+      std::stable_sort(tb.groups.begin(), tb.groups.end(), [](const Group& a, const Group& c) {
+        if (a.values[0] != c.values[0]) return a.values[0] > c.values[0];
+        return a.keys < c.keys;
+      });
+    }
+    res.buckets.push_back(std::move(tb));
+  }
+  return res;
+}
+
+}  // namespace sagebox::cost
