@@ -130,7 +130,7 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
       ->capture_default_str();
   query->add_option("--group-by", qf.group_by,
                     "Up to two: SERVICE, USAGE_TYPE, USAGE_KIND, INSTANCE_TYPE, REGION, LINKED_ACCOUNT,\n"
-                    "PAYER_ACCOUNT, OPERATION, LINE_ITEM_TYPE, RESOURCE_ID, AZ, PURCHASE_TYPE or TAG:key");
+                    "PAYER_ACCOUNT, OPERATION, LINE_ITEM_TYPE, RESOURCE_ID, AZ, PURCHASE_TYPE, BILLING_PERIOD\nor TAG:key");
   query->add_option("--filter", qf.filters,
                     "DIM=VALUE[,VALUE...] (any of) or DIM~SUBSTRING (case-insensitive); repeat to AND");
   query->add_option("--format", qf.format, "table, csv or json (default: table on a terminal, else csv)");

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   int code = 0;
   AddCostCommands(app, g, &code);
-  // AddDemoCommand(app, g, &code);
+  AddDemoCommand(app, g, &code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

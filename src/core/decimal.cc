@@ -28,7 +28,7 @@ bool Decimal::Parse(std::string_view s, Decimal* out) {
   bool any = false;
   for (; i < n && s[i] >= '0' && s[i] <= '9'; ++i) {
     any = true;
-    if (digits < 36) {
+    if (digits < 38) {
       mant = mant * 10 + (s[i] - '0');
       if (mant) ++digits;
     } else {
@@ -40,7 +40,7 @@ bool Decimal::Parse(std::string_view s, Decimal* out) {
     ++i;
     for (; i < n && s[i] >= '0' && s[i] <= '9'; ++i) {
       any = true;
-      if (digits < 36) {
+      if (digits < 38) {
         mant = mant * 10 + (s[i] - '0');
         if (mant) ++digits;
         --exp10;
@@ -80,7 +80,7 @@ bool Decimal::Parse(std::string_view s, Decimal* out) {
       int128 p = Pow10(cut);
       raw = mant / p;
       int128 rem = mant % p;
-      if (rem * 2 >= p) ++raw;  // half away from zero (sign applied below)
+      if (rem >= p - rem) ++raw;  // half away from zero (sign applied below); no overflow
     }
   }
   *out = FromRaw(neg ? -raw : raw);

@@ -81,8 +81,8 @@ TEST(DecimalParse, RoundsHalfAwayFromZeroAtTheEleventhDecimal) {
 
 TEST(DecimalParse, RejectsNonNumbers) {
   for (std::string_view s :
-       {".", "", "1e", "abc", "1.2.3", "+", "-", "+-1", "--1", "e5", ".e5", "1e+", "1e-", "1ex",
-        "1e5x", " 1", "1 ", "1,5", "0x10", "NaN", "inf", "1..2", "1-", "١"}) {
+       {".",   "",    "1e",   "abc", "1.2.3", "+",   "-",    "+-1", "--1", "e5",   ".e5", "1e+",
+        "1e-", "1ex", "1e5x", " 1",  "1 ",    "1,5", "0x10", "NaN", "inf", "1..2", "1-",  "١"}) {
     EXPECT_TRUE(Rejects(s)) << "accepted: \"" << s << "\"";
   }
 }
@@ -107,6 +107,10 @@ TEST(DecimalParse, VeryLongDigitStrings) {
   EXPECT_EQ(P("0." + std::string(1000, '9')), Decimal::FromInt(1));
   EXPECT_EQ(P("-0." + std::string(1000, '9')), Decimal::FromInt(-1));
   EXPECT_EQ(P("0.4" + std::string(1000, '9')).raw(), 5'000'000'000);
+  // 38 significant digits just below the 10th decimal round up to it.
+  EXPECT_EQ(P("0.0000000000" + std::string(38, '9')).raw(), 1);
+  EXPECT_EQ(P("-0.0000000000" + std::string(38, '9')).raw(), -1);
+  EXPECT_EQ(P("0.0000000000" + std::string(38, '4')).raw(), 0);
   // 20 integer digits and 10 decimals stay exact.
   EXPECT_EQ(P("12345678901234567890.1234567891").ToString(), "12345678901234567890.1234567891");
   EXPECT_EQ(P("-12345678901234567890.1234567891").ToString(), "-12345678901234567890.1234567891");

@@ -19,7 +19,7 @@ std::string HumanBytes(uint64_t n) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};
   double v = static_cast<double>(n);
   int u = 0;
-  while (v >= 1000 && u < 4) {
+  while (v >= 999.95 && u < 4) {  // so 999,999 B prints as 1.0 MB, not 1000.0 KB
     v /= 1000;
     ++u;
   }

@@ -15,7 +15,7 @@ namespace sagebox {
 
 class Progress {
  public:
-  // `enabled` = false makes every call a no-op; Progress::ForTerminal() asks
+  // `enabled` = false makes every call a no-op; Progress::StderrIsTerminal() asks
   // isatty(stderr).
   Progress(std::string label, bool enabled);
   static bool StderrIsTerminal();

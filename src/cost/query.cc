@@ -24,6 +24,9 @@ constexpr DimName kDims[] = {
     {"LINE_ITEM_TYPE", DimKind::kLineItemType}, {"RECORD_TYPE", DimKind::kLineItemType},
     {"RESOURCE_ID", DimKind::kResourceId},    {"AZ", DimKind::kAvailabilityZone},
     {"PURCHASE_TYPE", DimKind::kPricingTerm},
+    // Not a Cost Explorer dimension: the invoice month a line belongs to, for
+    // reconciling with invoices (usage can be dated outside its period).
+    {"BILLING_PERIOD", DimKind::kBillingPeriod},
 };
 
 std::string Upper(std::string_view s) {
@@ -53,6 +56,7 @@ std::string ColumnOf(const Dimension& d) {
     case DimKind::kAvailabilityZone: return std::string(col::kAz);
     case DimKind::kPricingTerm: return std::string(col::kPricingTerm);
     case DimKind::kTag: return std::string(col::kTagPrefix) + d.tag_key;
+    case DimKind::kBillingPeriod: return "";  // one value per segment: its partition
   }
   return "";
 }
@@ -68,7 +72,9 @@ std::string Label(const Dimension& d, const std::string& raw) {
 
 // Labels for every code of `col` in `seg` (or a single "" when the segment
 // lacks the column, e.g. a tag no row of it carries).
-std::vector<std::string> Labels(const store::Segment& seg, int col, const Dimension& d) {
+std::vector<std::string> Labels(const store::Segment& seg, const store::SegmentInfo& info, int col,
+                                const Dimension& d) {
+  if (d.kind == DimKind::kBillingPeriod) return {info.partition};
   if (col < 0) return {""};
   std::vector<std::string> out;
   const auto& dict = seg.Dictionary(col);
@@ -136,7 +142,7 @@ StatusOr<Dimension> ParseDimension(std::string_view text) {
   return InvalidArgument("unknown dimension '" + std::string(text) +
                          "' (expected SERVICE, USAGE_TYPE, USAGE_KIND, INSTANCE_TYPE, REGION, "
                          "LINKED_ACCOUNT, PAYER_ACCOUNT, OPERATION, LINE_ITEM_TYPE, RESOURCE_ID, "
-                         "AZ, PURCHASE_TYPE or TAG:key)");
+                         "AZ, PURCHASE_TYPE, BILLING_PERIOD or TAG:key)");
 }
 
 StatusOr<Metric> ParseMetric(std::string_view t) {
@@ -287,7 +293,7 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
     std::vector<std::vector<char>> fallow;
     for (const auto& f : q.filters) {
       int c = seg->FindColumn(ColumnOf(f.dim));
-      auto labels = Labels(*seg, c, f.dim);
+      auto labels = Labels(*seg, info, c, f.dim);
       std::vector<char> allow(labels.size());
       for (size_t i = 0; i < labels.size(); ++i) allow[i] = Matches(f, labels[i]);
       fcol.push_back(c);
@@ -298,7 +304,7 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
     for (const auto& d : q.group_by) {
       int c = seg->FindColumn(ColumnOf(d));
       gcol.push_back(c);
-      glabels.push_back(Labels(*seg, c, d));
+      glabels.push_back(Labels(*seg, info, c, d));
     }
     std::vector<int> mcol;
     for (Metric m : q.metrics) mcol.push_back(seg->FindColumn(MetricColumn(m)));

@@ -30,7 +30,7 @@ enum class Metric { kUnblended, kBlended, kNetUnblended, kAmortized, kUsageQuant
 // Dimension kinds; kTag uses Dimension::tag_key.
 enum class DimKind {
   kService, kUsageType, kUsageKind, kInstanceType, kRegion, kLinkedAccount, kPayerAccount,
-  kOperation, kLineItemType, kResourceId, kAvailabilityZone, kPricingTerm, kTag
+  kOperation, kLineItemType, kResourceId, kAvailabilityZone, kPricingTerm, kBillingPeriod, kTag
 };
 
 struct Dimension {

@@ -1,10 +1,39 @@
 #include "io/csv_reader.h"
 
+#include <algorithm>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sagebox::io {
 
-CsvReader::CsvReader(ByteSource* src, size_t buffer_size) : src_(src), buf_(buffer_size) {
+namespace {
+// Position of the first ',', '\n' or '\r' in [p, e), or e. This scan is the
+// hottest loop of an ingest (most CUR cells are short and unquoted), so it
+// looks at 16 bytes at a time where SSE2 is available (every x86-64).
+inline const char* FindFieldEnd(const char* p, const char* e) {
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i nl = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  while (e - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)),
+                             _mm_cmpeq_epi8(v, cr));
+    int mask = _mm_movemask_epi8(m);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < e && *p != ',' && *p != '\n' && *p != '\r') ++p;
+  return p;
+}
+}  // namespace
+
+CsvReader::CsvReader(ByteSource* src, size_t buffer_size)
+    : src_(src), buf_(std::max<size_t>(buffer_size, 1)) {
   fields_.reserve(256);
   starts_.reserve(256);
 }
@@ -51,8 +80,7 @@ int CsvReader::ParseRecord() {
         const void* q = std::memchr(b + p, '"', e - p);
         if (!q) {
           if (!eof_) return 0;
-          status_ = BadInput(name() + ":" + std::to_string(record_line_ + 0) + ":" +
-                             std::to_string(column(starts_.size() - 1)) +
+          status_ = BadInput(Location(starts_.size() - 1) +
                              ": unterminated quoted field (expected a closing '\"' before the "
                              "end of the file)");
           return -1;
@@ -82,8 +110,10 @@ int CsvReader::ParseRecord() {
         break;
       }
       if (p < e && b[p] != ',' && b[p] != '\n' && b[p] != '\r') {
+        size_t ls = p;
+        while (ls > record_start_ && b[ls - 1] != '\n') --ls;
         status_ = BadInput(name() + ":" + std::to_string(record_line_ + lines) + ":" +
-                           std::to_string(p - record_start_ + 1) +
+                           std::to_string(p - ls + 1) +
                            ": unexpected text after a closing quote (expected ',' or the end "
                            "of the line)");
         return -1;
@@ -91,11 +121,7 @@ int CsvReader::ParseRecord() {
     } else {
       size_t start = p;
       starts_.push_back(start);
-      while (p < e) {
-        char c = b[p];
-        if (c == ',' || c == '\n' || c == '\r') break;
-        ++p;
-      }
+      p = static_cast<size_t>(FindFieldEnd(b + p, b + e) - b);
       if (p == e && !eof_) return 0;
       fields_.emplace_back(b + start, p - start);
     }
@@ -125,7 +151,11 @@ int CsvReader::ParseRecord() {
 StatusOr<bool> CsvReader::Next() {
   for (;;) {
     if (first_) {
-      RETURN_IF_ERROR(Refill());
+      // Read until the byte order mark can be recognised (sources may hand
+      // out bytes in small pieces).
+      do {
+        RETURN_IF_ERROR(Refill());
+      } while (end_ < 3 && !eof_);
       first_ = false;
       if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
     }

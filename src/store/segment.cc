@@ -239,6 +239,9 @@ StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& pa
   const uint64_t size = seg->file_->Size();
   auto corrupt = [&](const std::string& why) { return Corruption(path + ": " + why); };
   if (size < kHeadMagic.size() + 16) return corrupt("too short to be a segment");
+  char head[8];
+  RETURN_IF_ERROR(seg->file_->ReadAt(0, 8, head));
+  if (std::string_view(head, 8) != kHeadMagic) return corrupt("not a sagebox segment (bad magic)");
   char tail[16];
   RETURN_IF_ERROR(seg->file_->ReadAt(size - 16, 16, tail));
   if (std::string_view(tail + 8, 8) != kTailMagic) return corrupt("missing end marker");
@@ -318,7 +321,12 @@ Status Segment::ReadChunk(size_t rg, int col, ColumnType want, std::string* buf,
   buf->resize(k.length);
   RETURN_IF_ERROR(file_->ReadAt(k.offset, k.length, buf->data()));
   if (Crc(*buf) != k.crc) return Corruption(path_ + ": column chunk checksum mismatch");
-  if (k.width == 0 || k.length != g.rows * k.width) return Corruption(path_ + ": bad chunk size");
+  // The footer has no checksum of its own: never trust a width that does not
+  // fit the column type, or a read could run past the chunk.
+  bool width_ok = want == ColumnType::kString  ? (k.width == 1 || k.width == 2 || k.width == 4)
+                  : want == ColumnType::kInt64 ? k.width == 8
+                                               : (k.width == 8 || k.width == 16);
+  if (!width_ok || k.length != g.rows * k.width) return Corruption(path_ + ": bad chunk size");
   *width = k.width;
   return Status::Ok();
 }

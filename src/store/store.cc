@@ -57,11 +57,14 @@ StatusOr<std::shared_ptr<Segment>> Store::OpenSegment(const SegmentInfo& info) c
 }
 
 Status Store::BeginWrite() {
+  if (lock_fd_ >= 0) return Status::Ok();  // already the writer
   RETURN_IF_ERROR(env_->CreateDirs(dir_));
   std::string lock = JoinPath(dir_, "LOCK");
   lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) return IoError("cannot open " + lock);
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
     return IoError("another sagebox process is writing to the store " + dir_ +
                    "; try again when it finishes");
   }
@@ -98,8 +101,19 @@ Status Store::Commit(const std::vector<std::string>& drop, std::vector<SegmentIn
                     {"rows", s.rows}, {"meta", s.meta}});
   }
   j["segments"] = std::move(segs);
-  RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(dir_, kManifest), j.dump(1)));
+  // Not Env::WriteFileAtomic: once the rename has happened the new manifest
+  // is live, so a failing directory fsync after it must not be reported as a
+  // failed commit (the caller would then delete segments the manifest names).
+  const std::string path = JoinPath(dir_, kManifest), tmp = path + ".tmp";
+  {
+    ASSIGN_OR_RETURN(auto f, env_->OpenWritable(tmp));
+    RETURN_IF_ERROR(f->Append(j.dump(1)));
+    RETURN_IF_ERROR(f->Sync());
+    RETURN_IF_ERROR(f->Close());
+  }
+  RETURN_IF_ERROR(env_->Rename(tmp, path));
   segments_ = std::move(next);
+  (void)env_->SyncDir(dir_);  // best effort: the rename is already visible
   // Old files are garbage now; a failure to delete them is harmless (the
   // next writer removes them).
   for (const auto& f : drop) (void)env_->Remove(JoinPath(dir_, f));

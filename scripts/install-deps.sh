@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs every system package needed to build, test, fuzz and benchmark sagebox on
+# Debian 12 (bookworm), from Debian's own archive. Safe to run again: packages already
+# installed are left as they are.
+#
+#   bash scripts/install-deps.sh
+#
+# Runs apt-get as root, through sudo when not root.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain and build
+  build-essential cmake ninja-build g++ clang libclang-rt-14-dev pkg-config git
+  # formatting and lint
+  clang-format clang-tidy
+  # libraries
+  nlohmann-json3-dev libcli11-dev libfmt-dev libzstd-dev libdeflate-dev libzip-dev zlib1g-dev
+  libhowardhinnant-date-dev libcpp-httplib-dev libfast-float-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev python3
+)
+# Node.js + npm run the DuckDB side of the benchmarks and the test oracle. A machine
+# with Node.js from elsewhere (e.g. NodeSource, whose nodejs bundles npm and conflicts
+# with Debian's npm package) keeps it.
+command -v node > /dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm > /dev/null 2>&1 || PACKAGES+=(npm)
+
+if [[ ! -r /etc/debian_version ]]; then
+  echo "install-deps.sh: this script is for Debian 12; install the equivalents of:" >&2
+  echo "  ${PACKAGES[*]}" >&2
+  exit 1
+fi
+
+SUDO=()
+if [[ "$(id -u)" != 0 ]]; then
+  if ! command -v sudo > /dev/null 2>&1; then
+    echo "install-deps.sh: not root and no sudo; run it as root" >&2
+    exit 1
+  fi
+  SUDO=(sudo)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  status="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2> /dev/null || true)"
+  [[ "$status" == installed ]] || missing+=("$p")
+done
+if [[ ${#missing[@]} == 0 ]]; then
+  echo "install-deps.sh: all ${#PACKAGES[@]} packages are installed"
+  exit 0
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update
+"${SUDO[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}"

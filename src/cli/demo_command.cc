@@ -1,0 +1,131 @@
+// `sagebox demo`: generate realistic billing data in every supported format,
+// ingest each into its own store, check that they agree, and show the summary.
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "core/progress.h"
+#include "cost/demo_gen.h"
+#include "cost/ingest.h"
+#include "cost/query.h"
+#include "cost/report.h"
+#include "store/store.h"
+
+namespace sagebox::cli {
+
+namespace {
+
+StatusOr<Decimal> TotalUnblended(const std::string& store_dir) {
+  ASSIGN_OR_RETURN(auto st, store::Store::Open(Env::Default(), store_dir));
+  cost::Query q;
+  ASSIGN_OR_RETURN(auto r, cost::RunQuery(*st, q));
+  Decimal sum;
+  for (const auto& b : r.buckets) sum += b.total[0];
+  return sum;
+}
+
+int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
+            const std::vector<cost::DemoFormat>& formats, bool generate_only) {
+  Env* env = Env::Default();
+  std::printf("Generating %d months of SageMaker billing data for %d accounts in %d regions into %s\n",
+              opt.months, opt.accounts, opt.regions, dir.c_str());
+  auto truth = cost::ComputeDemoTotals(opt);
+  if (!truth.ok()) return Fail(truth.status());
+  Decimal expected;
+  for (const auto& p : *truth) expected += p.unblended_cost;
+
+  std::string main_store;
+  for (cost::DemoFormat f : formats) {
+    std::string name(cost::DemoFormatName(f));
+    std::string export_dir = JoinPath(JoinPath(dir, "exports"), name);
+    std::string store_dir = JoinPath(JoinPath(dir, "stores"), name);
+    (void)env->Remove(store_dir);  // a fresh store per run
+    auto files = cost::WriteDemoExport(export_dir, f, opt);
+    if (!files.ok()) return Fail(files.status());
+    if (generate_only) {
+      int64_t rows = 0, bytes = 0;
+      for (const auto& fi : *files) {
+        rows += fi.rows;
+        bytes += fi.bytes;
+      }
+      std::printf("  %-14s %8lld line items  %10s  in %s\n", name.c_str(), static_cast<long long>(rows),
+                  HumanBytes(static_cast<uint64_t>(bytes)).c_str(), export_dir.c_str());
+      continue;
+    }
+    cost::IngestOptions io;
+    auto r = cost::Ingest(env, store_dir, {export_dir}, io);
+    if (!r.ok()) return Fail(r.status());
+    auto total = TotalUnblended(store_dir);
+    if (!total.ok()) return Fail(total.status());
+    bool agree = *total == expected;
+    std::printf("  %-14s %8lld line items  %10s  unblended %s  %s\n", name.c_str(),
+                static_cast<long long>(r->rows), HumanBytes(r->plain_bytes).c_str(),
+                total->ToFixed(2).c_str(), agree ? "matches the generator" : "MISMATCH");
+    if (!agree) {
+      return Fail(Internal(fmt::format("{}: ingested unblended total {} differs from the generated {}",
+                                       name, total->ToString(), expected.ToString())));
+    }
+    if (main_store.empty() || f == cost::DemoFormat::kLegacyCsvGz) main_store = store_dir;
+  }
+  if (generate_only) return 0;
+  std::printf("\nSummary of %s:\n\n", main_store.c_str());
+  auto st = store::Store::Open(env, main_store);
+  if (!st.ok()) return Fail(st.status());
+  auto s = cost::BuildSummary(**st, 0);
+  if (!s.ok()) return Fail(s.status());
+  std::cout << cost::SummaryToText(*s);
+  std::printf("\nExplore it:\n  sagebox --store %s cost query --group-by USAGE_KIND\n"
+              "  sagebox --store %s cost query --granularity DAILY --filter USAGE_TYPE~Notebk "
+              "--group-by RESOURCE_ID\n",
+              main_store.c_str(), main_store.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddDemoCommand(CLI::App& app, Globals&, int* exit_code) {
+  static std::string dir = "sagebox-demo";
+  static cost::DemoOptions opt;
+  auto* demo = app.add_subcommand(
+      "demo",
+      "Generate realistic SageMaker billing data (notebooks, Studio and Data Wrangler apps,\n"
+      "processing and training jobs, endpoints, Savings Plans, tax, credits, tags) in every\n"
+      "supported export format, ingest each, check the totals agree, and show the summary.");
+  demo->add_option("--dir", dir, "Where to write exports and stores")->capture_default_str();
+  demo->add_option("--seed", opt.seed, "Random seed (same seed, same data)")->capture_default_str();
+  demo->add_option("--months", opt.months, "Billing periods")->capture_default_str();
+  demo->add_option("--start-month", opt.start_month, "First billing period, YYYY-MM")->capture_default_str();
+  demo->add_option("--rows", opt.target_rows, "Approximate line items (0 = natural size)")->capture_default_str();
+  static std::string format_list;
+  static bool generate_only = false;
+  demo->add_option("--formats", format_list,
+                   "Comma-separated subset: legacy-csv, legacy-csv-gz, cur1-snake, cur2-csv, focus-csv "
+                   "(default: all)");
+  demo->add_option("--max-rows-per-file", opt.max_rows_per_file,
+                   "Split data files after this many rows, as AWS does (0 = one file per period)");
+  demo->add_flag("--generate-only", generate_only,
+                 "Only write the exports (for benchmarks and your own experiments)");
+  demo->callback([exit_code] {
+    std::vector<cost::DemoFormat> formats;
+    size_t i = 0;
+    while (!format_list.empty() && i <= format_list.size()) {
+      size_t j = format_list.find(',', i);
+      if (j == std::string::npos) j = format_list.size();
+      auto f = cost::DemoFormatFromName(format_list.substr(i, j - i));
+      if (!f) {
+        *exit_code = Fail(InvalidArgument("unknown format '" + format_list.substr(i, j - i) +
+                                          "' (expected legacy-csv, legacy-csv-gz, cur1-snake, "
+                                          "cur2-csv or focus-csv)"));
+        return;
+      }
+      formats.push_back(*f);
+      i = j + 1;
+    }
+    if (formats.empty()) formats = cost::AllDemoFormats();
+    *exit_code = RunDemo(dir, opt, formats, generate_only);
+  });
+}
+
+}  // namespace sagebox::cli

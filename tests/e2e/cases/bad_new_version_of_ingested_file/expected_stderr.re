@@ -1,0 +1,1 @@
+^sagebox: .*/export\.csv:3:176: expected a timestamp

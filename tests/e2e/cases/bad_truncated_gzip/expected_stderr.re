@@ -1,0 +1,1 @@
+^sagebox: .*tests/data/bad/truncated\.csv\.gz:[0-9]+:[0-9]+: .*truncated gzip.*expected

@@ -1,0 +1,1 @@
+^sagebox: .*tests/data/bad/unknown_format\.csv:1:1: unknown format.*expected

@@ -1,0 +1,1 @@
+--from '2024-13-01' is not a date \(expected YYYY-MM-DD\)

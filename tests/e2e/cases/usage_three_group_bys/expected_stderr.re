@@ -1,0 +1,1 @@
+at most two --group-by

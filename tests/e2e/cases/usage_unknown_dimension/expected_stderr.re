@@ -1,0 +1,1 @@
+unknown dimension 'FOO'
