@@ -75,7 +75,10 @@ struct Manifest {
   std::string period_token;  // "" if the manifest is not in a period folder
   std::string root;          // where its data files are searched
   std::string assembly_id;
-  std::vector<std::string> keys;
+  std::string report;  // identity of the report or export, across folders
+  std::string text;    // the manifest itself, for error locations
+  std::vector<std::string> keys;      // relative to the bucket
+  std::vector<std::string> raw_keys;  // as written (s3://... for CUR 2.0)
   size_t depth = 0;
 };
 
@@ -88,13 +91,22 @@ StatusOr<Manifest> ReadManifest(Env* env, const std::string& path) {
   }
   Manifest m;
   m.path = path;
+  m.text = text;
   m.assembly_id = j.value("assemblyId", j.value("executionId", ""));
+  // Which report this is, independent of where it was synced to: CUR 2.0
+  // exports carry their ARN, legacy manifests the payer account and name.
+  if (j.contains("exportArn") && j["exportArn"].is_string()) {
+    m.report = j["exportArn"].get<std::string>();
+  } else if (j.contains("reportName") && j["reportName"].is_string()) {
+    m.report = j.value("account", std::string()) + "/" + j["reportName"].get<std::string>();
+  }
   for (const char* field : {"reportKeys", "dataFiles"}) {
     if (!j.contains(field)) continue;
     if (!j[field].is_array()) return BadInput(path + ": '" + field + "' must be an array of file names");
     for (const auto& k : j[field]) {
       if (!k.is_string()) return BadInput(path + ": '" + field + "' must hold strings");
       std::string key = k.get<std::string>();
+      m.raw_keys.push_back(key);
       if (key.rfind("s3://", 0) == 0) {
         size_t slash = key.find('/', 5);
         key = slash == std::string::npos ? "" : key.substr(slash + 1);
@@ -121,7 +133,24 @@ StatusOr<Manifest> ReadManifest(Env* env, const std::string& path) {
   } else {
     m.root = dir;
   }
+  if (m.report.empty()) m.report = m.root;
   return m;
+}
+
+// "file:line:col" of the first occurrence of `needle` in the manifest text.
+std::string LocationIn(const Manifest& m, const std::string& needle) {
+  size_t at = m.text.find(needle);
+  if (at == std::string::npos) return m.path;
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < at; ++i) {
+    if (m.text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return m.path + ":" + std::to_string(line) + ":" + std::to_string(col);
 }
 
 size_t CommonSuffix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
@@ -198,8 +227,9 @@ StatusOr<IngestPlan> PlanIngest(Env* env, const std::vector<std::string>& paths)
     u.from_manifest = true;
     u.manifest = m.path;
     u.assembly_id = m.assembly_id;
-    u.source = "delivery:" + m.root + (m.period_token.empty() ? "" : "/" + m.period_token);
-    for (const auto& key : m.keys) {
+    u.source = "report:" + m.report;
+    for (size_t ki = 0; ki < m.keys.size(); ++ki) {
+      const std::string& key = m.keys[ki];
       std::vector<std::string> kp = Split(key);
       if (kp.empty()) return BadInput(m.path + ": empty data file name in the manifest");
       std::string want = StripCompression(kp.back());
@@ -214,7 +244,7 @@ StatusOr<IngestPlan> PlanIngest(Env* env, const std::vector<std::string>& paths)
         }
       }
       if (!best) {
-        return BadInput(m.path + ": the manifest names '" + key +
+        return BadInput(LocationIn(m, "\"" + m.raw_keys[ki] + "\"") + ": the manifest names '" + key +
                         "', which is not in the folder (expected the delivery to be complete; "
                         "sync it again from S3)");
       }

@@ -21,9 +21,13 @@ namespace sagebox::cost {
 
 struct IngestUnit {
   std::vector<std::string> files;
-  // What produced the data. A unit from a manifest replaces everything stored
-  // earlier for its billing periods; a loose file replaces only what the
-  // same file (same absolute path) stored before.
+  // What produced the data. A unit from a manifest ("report:<identity>",
+  // the CUR 2.0 export ARN or the legacy payer account/report name) replaces
+  // everything the same report stored earlier for its billing periods, so
+  // restatements never double count while two different reports (two payer
+  // accounts, or a CUR and a FOCUS export) of one month stay side by side.
+  // A loose file replaces only what the same file (same absolute path)
+  // stored before.
   std::string source;
   bool from_manifest = false;
   std::string manifest;     // path, when from_manifest

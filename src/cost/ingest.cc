@@ -36,11 +36,12 @@ class IngestRun {
         return s;
       }
     }
-    // Replace: a delivery drops everything stored earlier for its periods;
-    // a loose file drops what the same file stored earlier.
+    // Replace: a delivery drops what the same report stored earlier for its
+    // periods; a loose file drops what the same file stored earlier.
     std::set<std::string> drop;
     for (const auto& old : st_->segments()) {
-      if (replaced_sources_.count(old.source) || replaced_periods_.count(old.partition)) {
+      if (replaced_sources_.count(old.source) ||
+          replaced_periods_.count(old.source + "\n" + old.partition)) {
         drop.insert(old.file);
       }
     }
@@ -112,7 +113,7 @@ class IngestRun {
       si.rows = pw.seg->rows();
       si.meta = std::move(meta);
       added_.push_back(std::move(si));
-      if (u.from_manifest) replaced_periods_.insert(FormatMonth(period));
+      if (u.from_manifest) replaced_periods_.insert(u.source + "\n" + FormatMonth(period));
     }
     if (!u.from_manifest) replaced_sources_.insert(u.source);
     return Status::Ok();
@@ -136,7 +137,8 @@ class IngestRun {
   uint64_t total_bytes_ = 0, done_bytes_ = 0;
   std::vector<std::string> created_;
   std::vector<store::SegmentInfo> added_;
-  std::set<std::string> replaced_sources_, replaced_periods_;
+  std::set<std::string> replaced_sources_;
+  std::set<std::string> replaced_periods_;  // "source\nperiod"
   std::unordered_map<std::string, std::string> region_cache_;
 };
 

@@ -157,7 +157,8 @@ TEST_F(IngestTest, NewestLegacyDeliveryReplacesOlder) {
   Write("cur/rep/20240101-20240201/aaa/rep-1.csv", std::string(kLegacyHeader) + row_old);
   Write("cur/rep/20240101-20240201/bbb/rep-1.csv", std::string(kLegacyHeader) + row_new);
   Write("cur/rep/20240101-20240201/rep-Manifest.json",
-        R"({"assemblyId":"bbb","reportKeys":["pre/rep/20240101-20240201/bbb/rep-1.csv.gz"]})");
+        R"({"assemblyId":"bbb","account":"1","reportName":"rep",)"
+        R"("reportKeys":["pre/rep/20240101-20240201/bbb/rep-1.csv.gz"]})");
   auto r = Run({(dir_ / "cur").string()});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->files, 1);
@@ -166,9 +167,17 @@ TEST_F(IngestTest, NewestLegacyDeliveryReplacesOlder) {
   // A later delivery of the same period replaces it, whatever its files are called.
   Write("cur2/rep/20240101-20240201/ccc/rep-1.csv", std::string(kLegacyHeader) + row_old);
   Write("cur2/rep/20240101-20240201/rep-Manifest.json",
-        R"({"assemblyId":"ccc","reportKeys":["rep/20240101-20240201/ccc/rep-1.csv"]})");
+        R"({"assemblyId":"ccc","account":"1","reportName":"rep",)"
+        R"("reportKeys":["rep/20240101-20240201/ccc/rep-1.csv"]})");
   ASSERT_TRUE(Run({(dir_ / "cur2").string()}).ok());
   EXPECT_EQ(Totals("SERVICE")["AmazonSageMaker"], "1");
+  // Another payer's report of the same month is kept beside it.
+  Write("cur3/rep/20240101-20240201/ddd/rep-1.csv", std::string(kLegacyHeader) + row_new);
+  Write("cur3/rep/20240101-20240201/rep-Manifest.json",
+        R"({"assemblyId":"ddd","account":"2","reportName":"rep",)"
+        R"("reportKeys":["rep/20240101-20240201/ddd/rep-1.csv"]})");
+  ASSERT_TRUE(Run({(dir_ / "cur3").string()}).ok());
+  EXPECT_EQ(Totals("SERVICE")["AmazonSageMaker"], "3");
 }
 
 TEST_F(IngestTest, ManifestNamingMissingFileIsBadInput) {
@@ -177,7 +186,11 @@ TEST_F(IngestTest, ManifestNamingMissingFileIsBadInput) {
   auto r = Run({(dir_ / "cur").string()});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kBadInput);
-  EXPECT_NE(r.status().message().find("rep-1.csv.gz"), std::string::npos);
+  // file:line:col of the key inside the manifest.
+  EXPECT_NE(r.status().message().find("rep-Manifest.json:1:33: the manifest names "
+                                      "'rep/20240101-20240201/x/rep-1.csv.gz'"),
+            std::string::npos)
+      << r.status().message();
 }
 
 TEST_F(IngestTest, FocusAndCur2Detected) {

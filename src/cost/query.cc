@@ -223,7 +223,9 @@ StatusOr<std::pair<Days, Days>> DataRange(const store::Store& st) {
     if (!any || b > hi) hi = b;
     any = true;
   }
-  if (!any) return NotFound("the store is empty; run 'sagebox cost ingest PATH' first");
+  if (!any) {
+    return InvalidArgument("the store is empty; run 'sagebox cost ingest PATH' first");
+  }
   return std::make_pair(DayOf(lo), DayOf(hi));
 }
 

@@ -39,6 +39,26 @@ CsvReader::CsvReader(ByteSource* src, size_t buffer_size)
 }
 
 Status CsvReader::Refill() {
+  Status s = RefillInner();
+  if (s.ok() || s.code() != StatusCode::kBadInput) return s;
+  // Say where in the plain text the damage was met: the line being read and
+  // the column reached in it.
+  std::string msg = s.message();
+  const std::string prefix = name() + ": ";
+  if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+  uint64_t line = line_;
+  size_t ls = pos_;
+  for (size_t k = pos_; k < end_; ++k) {
+    if (buf_[k] == '\n') {
+      ++line;
+      ls = k + 1;
+    }
+  }
+  return BadInput(name() + ":" + std::to_string(line) + ":" + std::to_string(end_ - ls + 1) + ": " +
+                  msg);
+}
+
+Status CsvReader::RefillInner() {
   // Keep the unparsed tail, move it to the front, fill the rest.
   size_t tail = end_ - pos_;
   if (pos_ > 0) {
@@ -70,9 +90,9 @@ int CsvReader::ParseRecord() {
   for (;;) {
     // One field starting at p.
     if (p < e && b[p] == '"') {
+      starts_.push_back(p);  // errors point at the opening quote
       ++p;
       size_t start = p;
-      starts_.push_back(start);
       bool has_escape = false;
       size_t arena_off = 0;
       size_t seg = start;  // start of the not-yet-copied run (escaped case)

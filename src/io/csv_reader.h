@@ -48,7 +48,9 @@ class CsvReader {
   // Parses one record starting at pos_. Returns 1 on success, 0 if the
   // buffer ran out before the record ended, -1 on error (status_ set).
   int ParseRecord();
+  // Reads more input. BadInput from the source gets this reader's line:col.
   Status Refill();
+  Status RefillInner();
 
   ByteSource* src_;
   std::vector<char> buf_;

@@ -308,9 +308,9 @@ TEST(CsvReader, LocationAndColumns) {
   ASSERT_TRUE(more.ok() && *more);
   ASSERT_EQ(r.num_fields(), 3u);
   EXPECT_EQ(r.line(), 2u);
-  // Quoted fields start at their content, after the opening quote.
-  EXPECT_EQ(r.Location(0), "mem.csv:2:2");
-  EXPECT_EQ(r.Location(1), "mem.csv:2:6");
+  // Quoted fields are located at their opening quote, where a person looks.
+  EXPECT_EQ(r.Location(0), "mem.csv:2:1");
+  EXPECT_EQ(r.Location(1), "mem.csv:2:5");
   // Field 2 starts on line 3, column 4 (after `y",`).
   EXPECT_EQ(r.Location(2), "mem.csv:3:4");
   EXPECT_EQ(r.column(2), 4u);

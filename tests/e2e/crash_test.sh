@@ -3,17 +3,24 @@
 # state before the ingest (or, past the commit point, the complete new state).
 #
 # Needs SAGEBOX, DATA, TMP and E2E (as tests/e2e/run.sh sets them); STORE defaults to
-# $TMP/store. Knobs: CRASH_ITERATIONS (10), CRASH_COPIES (50: copies of the real legacy
-# CUR's 1,281 rows, about 50 MB), CRASH_SEED (random; printed, to replay a run).
+# $TMP/store. Knobs: CRASH_ITERATIONS (10), CRASH_SEED (random; printed, to replay a
+# run), CRASH_INPUT:
+#   demo    (default when `sagebox demo` exists) a legacy CUR delivery (folder with
+#           manifest) of about 50 MB from `sagebox demo --months 1 --rows 57000`; it
+#           restates January 2024, which an earlier, smaller demo delivery holds.
+#   concat  (the fallback) the real legacy CUR's 1,281 rows copied CRASH_COPIES (50)
+#           times with new line item ids, about 50 MB, as a loose file that replaces
+#           its own earlier 1-copy version.
 #
-#  1. State: the FOCUS sample plus a 1-copy version of big.csv (a loose file).
-#  2. big.csv is rewritten with CRASH_COPIES copies (new line item ids per copy): its
-#     next ingest replaces the 1-copy segment. One complete ingest into a copy of the
-#     store measures the duration D and gives the "after" state.
+#  1. State before: the real legacy CUR and FOCUS samples plus the earlier version of
+#     the big input.
+#  2. One complete ingest of the big input into a copy of the store measures its
+#     duration D and gives the state after.
 #  3. CRASH_ITERATIONS times: start the ingest in the background, `kill -9` it after a
 #     random delay in the i-th tenth of D, and compare `cost query` with "before".
-#  4. A final complete ingest succeeds, leaves no stray segment files, equals "after",
-#     and its totals equal the DuckDB oracle's times CRASH_COPIES.
+#  4. A final complete ingest succeeds, leaves no stray files, equals "after", and its
+#     totals equal the DuckDB oracle's (real samples; concat: times CRASH_COPIES) and, for
+#     the demo data, what `sagebox demo` itself stored.
 set -euo pipefail
 : "${SAGEBOX:?}" "${DATA:?}" "${TMP:?}" "${E2E:?}"
 STORE="${STORE:-$TMP/store}"
@@ -21,17 +28,21 @@ ITER="${CRASH_ITERATIONS:-10}"
 COPIES="${CRASH_COPIES:-50}"
 SEED="${CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}"
 RANDOM=$((SEED % 32768))
+INPUT="${CRASH_INPUT:-}"
+if [[ -z "$INPUT" ]]; then
+  if "$SAGEBOX" demo --help > /dev/null 2>&1; then INPUT=demo; else INPUT=concat; fi
+fi
 LEGACY="$DATA/real/focus-converters/sample-anonymous-aws-export-dataset.csv"
 FOCUS="$DATA/real/focus-sample-data/FOCUS-1.0/focus_sample.csv"
-BIG="$TMP/big.csv"
-echo "crash test: seed $SEED, $ITER kills, $COPIES copies"
+ORACLE="$E2E/oracle/expected"
+echo "crash test: seed $SEED, $ITER kills, input: $INPUT"
 
 fail() { echo "crash test FAILED: $*"; exit 1; }
 
-# make_big COPIES: the legacy CUR's rows COPIES times, each copy with its own line item ids.
-make_big() {
-  python3 - "$LEGACY" "$BIG" "$1" <<'EOF'
-import csv, sys
+# make_concat COPIES: the legacy CUR's rows COPIES times, each copy with its own ids.
+make_concat() {
+  python3 - "$LEGACY" "$TMP/big.csv" "$1" <<'EOF'
+import csv, os, sys
 src, dst, copies = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with open(src, newline="", encoding="utf-8") as f:
     rows = list(csv.reader(f))
@@ -45,30 +56,47 @@ with open(dst + ".tmp", "w", newline="", encoding="utf-8") as f:
             r = list(r)
             r[idc] = f"{r[idc]}-copy{k:04d}"
             w.writerow(r)
-import os
 os.replace(dst + ".tmp", dst)
 EOF
 }
 
-snapshot() {  # snapshot STORE_DIR
-  "$SAGEBOX" --store "$1" cost query --format csv --granularity DAILY \
+snapshot() {  # snapshot STORE_DIR [--from D --to D]
+  local dir=$1
+  shift
+  local range=(--from 2000-01-01 --to 2030-01-01)
+  [[ $# -gt 0 ]] && range=("$@")
+  "$SAGEBOX" --store "$dir" cost query --format csv --granularity DAILY \
     --group-by LINE_ITEM_TYPE --group-by USAGE_TYPE \
+    --metrics UnblendedCost,BlendedCost,NetUnblendedCost,AmortizedCost,UsageQuantity "${range[@]}"
+}
+
+monthly_totals() {  # monthly_totals STORE_DIR FROM TO
+  "$SAGEBOX" --store "$1" cost query --format csv --granularity MONTHLY --group-by LINE_ITEM_TYPE \
     --metrics UnblendedCost,BlendedCost,NetUnblendedCost,AmortizedCost,UsageQuantity \
-    --from 2000-01-01 --to 2030-01-01
+    --from "$2" --to "$3"
 }
 
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
-# 1. The state before.
-"$SAGEBOX" --store "$STORE" cost ingest -q "$FOCUS" > /dev/null || fail "ingest of $FOCUS"
-make_big 1
-"$SAGEBOX" --store "$STORE" cost ingest -q "$BIG" > /dev/null || fail "ingest of the 1-copy big.csv"
+# 1. The state before, and the big input.
+"$SAGEBOX" --store "$STORE" cost ingest -q "$LEGACY" "$FOCUS" > /dev/null || fail "ingest of the real samples"
+if [[ $INPUT == demo ]]; then
+  "$SAGEBOX" demo --dir "$TMP/demo-small" --months 1 --rows 5000 > /dev/null || fail "sagebox demo (small)"
+  "$SAGEBOX" demo --dir "$TMP/demo-big" --months 1 --rows 57000 > /dev/null || fail "sagebox demo (big)"
+  "$SAGEBOX" --store "$STORE" cost ingest -q "$TMP/demo-small/exports/legacy-csv" > /dev/null ||
+    fail "ingest of the small demo delivery"
+  BIG="$TMP/demo-big/exports/legacy-csv"
+else
+  make_concat 1
+  "$SAGEBOX" --store "$STORE" cost ingest -q "$TMP/big.csv" > /dev/null || fail "ingest of the 1-copy big.csv"
+  make_concat "$COPIES"
+  BIG="$TMP/big.csv"
+fi
+echo "big input: $(($(du -sb "$BIG" | cut -f1) / 1048576)) MiB"
 snapshot "$STORE" > "$TMP/before.csv" || fail "query of the state before"
 cp -a "$STORE" "$TMP/backup"
 
-# 2. The big input, the duration of a complete ingest and the state after.
-make_big "$COPIES"
-echo "big.csv: $(($(stat -c %s "$BIG") / 1048576)) MiB, $((COPIES * 1281)) line items"
+# 2. The duration of a complete ingest, and the state after.
 cp -a "$STORE" "$TMP/calibrate"
 t0=$(now_ms)
 "$SAGEBOX" --store "$TMP/calibrate" cost ingest -q "$BIG" > /dev/null || fail "calibration ingest"
@@ -121,9 +149,19 @@ if stray:
     print("not named by MANIFEST:", stray)
     sys.exit(1)
 EOF
-"$SAGEBOX" --store "$STORE" cost query --format csv --granularity MONTHLY --group-by LINE_ITEM_TYPE \
-  --metrics UnblendedCost,BlendedCost,NetUnblendedCost,AmortizedCost,UsageQuantity \
-  --from 2000-01-01 --to 2030-01-01 |
-  python3 "$E2E/lib/compare_totals.py" - "$E2E/oracle/expected/legacy_focus_converters.by_type.csv*$COPIES" \
-    "$E2E/oracle/expected/focus_sample.by_type.csv" || fail "final totals differ from the oracle"
+factor=""
+[[ $INPUT == concat ]] && factor="*$((COPIES + 1))"  # the copies plus the sample itself
+monthly_totals "$STORE" 2023-11-01 2023-12-01 |
+  python3 "$E2E/lib/compare_totals.py" - "$ORACLE/legacy_focus_converters.by_type.csv$factor" ||
+  fail "final 2023-11 totals differ from the oracle"
+monthly_totals "$STORE" 2024-09-01 2024-10-01 |
+  python3 "$E2E/lib/compare_totals.py" - "$ORACLE/focus_sample.by_type.csv" ||
+  fail "final 2024-09 totals differ from the oracle"
+if [[ $INPUT == demo ]]; then
+  demo_store="$TMP/demo-big/stores/legacy-csv"
+  cmp -s <(snapshot "$STORE" --from 2024-01-01 --to 2024-02-01) \
+    <(snapshot "$demo_store" --from 2024-01-01 --to 2024-02-01) ||
+    fail "final January 2024 differs from what sagebox demo stored for the same delivery"
+  echo "January 2024 equals sagebox demo's own store"
+fi
 echo "crash test passed: $before_kept kill(s) left the state before, $after_kept the state after"
