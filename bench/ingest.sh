@@ -12,7 +12,8 @@
 #   duckdb-csv-varchar   the same with all_varchar=true
 #   duckdb-gz       DuckDB CTAS on the .csv.gz files
 #   zcat-gz         zcat of the .csv.gz files to /dev/null
-# Every command runs under /usr/bin/time -f %M (peak RSS per run, appended to
+# Each command's --prepare removes the store / DuckDB database and re-reads its
+# input files into the page cache. Every command runs under /usr/bin/time -f %M (peak RSS per run, appended to
 # bench/out/ROWS/rss-NAME.txt) and logs its own output to log-NAME.txt.
 # Results: bench/out/ROWS/{hyperfine.json,hyperfine.md,summary.md}.
 #
@@ -101,30 +102,34 @@ for rows in "${sizes[@]}"; do
   # ---- one hyperfine run, all commands side by side -----------------------
   rm -rf "$res" && mkdir -p "$res"
   if [ "$rows" -le 2000000 ]; then runs=${RUNS:-3}; warmup=${WARMUP:-1}; else runs=${RUNS:-2}; warmup=${WARMUP:-0}; fi
-  # Warm the page cache so that every command, warm-up or not, reads from RAM.
-  cat "${gz[@]}" ${csv[@]+"${csv[@]}"} >/dev/null
-
   q() { printf '%q ' "$@"; }
   timed() { printf '/usr/bin/time -a -o %q -f %%M ' "$res/rss-$1.txt"; }
-  names=() cmds=()
-  add() { names+=("$1"); cmds+=("$2"); }
-  add sagebox-gz "$(timed sagebox-gz)$(q "$SAGEBOX" --store "$store" cost ingest -q "$data/exports/legacy-csv-gz") >>$(q "$res/log-sagebox-gz.txt")"
+  # Each command's --prepare removes the store and the DuckDB database and re-reads
+  # its own input files, so every timed run starts with them in the page cache
+  # (this VM's DAMON reclaim pages out cold page cache between runs).
+  clean="rm -rf $(q "$store") $(q "$duckdb_db") $(q "$duckdb_db.wal")"
+  warm_gz="cat $(q "${gz[@]}")>/dev/null"
+  warm_csv=""
+  [ ${#csv[@]} -eq 0 ] || warm_csv="cat $(q "${csv[@]}")>/dev/null"
+  names=() cmds=() preps=()
+  add() { names+=("$1"); cmds+=("$2"); preps+=("echo \$(date +%s) $1 >>$(q "$res/timeline.txt"); $clean; $3"); }
+  add sagebox-gz "$(timed sagebox-gz)$(q "$SAGEBOX" --store "$store" cost ingest -q "$data/exports/legacy-csv-gz") >>$(q "$res/log-sagebox-gz.txt")" "$warm_gz"
   if [ ${#csv[@]} -gt 0 ]; then
-    add sagebox-csv "$(timed sagebox-csv)$(q "$SAGEBOX" --store "$store" cost ingest -q "$data/exports/legacy-csv") >>$(q "$res/log-sagebox-csv.txt")"
-    add duckdb-csv "$(timed duckdb-csv)$(q node "$BENCH/duckdb_ingest.mjs" --json --db "$duckdb_db" "${csv[@]}") >>$(q "$res/log-duckdb-csv.txt")"
+    add sagebox-csv "$(timed sagebox-csv)$(q "$SAGEBOX" --store "$store" cost ingest -q "$data/exports/legacy-csv") >>$(q "$res/log-sagebox-csv.txt")" "$warm_csv"
+    add duckdb-csv "$(timed duckdb-csv)$(q node "$BENCH/duckdb_ingest.mjs" --json --db "$duckdb_db" "${csv[@]}") >>$(q "$res/log-duckdb-csv.txt")" "$warm_csv"
     if [ "$DUCKDB_VARCHAR" = 1 ]; then
-      add duckdb-csv-varchar "$(timed duckdb-csv-varchar)$(q node "$BENCH/duckdb_ingest.mjs" --json --all-varchar --db "$duckdb_db" "${csv[@]}") >>$(q "$res/log-duckdb-csv-varchar.txt")"
+      add duckdb-csv-varchar "$(timed duckdb-csv-varchar)$(q node "$BENCH/duckdb_ingest.mjs" --json --all-varchar --db "$duckdb_db" "${csv[@]}") >>$(q "$res/log-duckdb-csv-varchar.txt")" "$warm_csv"
     fi
   fi
-  add duckdb-gz "$(timed duckdb-gz)$(q node "$BENCH/duckdb_ingest.mjs" --json --db "$duckdb_db" "${gz[@]}") >>$(q "$res/log-duckdb-gz.txt")"
+  add duckdb-gz "$(timed duckdb-gz)$(q node "$BENCH/duckdb_ingest.mjs" --json --db "$duckdb_db" "${gz[@]}") >>$(q "$res/log-duckdb-gz.txt")" "$warm_gz"
   if [ ${#csv[@]} -eq 0 ] && [ "$DUCKDB_VARCHAR" = 1 ]; then
-    add duckdb-gz-varchar "$(timed duckdb-gz-varchar)$(q node "$BENCH/duckdb_ingest.mjs" --json --all-varchar --db "$duckdb_db" "${gz[@]}") >>$(q "$res/log-duckdb-gz-varchar.txt")"
+    add duckdb-gz-varchar "$(timed duckdb-gz-varchar)$(q node "$BENCH/duckdb_ingest.mjs" --json --all-varchar --db "$duckdb_db" "${gz[@]}") >>$(q "$res/log-duckdb-gz-varchar.txt")" "$warm_gz"
   fi
-  add zcat-gz "$(timed zcat-gz)zcat $(q "${gz[@]}")>/dev/null"
+  add zcat-gz "$(timed zcat-gz)zcat $(q "${gz[@]}")>/dev/null" "$warm_gz"
 
   hf=(hyperfine --warmup "$warmup" --runs "$runs" --style basic
-      --prepare "rm -rf $(q "$store") $(q "$duckdb_db") $(q "$duckdb_db.wal")"
       --export-json "$res/hyperfine.json" --export-markdown "$res/hyperfine.md")
+  for i in "${!names[@]}"; do hf+=(--prepare "${preps[$i]}"); done
   for i in "${!names[@]}"; do hf+=(-n "${names[$i]}" "${cmds[$i]}"); done
   printf '%q ' "${hf[@]}" >"$res/command.txt"; echo >>"$res/command.txt"
   waited=0
@@ -133,8 +138,15 @@ for rows in "${sizes[@]}"; do
     sleep 10; waited=$((waited + 10))
   done
   echo "== $rows rows: load before the run $(cut -d' ' -f1-3 /proc/loadavg) (waited ${waited} s); command in $res/command.txt"
-  # Sample the load and the busiest foreign processes while hyperfine runs.
-  ( while :; do echo "$(date -u +%T) $(cut -d' ' -f1-3 /proc/loadavg) | $(ps -eo pcpu=,comm= --sort=-pcpu | head -3 | tr -s ' ' | paste -sd';')"; sleep 15; done ) >"$res/load.txt" &
+  # Sample the load every 15 s while hyperfine runs: epoch, load averages, the
+  # CPU % of processes outside this script's session (other people's work),
+  # and the busiest of them.
+  sid=$(ps -o sid= -p $$ | tr -d ' ')
+  ( while :; do
+      others=$(ps -eo sid=,pcpu=,comm= --sort=-pcpu | awk -v me="$sid" '$1 != me && $2 > 0 {t += $2; if (n < 3) {top = top sprintf("%s:%s ", $3, $2); n++}} END {printf "%.0f %s", t, top}')
+      echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg) | others_cpu% $others"
+      sleep 15
+    done ) >"$res/load.txt" &
   sampler=$!
   "${hf[@]}"
   kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true

@@ -63,21 +63,52 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const out = [];
 out.push(`### ${Number(rowsArg).toLocaleString('en-US')} requested rows: ${f(sageRows, 0)} line items, ` +
   `${f(mb, 1)} MB uncompressed CSV, ${f(gzBytes / 1e6, 1)} MB .csv.gz (${Object.values(r)[0].n} timed runs each)`);
+// Load samples ("epoch l1 l5 l15 | others_cpu% N top...") and the time each
+// command's runs started (timeline.txt, written by its --prepare).
 const loadFile = path.join(res, 'load.txt');
-if (exists(loadFile)) {
-  const loads = read(loadFile).split('\n').map((l) => Number(l.split(' ')[1])).filter(Number.isFinite);
-  if (loads.length) {
-    const avg = loads.reduce((a, b) => a + b, 0) / loads.length;
-    out.push('');
-    out.push(`Machine load during the run (1-min load average, ${loads.length} samples every 15 s, 2 cores): ` +
-      `min ${f(Math.min(...loads))}, mean ${f(avg)}, max ${f(Math.max(...loads))} — load.txt names the busiest processes.`);
+const samples = exists(loadFile)
+  ? read(loadFile).split('\n').filter(Boolean).map((l) => {
+      const [head, tail = ''] = l.split(' | ');
+      const [t, l1] = head.split(' ').map(Number);
+      const m = tail.match(/others_cpu% (\d+)\s*(.*)/);
+      return { t, l1, others: m ? Number(m[1]) : NaN, top: m ? m[2].trim() : '' };
+    }).filter((x) => Number.isFinite(x.t) && Number.isFinite(x.l1))
+  : [];
+const timelineFile = path.join(res, 'timeline.txt');
+const starts = {};
+if (exists(timelineFile)) {
+  for (const l of read(timelineFile).split('\n').filter(Boolean)) {
+    const [t, name] = l.split(' ');
+    if (!(name in starts)) starts[name] = Number(t);
   }
 }
+const order = Object.keys(starts).sort((a, b) => starts[a] - starts[b]);
+const windowOf = (name) => {
+  const i = order.indexOf(name);
+  if (i < 0) return null;
+  const end = i + 1 < order.length ? starts[order[i + 1]] : Infinity;
+  const s = samples.filter((x) => x.t >= starts[name] && x.t < end);
+  if (!s.length) return null;
+  const busiest = s.reduce((a, b) => (b.others > a.others ? b : a));
+  return {
+    others: s.reduce((a, b) => a + (b.others || 0), 0) / s.length,
+    max: busiest.others,
+    top: busiest.others >= 20 ? busiest.top : '',
+  };
+};
+if (samples.length) {
+  const avg = samples.reduce((a, b) => a + b.l1, 0) / samples.length;
+  out.push('');
+  out.push(`Machine load during the run (1-min load average, ${samples.length} samples every 15 s, 2 cores; ` +
+    `this includes the benchmark itself): min ${f(Math.min(...samples.map((x) => x.l1)))}, mean ${f(avg)}, ` +
+    `max ${f(Math.max(...samples.map((x) => x.l1)))}. "Others' CPU" below is the CPU % of processes outside ` +
+    'the benchmark (other people\'s builds and tests) while that command ran (200 % = both cores).');
+}
 out.push('');
-out.push('| command | mean ± σ (s) | min … max (s) | MB/s of uncompressed CSV | CPU user+sys (s) | peak RSS (MiB) |');
-out.push('|---|---:|---:|---:|---:|---:|');
+out.push('| command | mean ± σ (s) | min … max (s) | MB/s of uncompressed CSV | CPU user+sys (s) | peak RSS (MiB) | others\' CPU % mean / max |');
+out.push('|---|---:|---:|---:|---:|---:|---|');
 for (const [name, x] of Object.entries(r)) {
-  out.push(`| ${name} | ${f(x.mean)} ± ${f(x.stddev)} | ${f(x.min)} … ${f(x.max)} | ${f(mb / x.mean, 1)} | ${f(x.cpu)} | ${f(x.rssMiB, 1)} |`);
+  out.push(`| ${name} | ${f(x.mean)} ± ${f(x.stddev)} | ${f(x.min)} … ${f(x.max)} | ${f(mb / x.mean, 1)} | ${f(x.cpu)} | ${f(x.rssMiB, 1)} | ${(() => { const w = windowOf(name); return w ? `${f(w.others, 0)} / ${f(w.max, 0)}${w.top ? ' (' + w.top + ')' : ''}` : 'n/a'; })()} |`);
 }
 out.push('');
 if (Object.keys(duck).length) {

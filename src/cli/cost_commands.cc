@@ -1,10 +1,9 @@
 // `sagebox cost ...`: thin wrappers over the cost library.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "cli/cli.h"
 #include "core/progress.h"
@@ -70,20 +69,26 @@ Status ResolveRange(const store::Store& st, cost::Query* q) {
 int RunIngest(const Globals& g, const std::vector<std::string>& paths, bool quiet) {
   Progress progress("ingest", !quiet && Progress::StderrIsTerminal());
   cost::IngestOptions opt;
-  opt.progress = [&](uint64_t done, uint64_t total, uint64_t rows) { progress.Update(done, total, rows); };
+  opt.progress = [&](uint64_t done, uint64_t total, uint64_t rows) {
+    progress.Update(done, total, rows);
+  };
   auto start = std::chrono::steady_clock::now();
   auto r = cost::Ingest(Env::Default(), g.store, paths, opt);
   progress.Done();
   if (!r.ok()) return Fail(r.status().WithContext("ingest failed, the store is unchanged"));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string formats;
-  for (const auto& [f, n] : r->formats) formats += fmt::format("{}{} {}", formats.empty() ? "" : ", ", n, f);
+  for (const auto& [f, n] : r->formats)
+    formats += fmt::format("{}{} {}", formats.empty() ? "" : ", ", n, f);
   std::string periods;
   for (const auto& p : r->periods) periods += (periods.empty() ? "" : " ") + p;
-  std::printf("ingested %d file(s) (%s): %lld line items, %s in %.2f s (%s/s)\n", r->files,
-              formats.c_str(), static_cast<long long>(r->rows), HumanBytes(r->plain_bytes).c_str(), secs,
-              HumanBytes(static_cast<uint64_t>(static_cast<double>(r->plain_bytes) / std::max(secs, 1e-9))).c_str());
-  std::printf("billing periods: %s; replaced %d earlier segment(s)\n", periods.c_str(), r->segments_replaced);
+  std::printf(
+      "ingested %d file(s) (%s): %lld line items, %s in %.2f s (%s/s)\n", r->files, formats.c_str(),
+      static_cast<long long>(r->rows), HumanBytes(r->plain_bytes).c_str(), secs,
+      HumanBytes(static_cast<uint64_t>(static_cast<double>(r->plain_bytes) / std::max(secs, 1e-9)))
+          .c_str());
+  std::printf("billing periods: %s; replaced %d earlier segment(s)\n", periods.c_str(),
+              r->segments_replaced);
   if (!r->skipped.empty()) {
     std::printf("skipped %zu file(s) of superseded deliveries (a newer manifest replaces them)\n",
                 r->skipped.size());
@@ -104,7 +109,8 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
       "Read billing exports into the store.\n"
       "PATH is a file or a folder synced from the export's S3 prefix. Formats are detected from\n"
       "the header: legacy CUR (lineItem/...), CUR 1.0 for Athena and CUR 2.0 (snake_case), FOCUS\n"
-      "1.0-1.2; plain, .gz or .zip. In folders, manifests decide: the newest delivery of a billing\n"
+      "1.0-1.2; plain, .gz or .zip. In folders, manifests decide: the newest delivery of a "
+      "billing\n"
       "period replaces everything stored for it earlier; ingesting the same files twice changes\n"
       "nothing. A bad file stops the ingest with exit code 2 and leaves the store unchanged.");
   static std::vector<std::string> paths;
@@ -121,19 +127,28 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
       "Examples:\n"
       "  sagebox cost query --from 2024-01-01 --to 2024-04-01 --group-by SERVICE\n"
       "  sagebox cost query --granularity DAILY --filter USAGE_TYPE~Notebk --group-by RESOURCE_ID\n"
-      "  sagebox cost query --metrics UnblendedCost,AmortizedCost --group-by TAG:team --format json");
+      "  sagebox cost query --metrics UnblendedCost,AmortizedCost --group-by TAG:team --format "
+      "json");
   query->add_option("--from", qf.from, "First day, YYYY-MM-DD (default: start of the data)");
-  query->add_option("--to", qf.to, "Day after the last, YYYY-MM-DD, exclusive (default: end of the data)");
-  query->add_option("--granularity", qf.granularity, "HOURLY, DAILY or MONTHLY")->capture_default_str();
-  query->add_option("--metrics", qf.metrics,
-                    "Comma-separated: UnblendedCost, AmortizedCost, NetUnblendedCost, BlendedCost, UsageQuantity")
+  query->add_option("--to", qf.to,
+                    "Day after the last, YYYY-MM-DD, exclusive (default: end of the data)");
+  query->add_option("--granularity", qf.granularity, "HOURLY, DAILY or MONTHLY")
       ->capture_default_str();
-  query->add_option("--group-by", qf.group_by,
-                    "Up to two: SERVICE, USAGE_TYPE, USAGE_KIND, INSTANCE_TYPE, REGION, LINKED_ACCOUNT,\n"
-                    "PAYER_ACCOUNT, OPERATION, LINE_ITEM_TYPE, RESOURCE_ID, AZ, PURCHASE_TYPE, BILLING_PERIOD\nor TAG:key");
-  query->add_option("--filter", qf.filters,
-                    "DIM=VALUE[,VALUE...] (any of) or DIM~SUBSTRING (case-insensitive); repeat to AND");
-  query->add_option("--format", qf.format, "table, csv or json (default: table on a terminal, else csv)");
+  query
+      ->add_option("--metrics", qf.metrics,
+                   "Comma-separated: UnblendedCost, AmortizedCost, NetUnblendedCost, BlendedCost, "
+                   "UsageQuantity")
+      ->capture_default_str();
+  query->add_option(
+      "--group-by", qf.group_by,
+      "Up to two: SERVICE, USAGE_TYPE, USAGE_KIND, INSTANCE_TYPE, REGION, LINKED_ACCOUNT,\n"
+      "PAYER_ACCOUNT, OPERATION, LINE_ITEM_TYPE, RESOURCE_ID, AZ, PURCHASE_TYPE, "
+      "BILLING_PERIOD\nor TAG:key");
+  query->add_option(
+      "--filter", qf.filters,
+      "DIM=VALUE[,VALUE...] (any of) or DIM~SUBSTRING (case-insensitive); repeat to AND");
+  query->add_option("--format", qf.format,
+                    "table, csv or json (default: table on a terminal, else csv)");
   query->callback([&g, exit_code] {
     auto q = BuildQuery(qf);
     if (!q.ok()) {
@@ -156,10 +171,14 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
       return;
     }
     std::string fmt_name = qf.format.empty() ? (StdoutIsTerminal() ? "table" : "csv") : qf.format;
-    if (fmt_name == "json") std::cout << cost::QueryToJson(*r).dump(2) << "\n";
-    else if (fmt_name == "csv") std::cout << cost::QueryToCsv(*r);
-    else if (fmt_name == "table") std::cout << cost::QueryToTable(*r);
-    else *exit_code = Fail(InvalidArgument("--format must be table, csv or json"));
+    if (fmt_name == "json")
+      std::cout << cost::QueryToJson(*r).dump(2) << "\n";
+    else if (fmt_name == "csv")
+      std::cout << cost::QueryToCsv(*r);
+    else if (fmt_name == "table")
+      std::cout << cost::QueryToTable(*r);
+    else
+      *exit_code = Fail(InvalidArgument("--format must be table, csv or json"));
   });
 
   // summary
@@ -176,7 +195,8 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
     if (!as_of.empty()) {
       auto d = ParseDate(as_of);
       if (!d) {
-        *exit_code = Fail(InvalidArgument("--as-of '" + as_of + "' is not a date (expected YYYY-MM-DD)"));
+        *exit_code =
+            Fail(InvalidArgument("--as-of '" + as_of + "' is not a date (expected YYYY-MM-DD)"));
         return;
       }
       day = *d;
@@ -191,8 +211,10 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
       *exit_code = Fail(s.status());
       return;
     }
-    if (summary_format == "json") std::cout << cost::SummaryToJson(*s).dump(2) << "\n";
-    else std::cout << cost::SummaryToText(*s);
+    if (summary_format == "json")
+      std::cout << cost::SummaryToJson(*s).dump(2) << "\n";
+    else
+      std::cout << cost::SummaryToText(*s);
   });
 }
 

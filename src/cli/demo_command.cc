@@ -1,9 +1,9 @@
 // `sagebox demo`: generate realistic billing data in every supported format,
 // ingest each into its own store, check that they agree, and show the summary.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "cli/cli.h"
 #include "core/progress.h"
@@ -29,8 +29,9 @@ StatusOr<Decimal> TotalUnblended(const std::string& store_dir) {
 int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
             const std::vector<cost::DemoFormat>& formats, bool generate_only) {
   Env* env = Env::Default();
-  std::printf("Generating %d months of SageMaker billing data for %d accounts in %d regions into %s\n",
-              opt.months, opt.accounts, opt.regions, dir.c_str());
+  std::printf(
+      "Generating %d months of SageMaker billing data for %d accounts in %d regions into %s\n",
+      opt.months, opt.accounts, opt.regions, dir.c_str());
   auto truth = cost::ComputeDemoTotals(opt);
   if (!truth.ok()) return Fail(truth.status());
   Decimal expected;
@@ -50,8 +51,9 @@ int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
         rows += fi.rows;
         bytes += fi.bytes;
       }
-      std::printf("  %-14s %8lld line items  %10s  in %s\n", name.c_str(), static_cast<long long>(rows),
-                  HumanBytes(static_cast<uint64_t>(bytes)).c_str(), export_dir.c_str());
+      std::printf("  %-14s %8lld line items  %10s  in %s\n", name.c_str(),
+                  static_cast<long long>(rows), HumanBytes(static_cast<uint64_t>(bytes)).c_str(),
+                  export_dir.c_str());
       continue;
     }
     cost::IngestOptions io;
@@ -64,8 +66,9 @@ int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
                 static_cast<long long>(r->rows), HumanBytes(r->plain_bytes).c_str(),
                 total->ToFixed(2).c_str(), agree ? "matches the generator" : "MISMATCH");
     if (!agree) {
-      return Fail(Internal(fmt::format("{}: ingested unblended total {} differs from the generated {}",
-                                       name, total->ToString(), expected.ToString())));
+      return Fail(
+          Internal(fmt::format("{}: ingested unblended total {} differs from the generated {}",
+                               name, total->ToString(), expected.ToString())));
     }
     if (main_store.empty() || f == cost::DemoFormat::kLegacyCsvGz) main_store = store_dir;
   }
@@ -76,10 +79,11 @@ int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
   auto s = cost::BuildSummary(**st, 0);
   if (!s.ok()) return Fail(s.status());
   std::cout << cost::SummaryToText(*s);
-  std::printf("\nExplore it:\n  sagebox --store %s cost query --group-by USAGE_KIND\n"
-              "  sagebox --store %s cost query --granularity DAILY --filter USAGE_TYPE~Notebk "
-              "--group-by RESOURCE_ID\n",
-              main_store.c_str(), main_store.c_str());
+  std::printf(
+      "\nExplore it:\n  sagebox --store %s cost query --group-by USAGE_KIND\n"
+      "  sagebox --store %s cost query --granularity DAILY --filter USAGE_TYPE~Notebk "
+      "--group-by RESOURCE_ID\n",
+      main_store.c_str(), main_store.c_str());
   return 0;
 }
 
@@ -96,13 +100,16 @@ void AddDemoCommand(CLI::App& app, Globals&, int* exit_code) {
   demo->add_option("--dir", dir, "Where to write exports and stores")->capture_default_str();
   demo->add_option("--seed", opt.seed, "Random seed (same seed, same data)")->capture_default_str();
   demo->add_option("--months", opt.months, "Billing periods")->capture_default_str();
-  demo->add_option("--start-month", opt.start_month, "First billing period, YYYY-MM")->capture_default_str();
-  demo->add_option("--rows", opt.target_rows, "Approximate line items (0 = natural size)")->capture_default_str();
+  demo->add_option("--start-month", opt.start_month, "First billing period, YYYY-MM")
+      ->capture_default_str();
+  demo->add_option("--rows", opt.target_rows, "Approximate line items (0 = natural size)")
+      ->capture_default_str();
   static std::string format_list;
   static bool generate_only = false;
-  demo->add_option("--formats", format_list,
-                   "Comma-separated subset: legacy-csv, legacy-csv-gz, cur1-snake, cur2-csv, focus-csv "
-                   "(default: all)");
+  demo->add_option(
+      "--formats", format_list,
+      "Comma-separated subset: legacy-csv, legacy-csv-gz, cur1-snake, cur2-csv, focus-csv "
+      "(default: all)");
   demo->add_option("--max-rows-per-file", opt.max_rows_per_file,
                    "Split data files after this many rows, as AWS does (0 = one file per period)");
   demo->add_flag("--generate-only", generate_only,

@@ -1,6 +1,7 @@
 // sagebox: one binary for the toolkit; `cost` is its first module.
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 #include "cli/cli.h"
 
@@ -8,23 +9,40 @@ namespace sagebox::cli {
 
 int ExitCode(StatusCode c) {
   switch (c) {
-    case StatusCode::kOk: return 0;
-    case StatusCode::kInvalidArgument: return 1;
+    case StatusCode::kOk:
+      return 0;
+    case StatusCode::kInvalidArgument:
+      return 1;
     case StatusCode::kBadInput:
     case StatusCode::kNotFound:
-    case StatusCode::kUnimplemented: return 2;
-    default: return 4;
+    case StatusCode::kUnimplemented:
+      return 2;
+    default:
+      return 4;
   }
 }
 
 int Fail(const Status& s) {
-  std::fprintf(stderr, "sagebox: %s\n", s.message().c_str());
+  (void)std::fprintf(stderr, "sagebox: %s\n", s.message().c_str());
   return ExitCode(s.code());
 }
 
 }  // namespace sagebox::cli
 
+static int Main(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  // The library reports failures as Status; an exception here is a bug (or
+  // std::bad_alloc), reported as an internal error rather than a crash.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    (void)std::fprintf(stderr, "sagebox: internal error: %s\n", e.what());
+    return 4;
+  }
+}
+
+static int Main(int argc, char** argv) {
   using namespace sagebox::cli;
   CLI::App app{
       "sagebox: a self-hosted toolkit for SageMaker workloads that knows what each one costs.\n"
@@ -36,7 +54,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("sagebox ") + SAGEBOX_VERSION);
   Globals g;
-  const char* env_store = std::getenv("SAGEBOX_STORE");
+  // Read once at start-up, before any thread exists.
+  const char* env_store = std::getenv("SAGEBOX_STORE");  // NOLINT(concurrency-mt-unsafe)
   g.store = env_store && *env_store ? env_store : ".sagebox";
   app.add_option("--store", g.store, "Store folder (default $SAGEBOX_STORE, else ./.sagebox)")
       ->capture_default_str();

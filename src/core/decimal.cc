@@ -65,7 +65,7 @@ bool Decimal::Parse(std::string_view s, Decimal* out) {
   (void)dropped_nonzero;
   // Rescale to kScale decimals.
   int shift = exp10 + kScale;
-  int128 raw;
+  int128 raw = 0;
   if (mant == 0) {
     raw = 0;
   } else if (shift >= 0) {
@@ -103,7 +103,8 @@ std::string Format(int128 raw, int scale, bool trim) {
   bool neg = raw < 0;
   uint128 mag = neg ? static_cast<uint128>(-raw) : static_cast<uint128>(raw);
   std::string digits = U128ToString(mag);
-  if (static_cast<int>(digits.size()) <= scale) digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
+  if (static_cast<int>(digits.size()) <= scale)
+    digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
   std::string ip = digits.substr(0, digits.size() - static_cast<size_t>(scale));
   std::string fp = digits.substr(digits.size() - static_cast<size_t>(scale));
   if (trim) {

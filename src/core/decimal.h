@@ -26,8 +26,14 @@ class Decimal {
   static constexpr int64_t kOne = 10'000'000'000;  // 10^kScale
 
   constexpr Decimal() = default;
-  static constexpr Decimal FromRaw(int128 raw) { Decimal d; d.raw_ = raw; return d; }
-  static constexpr Decimal FromInt(int64_t units) { return FromRaw(static_cast<int128>(units) * kOne); }
+  static constexpr Decimal FromRaw(int128 raw) {
+    Decimal d;
+    d.raw_ = raw;
+    return d;
+  }
+  static constexpr Decimal FromInt(int64_t units) {
+    return FromRaw(static_cast<int128>(units) * kOne);
+  }
 
   // Parses "12", "-0.25", "4.32E-8", "1e3", "+.5". Digits beyond the 10th
   // decimal are rounded half away from zero (as a DECIMAL(38,10) cast does).
@@ -45,8 +51,15 @@ class Decimal {
   constexpr Decimal operator+(Decimal o) const { return FromRaw(raw_ + o.raw_); }
   constexpr Decimal operator-(Decimal o) const { return FromRaw(raw_ - o.raw_); }
   constexpr Decimal operator-() const { return FromRaw(-raw_); }
-  constexpr Decimal& operator+=(Decimal o) { raw_ += o.raw_; return *this; }
-  constexpr Decimal& operator-=(Decimal o) { raw_ -= o.raw_; return *this; }
+  constexpr Decimal& operator+=(Decimal o) {
+    raw_ += o.raw_;
+    return *this;
+  }
+  constexpr Decimal& operator-=(Decimal o) {
+    raw_ -= o.raw_;
+    return *this;
+  }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>.
   constexpr auto operator<=>(const Decimal&) const = default;
 
   // Exact decimal text without trailing zeros: "0", "1.1136", "-0.0000000432".

@@ -10,13 +10,16 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <system_error>
 
 namespace sagebox {
 
 namespace {
 
 Status Errno(const std::string& what, const std::string& path) {
-  return IoError(what + " " + path + ": " + std::strerror(errno));
+  // std::error_code, not strerror(): the message must be thread-safe.
+  return IoError(what + " " + path + ": " +
+                 std::error_code(errno, std::generic_category()).message());
 }
 
 class PosixSequentialFile final : public SequentialFile {
@@ -130,7 +133,8 @@ class PosixEnv final : public Env {
     DIR* d = ::opendir(dir.c_str());
     if (!d) return Errno("cannot list", dir);
     std::vector<std::string> names;
-    while (dirent* e = ::readdir(d)) {
+    // readdir on a DIR* of our own is thread-safe in glibc.
+    while (dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
       std::string n = e->d_name;
       if (n != "." && n != "..") names.push_back(std::move(n));
     }

@@ -75,15 +75,25 @@ class Env {
 class EnvWrapper : public Env {
  public:
   explicit EnvWrapper(Env* target) : target_(target) {}
-  StatusOr<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& p) override { return target_->OpenSequential(p); }
-  StatusOr<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& p) override { return target_->OpenRandomAccess(p); }
-  StatusOr<std::unique_ptr<WritableFile>> OpenWritable(const std::string& p) override { return target_->OpenWritable(p); }
+  StatusOr<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& p) override {
+    return target_->OpenSequential(p);
+  }
+  StatusOr<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& p) override {
+    return target_->OpenRandomAccess(p);
+  }
+  StatusOr<std::unique_ptr<WritableFile>> OpenWritable(const std::string& p) override {
+    return target_->OpenWritable(p);
+  }
   bool Exists(const std::string& p) override { return target_->Exists(p); }
   bool IsDirectory(const std::string& p) override { return target_->IsDirectory(p); }
   StatusOr<uint64_t> FileSize(const std::string& p) override { return target_->FileSize(p); }
-  StatusOr<std::vector<std::string>> ListDir(const std::string& d) override { return target_->ListDir(d); }
+  StatusOr<std::vector<std::string>> ListDir(const std::string& d) override {
+    return target_->ListDir(d);
+  }
   Status CreateDirs(const std::string& d) override { return target_->CreateDirs(d); }
-  Status Rename(const std::string& f, const std::string& t) override { return target_->Rename(f, t); }
+  Status Rename(const std::string& f, const std::string& t) override {
+    return target_->Rename(f, t);
+  }
   Status Remove(const std::string& p) override { return target_->Remove(p); }
   Status SyncDir(const std::string& d) override { return target_->SyncDir(d); }
   UnixSeconds Now() override { return target_->Now(); }

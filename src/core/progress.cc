@@ -1,10 +1,9 @@
 #include "core/progress.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <fmt/format.h>
 
 namespace sagebox {
 
@@ -40,15 +39,15 @@ void Progress::Update(uint64_t done, uint64_t total, uint64_t rows) {
   }
   std::string line = fmt::format("\r{}: {} / {}  {} rows  {:.0f} rows/s  ETA {}\x1b[K", label_,
                                  HumanBytes(done), HumanBytes(total), rows, rate, eta);
-  std::fputs(line.c_str(), stderr);
-  std::fflush(stderr);
+  (void)std::fputs(line.c_str(), stderr);  // a lost progress line is harmless
+  (void)std::fflush(stderr);
   drawn_ = true;
 }
 
 void Progress::Done() {
   if (enabled_ && drawn_) {
-    std::fputs("\r\x1b[K", stderr);
-    std::fflush(stderr);
+    (void)std::fputs("\r\x1b[K", stderr);
+    (void)std::fflush(stderr);
     drawn_ = false;
   }
 }

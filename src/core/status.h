@@ -17,11 +17,11 @@ namespace sagebox {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // the caller (a user's flag) asked for something malformed
-  kBadInput,          // an input file is malformed: message names file:line:col
+  kInvalidArgument,  // the caller (a user's flag) asked for something malformed
+  kBadInput,         // an input file is malformed: message names file:line:col
   kNotFound,
-  kIoError,           // the OS refused (disk full, permission, ...)
-  kCorruption,        // our own store is damaged
+  kIoError,     // the OS refused (disk full, permission, ...)
+  kCorruption,  // our own store is damaged
   kUnimplemented,
   kInternal,
 };
@@ -45,7 +45,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status BadInput(std::string m) { return {StatusCode::kBadInput, std::move(m)}; }
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
@@ -57,7 +59,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "StatusOr built from an OK status");
   }
@@ -67,9 +69,18 @@ class [[nodiscard]] StatusOr {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
   }
-  T& value() & { assert(ok()); return std::get<T>(v_); }
-  const T& value() const& { assert(ok()); return std::get<T>(v_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -85,9 +96,9 @@ class [[nodiscard]] StatusOr {
 #define SAGEBOX_CONCAT(a, b) SAGEBOX_CONCAT_INNER(a, b)
 
 // Returns early from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::sagebox::Status sagebox_status_ = (expr);    \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::sagebox::Status sagebox_status_ = (expr);        \
     if (!sagebox_status_.ok()) return sagebox_status_; \
   } while (0)
 

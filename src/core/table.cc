@@ -50,8 +50,10 @@ std::string TextTable::Render(size_t max_width) const {
       std::string v = Cut(cells[c], max_width);
       size_t pad = w[c] - Width(v);
       if (c > 0) out += "  ";
-      if (align_[c] == Align::kRight) out += std::string(pad, ' ') + v;
-      else out += v + (c + 1 < cells.size() ? std::string(pad, ' ') : "");
+      if (align_[c] == Align::kRight)
+        out += std::string(pad, ' ') + v;
+      else
+        out += v + (c + 1 < cells.size() ? std::string(pad, ' ') : "");
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out + "\n";

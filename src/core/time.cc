@@ -18,13 +18,15 @@ void CivilFromDays(Days z, int* y, unsigned* m, unsigned* d) {
 }
 
 Days MonthStart(Days z) {
-  int y; unsigned m, d;
+  int y = 0;
+  unsigned m = 0, d = 0;
   CivilFromDays(z, &y, &m, &d);
   return DaysFromCivil(y, m, 1);
 }
 
 Days NextMonthStart(Days z) {
-  int y; unsigned m, d;
+  int y = 0;
+  unsigned m = 0, d = 0;
   CivilFromDays(z, &y, &m, &d);
   return m == 12 ? DaysFromCivil(y + 1, 1, 1) : DaysFromCivil(y, m + 1, 1);
 }
@@ -47,13 +49,14 @@ bool Digits(std::string_view s, size_t* i, int n, int* out) {
 bool ValidDate(int y, int m, int d) {
   if (m < 1 || m > 12 || d < 1) return false;
   return date::year_month_day(date::year(y) / date::month(static_cast<unsigned>(m)) /
-                              date::day(static_cast<unsigned>(d))).ok();
+                              date::day(static_cast<unsigned>(d)))
+      .ok();
 }
 }  // namespace
 
 std::optional<Days> ParseDate(std::string_view s) {
   size_t i = 0;
-  int y, m, d;
+  int y = 0, m = 0, d = 0;
   if (!Digits(s, &i, 4, &y) || i >= s.size() || s[i++] != '-' || !Digits(s, &i, 2, &m) ||
       i >= s.size() || s[i++] != '-' || !Digits(s, &i, 2, &d) || i != s.size())
     return std::nullopt;
@@ -63,7 +66,7 @@ std::optional<Days> ParseDate(std::string_view s) {
 
 std::optional<UnixSeconds> ParseTimestamp(std::string_view s) {
   size_t i = 0;
-  int y, mo, d, h = 0, mi = 0, sec = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   if (!Digits(s, &i, 4, &y)) return std::nullopt;
   bool basic = i < s.size() && s[i] != '-';  // 20240101T000000.000Z (manifest)
   if (!basic) ++i;
@@ -89,8 +92,7 @@ std::optional<UnixSeconds> ParseTimestamp(std::string_view s) {
     }
     if (i < s.size() && s[i] == 'Z') {
       ++i;
-    } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') &&
-               s.substr(i + 1) == "00:00") {
+    } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s.substr(i + 1) == "00:00") {
       i += 6;
     }
     if (i != s.size()) return std::nullopt;
@@ -101,13 +103,15 @@ std::optional<UnixSeconds> ParseTimestamp(std::string_view s) {
 }
 
 std::string FormatDate(Days z) {
-  int y; unsigned m, d;
+  int y = 0;
+  unsigned m = 0, d = 0;
   CivilFromDays(z, &y, &m, &d);
   return fmt::format("{:04}-{:02}-{:02}", y, m, d);
 }
 
 std::string FormatMonth(Days z) {
-  int y; unsigned m, d;
+  int y = 0;
+  unsigned m = 0, d = 0;
   CivilFromDays(z, &y, &m, &d);
   return fmt::format("{:04}-{:02}", y, m);
 }

@@ -33,8 +33,8 @@ Days MonthStart(Days d);
 // First day of the month after the one containing `d`.
 Days NextMonthStart(Days d);
 
-std::string FormatDate(Days d);                 // 2024-01-31
-std::string FormatMonth(Days d);                // 2024-01
-std::string FormatTimestamp(UnixSeconds t);     // 2024-01-31T05:00:00Z
+std::string FormatDate(Days d);              // 2024-01-31
+std::string FormatMonth(Days d);             // 2024-01
+std::string FormatTimestamp(UnixSeconds t);  // 2024-01-31T05:00:00Z
 
 }  // namespace sagebox

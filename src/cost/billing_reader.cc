@@ -10,10 +10,14 @@ namespace sagebox::cost {
 
 std::string_view ExportFormatName(ExportFormat f) {
   switch (f) {
-    case ExportFormat::kLegacyCur: return "legacy-cur";
-    case ExportFormat::kCur1Snake: return "cur1-athena";
-    case ExportFormat::kCur2: return "cur2";
-    case ExportFormat::kFocus: return "focus";
+    case ExportFormat::kLegacyCur:
+      return "legacy-cur";
+    case ExportFormat::kCur1Snake:
+      return "cur1-athena";
+    case ExportFormat::kCur2:
+      return "cur2";
+    case ExportFormat::kFocus:
+      return "focus";
   }
   return "unknown";
 }
@@ -23,14 +27,43 @@ namespace {
 // Canonical fields a format can provide, in one enum so each format is a
 // table of (field, column name) and the row loop is shared.
 enum Field : int {
-  kBillingPeriodStart, kUsageStart, kUsageEnd, kPayer, kUsageAccount, kLineItemType,
-  kProductCode, kUsageType, kOperation, kRegion, kRegionCode, kAz, kResourceId, kCurrency,
-  kPricingTerm, kSpArn, kRiArn, kUsageAmount, kUnblended, kBlended, kNetUnblended,
-  kPublicOnDemand, kSpEffective, kSpTotalCommitment, kSpUsedCommitment, kSpRate, kRiEffective,
-  kRiUnusedUpfront, kRiUnusedRecurring, kTagsJson,
+  kBillingPeriodStart,
+  kUsageStart,
+  kUsageEnd,
+  kPayer,
+  kUsageAccount,
+  kLineItemType,
+  kProductCode,
+  kUsageType,
+  kOperation,
+  kRegion,
+  kRegionCode,
+  kAz,
+  kResourceId,
+  kCurrency,
+  kPricingTerm,
+  kSpArn,
+  kRiArn,
+  kUsageAmount,
+  kUnblended,
+  kBlended,
+  kNetUnblended,
+  kPublicOnDemand,
+  kSpEffective,
+  kSpTotalCommitment,
+  kSpUsedCommitment,
+  kSpRate,
+  kRiEffective,
+  kRiUnusedUpfront,
+  kRiUnusedRecurring,
+  kTagsJson,
   // FOCUS only.
-  kFocusChargeCategory, kFocusChargeFrequency, kFocusCommitmentType, kFocusCommitmentStatus,
-  kFocusEffectiveCost, kFocusServiceName,
+  kFocusChargeCategory,
+  kFocusChargeFrequency,
+  kFocusCommitmentType,
+  kFocusCommitmentStatus,
+  kFocusEffectiveCost,
+  kFocusServiceName,
   kNumFields
 };
 
@@ -40,20 +73,32 @@ struct Binding {
 };
 
 constexpr Binding kLegacy[] = {
-    {kBillingPeriodStart, "bill/BillingPeriodStartDate"}, {kUsageStart, "lineItem/UsageStartDate"},
-    {kUsageEnd, "lineItem/UsageEndDate"}, {kPayer, "bill/PayerAccountId"},
-    {kUsageAccount, "lineItem/UsageAccountId"}, {kLineItemType, "lineItem/LineItemType"},
-    {kProductCode, "lineItem/ProductCode"}, {kUsageType, "lineItem/UsageType"},
-    {kOperation, "lineItem/Operation"}, {kRegion, "product/region"},
-    {kRegionCode, "product/regionCode"}, {kAz, "lineItem/AvailabilityZone"},
-    {kResourceId, "lineItem/ResourceId"}, {kCurrency, "lineItem/CurrencyCode"},
-    {kPricingTerm, "pricing/term"}, {kSpArn, "savingsPlan/SavingsPlanARN"},
-    {kRiArn, "reservation/ReservationARN"}, {kUsageAmount, "lineItem/UsageAmount"},
-    {kUnblended, "lineItem/UnblendedCost"}, {kBlended, "lineItem/BlendedCost"},
-    {kNetUnblended, "lineItem/NetUnblendedCost"}, {kPublicOnDemand, "pricing/publicOnDemandCost"},
+    {kBillingPeriodStart, "bill/BillingPeriodStartDate"},
+    {kUsageStart, "lineItem/UsageStartDate"},
+    {kUsageEnd, "lineItem/UsageEndDate"},
+    {kPayer, "bill/PayerAccountId"},
+    {kUsageAccount, "lineItem/UsageAccountId"},
+    {kLineItemType, "lineItem/LineItemType"},
+    {kProductCode, "lineItem/ProductCode"},
+    {kUsageType, "lineItem/UsageType"},
+    {kOperation, "lineItem/Operation"},
+    {kRegion, "product/region"},
+    {kRegionCode, "product/regionCode"},
+    {kAz, "lineItem/AvailabilityZone"},
+    {kResourceId, "lineItem/ResourceId"},
+    {kCurrency, "lineItem/CurrencyCode"},
+    {kPricingTerm, "pricing/term"},
+    {kSpArn, "savingsPlan/SavingsPlanARN"},
+    {kRiArn, "reservation/ReservationARN"},
+    {kUsageAmount, "lineItem/UsageAmount"},
+    {kUnblended, "lineItem/UnblendedCost"},
+    {kBlended, "lineItem/BlendedCost"},
+    {kNetUnblended, "lineItem/NetUnblendedCost"},
+    {kPublicOnDemand, "pricing/publicOnDemandCost"},
     {kSpEffective, "savingsPlan/SavingsPlanEffectiveCost"},
     {kSpTotalCommitment, "savingsPlan/TotalCommitmentToDate"},
-    {kSpUsedCommitment, "savingsPlan/UsedCommitment"}, {kSpRate, "savingsPlan/SavingsPlanRate"},
+    {kSpUsedCommitment, "savingsPlan/UsedCommitment"},
+    {kSpRate, "savingsPlan/SavingsPlanRate"},
     {kRiEffective, "reservation/EffectiveCost"},
     {kRiUnusedUpfront, "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"},
     {kRiUnusedRecurring, "reservation/UnusedRecurringFee"},
@@ -62,37 +107,62 @@ constexpr Binding kLegacy[] = {
 // CUR 1.0 for Athena and CUR 2.0 share the snake_case names.
 constexpr Binding kSnake[] = {
     {kBillingPeriodStart, "bill_billing_period_start_date"},
-    {kUsageStart, "line_item_usage_start_date"}, {kUsageEnd, "line_item_usage_end_date"},
-    {kPayer, "bill_payer_account_id"}, {kUsageAccount, "line_item_usage_account_id"},
-    {kLineItemType, "line_item_line_item_type"}, {kProductCode, "line_item_product_code"},
-    {kUsageType, "line_item_usage_type"}, {kOperation, "line_item_operation"},
-    {kRegion, "product_region"}, {kRegionCode, "product_region_code"},
-    {kAz, "line_item_availability_zone"}, {kResourceId, "line_item_resource_id"},
-    {kCurrency, "line_item_currency_code"}, {kPricingTerm, "pricing_term"},
-    {kSpArn, "savings_plan_savings_plan_a_r_n"}, {kRiArn, "reservation_reservation_a_r_n"},
-    {kUsageAmount, "line_item_usage_amount"}, {kUnblended, "line_item_unblended_cost"},
-    {kBlended, "line_item_blended_cost"}, {kNetUnblended, "line_item_net_unblended_cost"},
+    {kUsageStart, "line_item_usage_start_date"},
+    {kUsageEnd, "line_item_usage_end_date"},
+    {kPayer, "bill_payer_account_id"},
+    {kUsageAccount, "line_item_usage_account_id"},
+    {kLineItemType, "line_item_line_item_type"},
+    {kProductCode, "line_item_product_code"},
+    {kUsageType, "line_item_usage_type"},
+    {kOperation, "line_item_operation"},
+    {kRegion, "product_region"},
+    {kRegionCode, "product_region_code"},
+    {kAz, "line_item_availability_zone"},
+    {kResourceId, "line_item_resource_id"},
+    {kCurrency, "line_item_currency_code"},
+    {kPricingTerm, "pricing_term"},
+    {kSpArn, "savings_plan_savings_plan_a_r_n"},
+    {kRiArn, "reservation_reservation_a_r_n"},
+    {kUsageAmount, "line_item_usage_amount"},
+    {kUnblended, "line_item_unblended_cost"},
+    {kBlended, "line_item_blended_cost"},
+    {kNetUnblended, "line_item_net_unblended_cost"},
     {kPublicOnDemand, "pricing_public_on_demand_cost"},
     {kSpEffective, "savings_plan_savings_plan_effective_cost"},
     {kSpTotalCommitment, "savings_plan_total_commitment_to_date"},
     {kSpUsedCommitment, "savings_plan_used_commitment"},
-    {kSpRate, "savings_plan_savings_plan_rate"}, {kRiEffective, "reservation_effective_cost"},
+    {kSpRate, "savings_plan_savings_plan_rate"},
+    {kRiEffective, "reservation_effective_cost"},
     {kRiUnusedUpfront, "reservation_unused_amortized_upfront_fee_for_billing_period"},
-    {kRiUnusedRecurring, "reservation_unused_recurring_fee"}, {kTagsJson, "resource_tags"},
+    {kRiUnusedRecurring, "reservation_unused_recurring_fee"},
+    {kTagsJson, "resource_tags"},
 };
 
 constexpr Binding kFocus[] = {
-    {kBillingPeriodStart, "BillingPeriodStart"}, {kUsageStart, "ChargePeriodStart"},
-    {kUsageEnd, "ChargePeriodEnd"}, {kPayer, "BillingAccountId"},
-    {kUsageAccount, "SubAccountId"}, {kProductCode, "x_ServiceCode"},
-    {kUsageType, "x_UsageType"}, {kOperation, "x_Operation"}, {kRegion, "RegionId"},
-    {kRegionCode, "Region"}, {kAz, "AvailabilityZone"}, {kResourceId, "ResourceId"},
-    {kCurrency, "BillingCurrency"}, {kPricingTerm, "PricingCategory"},
-    {kSpArn, "CommitmentDiscountId"}, {kUsageAmount, "ConsumedQuantity"},
-    {kUnblended, "BilledCost"}, {kPublicOnDemand, "ListCost"}, {kTagsJson, "Tags"},
-    {kFocusChargeCategory, "ChargeCategory"}, {kFocusChargeFrequency, "ChargeFrequency"},
+    {kBillingPeriodStart, "BillingPeriodStart"},
+    {kUsageStart, "ChargePeriodStart"},
+    {kUsageEnd, "ChargePeriodEnd"},
+    {kPayer, "BillingAccountId"},
+    {kUsageAccount, "SubAccountId"},
+    {kProductCode, "x_ServiceCode"},
+    {kUsageType, "x_UsageType"},
+    {kOperation, "x_Operation"},
+    {kRegion, "RegionId"},
+    {kRegionCode, "Region"},
+    {kAz, "AvailabilityZone"},
+    {kResourceId, "ResourceId"},
+    {kCurrency, "BillingCurrency"},
+    {kPricingTerm, "PricingCategory"},
+    {kSpArn, "CommitmentDiscountId"},
+    {kUsageAmount, "ConsumedQuantity"},
+    {kUnblended, "BilledCost"},
+    {kPublicOnDemand, "ListCost"},
+    {kTagsJson, "Tags"},
+    {kFocusChargeCategory, "ChargeCategory"},
+    {kFocusChargeFrequency, "ChargeFrequency"},
     {kFocusCommitmentType, "CommitmentDiscountType"},
-    {kFocusCommitmentStatus, "CommitmentDiscountStatus"}, {kFocusEffectiveCost, "EffectiveCost"},
+    {kFocusCommitmentStatus, "CommitmentDiscountStatus"},
+    {kFocusEffectiveCost, "EffectiveCost"},
     {kFocusServiceName, "ServiceName"},
 };
 
@@ -125,21 +195,35 @@ bool ParseFlatJsonObject(std::string_view s, std::string* arena,
           if (i >= s.size()) return false;
           char e = s[i++];
           switch (e) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
+            case 'n':
+              c = '\n';
+              break;
+            case 't':
+              c = '\t';
+              break;
+            case 'r':
+              c = '\r';
+              break;
+            case 'b':
+              c = '\b';
+              break;
+            case 'f':
+              c = '\f';
+              break;
             case 'u': {
               if (i + 4 > s.size()) return false;
               unsigned cp = 0;
               for (int k = 0; k < 4; ++k) {
                 char h = s[i++];
                 cp <<= 4;
-                if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
-                else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
-                else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
-                else return false;
+                if (h >= '0' && h <= '9')
+                  cp |= static_cast<unsigned>(h - '0');
+                else if (h >= 'a' && h <= 'f')
+                  cp |= static_cast<unsigned>(h - 'a' + 10);
+                else if (h >= 'A' && h <= 'F')
+                  cp |= static_cast<unsigned>(h - 'A' + 10);
+                else
+                  return false;
               }
               // Tags are ASCII in practice; encode the BMP code point as UTF-8.
               if (cp < 0x80) {
@@ -154,7 +238,8 @@ bool ParseFlatJsonObject(std::string_view s, std::string* arena,
               }
               continue;
             }
-            default: c = e;
+            default:
+              c = e;
           }
         }
         arena->push_back(c);
@@ -207,8 +292,9 @@ class CsvBillingReader final : public BillingReader {
   Status ReadHeader() {
     ASSIGN_OR_RETURN(bool any, csv_.Next());
     if (!any || (csv_.num_fields() == 1 && csv_.field(0).empty())) {
-      return BadInput(name() + ":1:1: the file is empty (expected a header row of a billing "
-                               "export)");
+      return BadInput(name() +
+                      ":1:1: the file is empty (expected a header row of a billing "
+                      "export)");
     }
     header_.assign(csv_.fields().begin(), csv_.fields().end());
     return Status::Ok();
@@ -229,14 +315,23 @@ class CsvBillingReader final : public BillingReader {
     };
     std::string_view tag_prefix;
     switch (fmt_) {
-      case ExportFormat::kLegacyCur: bind(kLegacy); tag_prefix = "resourceTags/"; break;
+      case ExportFormat::kLegacyCur:
+        bind(kLegacy);
+        tag_prefix = "resourceTags/";
+        break;
       case ExportFormat::kCur1Snake:
-      case ExportFormat::kCur2: bind(kSnake); tag_prefix = "resource_tags_"; break;
-      case ExportFormat::kFocus: bind(kFocus); break;
+      case ExportFormat::kCur2:
+        bind(kSnake);
+        tag_prefix = "resource_tags_";
+        break;
+      case ExportFormat::kFocus:
+        bind(kFocus);
+        break;
     }
     // FOCUS 1.0-preview and 1.2 spellings.
     if (fmt_ == ExportFormat::kFocus) {
-      if (idx_[kUsageAmount] < 0 && pos.count("UsageQuantity")) idx_[kUsageAmount] = pos["UsageQuantity"];
+      if (idx_[kUsageAmount] < 0 && pos.count("UsageQuantity"))
+        idx_[kUsageAmount] = pos["UsageQuantity"];
       if (idx_[kRegion] < 0 && pos.count("RegionId")) idx_[kRegion] = pos["RegionId"];
     }
     if (!tag_prefix.empty()) {
@@ -254,16 +349,19 @@ class CsvBillingReader final : public BillingReader {
         for (const Binding& b : table) {
           if (b.field == f) col = b.column;
         }
-        return BadInput(name() + ":1:1: missing required column '" + std::string(col) +
-                        "' for a " + std::string(ExportFormatName(fmt_)) + " export");
+        return BadInput(name() + ":1:1: missing required column '" + std::string(col) + "' for a " +
+                        std::string(ExportFormatName(fmt_)) + " export");
       }
       return Status::Ok();
     };
     switch (fmt_) {
-      case ExportFormat::kLegacyCur: return require(kLegacyRequired, kLegacy);
+      case ExportFormat::kLegacyCur:
+        return require(kLegacyRequired, kLegacy);
       case ExportFormat::kCur1Snake:
-      case ExportFormat::kCur2: return require(kSnakeRequired, kSnake);
-      case ExportFormat::kFocus: return require(kFocusRequired, kFocus);
+      case ExportFormat::kCur2:
+        return require(kSnakeRequired, kSnake);
+      case ExportFormat::kFocus:
+        return require(kFocusRequired, kFocus);
     }
     return Status::Ok();
   }
@@ -326,15 +424,17 @@ class CsvBillingReader final : public BillingReader {
         *out = 0;
         return Status::Ok();
       }
-      return BadInput(csv_.Location(static_cast<size_t>(i)) + ": expected a timestamp like "
-                      "2024-01-01T00:00:00Z in column '" + header_[static_cast<size_t>(i)] +
-                      "', found an empty value");
+      return BadInput(csv_.Location(static_cast<size_t>(i)) +
+                      ": expected a timestamp like "
+                      "2024-01-01T00:00:00Z in column '" +
+                      header_[static_cast<size_t>(i)] + "', found an empty value");
     }
     auto t = ParseTimestamp(v);
     if (!t) {
-      return BadInput(csv_.Location(static_cast<size_t>(i)) + ": expected a timestamp like "
-                      "2024-01-01T00:00:00Z in column '" + header_[static_cast<size_t>(i)] +
-                      "', found '" + std::string(v) + "'");
+      return BadInput(csv_.Location(static_cast<size_t>(i)) +
+                      ": expected a timestamp like "
+                      "2024-01-01T00:00:00Z in column '" +
+                      header_[static_cast<size_t>(i)] + "', found '" + std::string(v) + "'");
     }
     *out = *t;
     return Status::Ok();
@@ -346,7 +446,8 @@ class CsvBillingReader final : public BillingReader {
     if (it->usage_end == 0) it->usage_end = it->usage_start;
     UnixSeconds bp = 0;
     RETURN_IF_ERROR(Time(kBillingPeriodStart, &bp, fmt_ == ExportFormat::kFocus));
-    it->billing_period = MonthStart(DayOf(idx_[kBillingPeriodStart] >= 0 && bp != 0 ? bp : it->usage_start));
+    it->billing_period =
+        MonthStart(DayOf(idx_[kBillingPeriodStart] >= 0 && bp != 0 ? bp : it->usage_start));
 
     it->payer_account = Get(kPayer);
     it->usage_account = Get(kUsageAccount);
@@ -399,14 +500,20 @@ class CsvBillingReader final : public BillingReader {
     std::string_view cstatus = Get(kFocusCommitmentStatus);
     bool sp = ctype == "Savings Plan";
     if (cat == "Usage") {
-      if (cstatus == "Used") it->line_item_type = sp ? "SavingsPlanCoveredUsage" : "DiscountedUsage";
-      else if (cstatus == "Unused") it->line_item_type = sp ? "SavingsPlanRecurringFee" : "RIFee";
-      else it->line_item_type = "Usage";
+      if (cstatus == "Used")
+        it->line_item_type = sp ? "SavingsPlanCoveredUsage" : "DiscountedUsage";
+      else if (cstatus == "Unused")
+        it->line_item_type = sp ? "SavingsPlanRecurringFee" : "RIFee";
+      else
+        it->line_item_type = "Usage";
     } else if (cat == "Purchase") {
       bool once = Get(kFocusChargeFrequency) == "One-Time";
-      if (sp) it->line_item_type = once ? "SavingsPlanUpfrontFee" : "SavingsPlanRecurringFee";
-      else if (ctype == "Reservation") it->line_item_type = "RIFee";
-      else it->line_item_type = "Fee";
+      if (sp)
+        it->line_item_type = once ? "SavingsPlanUpfrontFee" : "SavingsPlanRecurringFee";
+      else if (ctype == "Reservation")
+        it->line_item_type = "RIFee";
+      else
+        it->line_item_type = "Fee";
     } else if (cat == "Tax") {
       it->line_item_type = "Tax";
     } else if (cat == "Credit") {
@@ -434,16 +541,19 @@ class CsvBillingReader final : public BillingReader {
         arena_.clear();
         spans_.clear();
         if (!ParseFlatJsonObject(v, &arena_, &spans_) || spans_.size() % 2 != 0) {
-          return BadInput(csv_.Location(static_cast<size_t>(j)) + ": expected a JSON object of "
+          return BadInput(csv_.Location(static_cast<size_t>(j)) +
+                          ": expected a JSON object of "
                           "tags like {\"user:team\":\"ml\"} in column '" +
                           header_[static_cast<size_t>(j)] + "'");
         }
         json_keys_.clear();
         for (size_t k = 0; k < spans_.size(); k += 2) {
-          json_keys_.push_back(NormalizeTagKey(std::string_view(arena_).substr(spans_[k].first, spans_[k].second)));
+          json_keys_.push_back(
+              NormalizeTagKey(std::string_view(arena_).substr(spans_[k].first, spans_[k].second)));
         }
         for (size_t k = 0; k < spans_.size(); k += 2) {
-          std::string_view val = std::string_view(arena_).substr(spans_[k + 1].first, spans_[k + 1].second);
+          std::string_view val =
+              std::string_view(arena_).substr(spans_[k + 1].first, spans_[k + 1].second);
           if (!val.empty()) it->tags.emplace_back(json_keys_[k / 2], val);
         }
       }
@@ -483,16 +593,17 @@ StatusOr<std::unique_ptr<BillingReader>> OpenBillingReader(Env* env, const std::
     size_t got = 0;
     RETURN_IF_ERROR(f->Read(magic, 4, &got));
     if (got == 4 && std::string_view(magic, 4) == "PAR1") {
-      return Unimplemented(path + ": Parquet input is not supported yet; export as CSV "
-                                  "(Parquet support is planned)");
+      return Unimplemented(path +
+                           ": Parquet input is not supported yet; export as CSV "
+                           "(Parquet support is planned)");
     }
   }
   // Decompress on a second thread so inflating and parsing overlap.
-  auto reader = std::make_unique<CsvBillingReader>(ExportFormat::kLegacyCur,
-                                                   io::Prefetch(std::move(src)));
+  auto reader =
+      std::make_unique<CsvBillingReader>(ExportFormat::kLegacyCur, io::Prefetch(std::move(src)));
   RETURN_IF_ERROR(reader->ReadHeader());
   const auto& h = reader->header();
-  ExportFormat fmt;
+  ExportFormat fmt = ExportFormat::kLegacyCur;
   if (Has(h, "lineItem/UsageStartDate") || Has(h, "lineItem/LineItemType") ||
       Has(h, "identity/LineItemId")) {
     fmt = ExportFormat::kLegacyCur;
@@ -504,10 +615,12 @@ StatusOr<std::unique_ptr<BillingReader>> OpenBillingReader(Env* env, const std::
     fmt = ExportFormat::kFocus;
   } else {
     std::string first = h.empty() ? "" : h[0];
-    return BadInput(path + ":1:1: unknown format: the header matches no billing export (expected "
-                           "legacy CUR columns like 'lineItem/UsageStartDate', CUR 1.0/2.0 "
-                           "columns like 'line_item_usage_start_date', or FOCUS columns like "
-                           "'BilledCost'; found '" + first.substr(0, 60) + "' first)");
+    return BadInput(path +
+                    ":1:1: unknown format: the header matches no billing export (expected "
+                    "legacy CUR columns like 'lineItem/UsageStartDate', CUR 1.0/2.0 "
+                    "columns like 'line_item_usage_start_date', or FOCUS columns like "
+                    "'BilledCost'; found '" +
+                    first.substr(0, 60) + "' first)");
   }
   reader->set_format(fmt);
   RETURN_IF_ERROR(reader->Bind());

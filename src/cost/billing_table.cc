@@ -7,15 +7,15 @@ using store::ColumnType;
 
 namespace {
 // Order matters: LineItemWriter indexes by position.
-const std::string_view kStringCols[] = {col::kPayer, col::kAccount, col::kLineItemType,
-                                        col::kService, col::kUsageType, col::kOperation,
-                                        col::kRegion, col::kAz, col::kResourceId, col::kCurrency,
-                                        col::kPricingTerm, col::kSpArn, col::kRiArn};
+const std::string_view kStringCols[] = {
+    col::kPayer,       col::kAccount, col::kLineItemType, col::kService,    col::kUsageType,
+    col::kOperation,   col::kRegion,  col::kAz,           col::kResourceId, col::kCurrency,
+    col::kPricingTerm, col::kSpArn,   col::kRiArn};
 const std::string_view kTimeCols[] = {col::kUsageStart, col::kUsageEnd};
-const std::string_view kDecimalCols[] = {col::kUsageAmount, col::kUnblended, col::kBlended,
-                                         col::kNetUnblended, col::kAmortized, col::kPublicOnDemand,
-                                         col::kSpEffective, col::kSpTotalCommitment,
-                                         col::kSpUsedCommitment, col::kSpRate};
+const std::string_view kDecimalCols[] = {
+    col::kUsageAmount,      col::kUnblended,      col::kBlended,     col::kNetUnblended,
+    col::kAmortized,        col::kPublicOnDemand, col::kSpEffective, col::kSpTotalCommitment,
+    col::kSpUsedCommitment, col::kSpRate};
 }  // namespace
 
 std::vector<ColumnSpec> BillingColumns() {

@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 namespace sagebox::cost {
 
@@ -75,8 +74,8 @@ struct Manifest {
   std::string period_token;  // "" if the manifest is not in a period folder
   std::string root;          // where its data files are searched
   std::string assembly_id;
-  std::string report;  // identity of the report or export, across folders
-  std::string text;    // the manifest itself, for error locations
+  std::string report;                 // identity of the report or export, across folders
+  std::string text;                   // the manifest itself, for error locations
   std::vector<std::string> keys;      // relative to the bucket
   std::vector<std::string> raw_keys;  // as written (s3://... for CUR 2.0)
   size_t depth = 0;
@@ -102,7 +101,8 @@ StatusOr<Manifest> ReadManifest(Env* env, const std::string& path) {
   }
   for (const char* field : {"reportKeys", "dataFiles"}) {
     if (!j.contains(field)) continue;
-    if (!j[field].is_array()) return BadInput(path + ": '" + field + "' must be an array of file names");
+    if (!j[field].is_array())
+      return BadInput(path + ": '" + field + "' must be an array of file names");
     for (const auto& k : j[field]) {
       if (!k.is_string()) return BadInput(path + ": '" + field + "' must hold strings");
       std::string key = k.get<std::string>();
@@ -115,8 +115,9 @@ StatusOr<Manifest> ReadManifest(Env* env, const std::string& path) {
     }
   }
   if (m.keys.empty()) {
-    return BadInput(path + ": the manifest names no data files (expected 'reportKeys' or "
-                           "'dataFiles')");
+    return BadInput(path +
+                    ": the manifest names no data files (expected 'reportKeys' or "
+                    "'dataFiles')");
   }
   std::string dir = Dirname(path);
   std::string dname = Basename(dir);
@@ -170,7 +171,7 @@ bool Under(const std::string& path, const std::string& root) {
 
 StatusOr<IngestPlan> PlanIngest(Env* env, const std::vector<std::string>& paths) {
   IngestPlan plan;
-  std::vector<std::string> data;       // candidate data files, in walk order
+  std::vector<std::string> data;  // candidate data files, in walk order
   std::vector<std::string> manifests;
   std::set<std::string> explicit_files;
   for (const auto& raw : paths) {
@@ -182,9 +183,12 @@ StatusOr<IngestPlan> PlanIngest(Env* env, const std::vector<std::string>& paths)
       RETURN_IF_ERROR(Walk(env, p, &files));
       for (const auto& f : files) {
         std::string n = Basename(f);
-        if (IsManifestName(n)) manifests.push_back(f);
-        else if (IsDataName(n)) data.push_back(f);
-        else plan.ignored.push_back(f);
+        if (IsManifestName(n))
+          manifests.push_back(f);
+        else if (IsDataName(n))
+          data.push_back(f);
+        else
+          plan.ignored.push_back(f);
       }
     } else if (IsManifestName(Basename(p))) {
       manifests.push_back(p);
@@ -244,7 +248,8 @@ StatusOr<IngestPlan> PlanIngest(Env* env, const std::vector<std::string>& paths)
         }
       }
       if (!best) {
-        return BadInput(LocationIn(m, "\"" + m.raw_keys[ki] + "\"") + ": the manifest names '" + key +
+        return BadInput(LocationIn(m, "\"" + m.raw_keys[ki] + "\"") + ": the manifest names '" +
+                        key +
                         "', which is not in the folder (expected the delivery to be complete; "
                         "sync it again from S3)");
       }

@@ -24,8 +24,7 @@ struct PeriodWriter {
 // Everything one ingest creates, so a failure can remove it all.
 class IngestRun {
  public:
-  IngestRun(Env* env, store::Store* st, const IngestOptions& opt)
-      : env_(env), st_(st), opt_(opt) {}
+  IngestRun(Env* env, store::Store* st, const IngestOptions& opt) : env_(env), st_(st), opt_(opt) {}
 
   Status Run(const IngestPlan& plan, uint64_t total_bytes, IngestStats* stats) {
     total_bytes_ = total_bytes;
@@ -74,8 +73,8 @@ class IngestRun {
             PeriodWriter pw;
             pw.file = st_->NewSegmentFile();
             created_.push_back(pw.file);
-            ASSIGN_OR_RETURN(pw.seg, store::SegmentWriter::Create(env_, st_->PathOf(pw.file),
-                                                                  BillingColumns()));
+            ASSIGN_OR_RETURN(
+                pw.seg, store::SegmentWriter::Create(env_, st_->PathOf(pw.file), BillingColumns()));
             pw.items = std::make_unique<LineItemWriter>(pw.seg.get());
             it = writers.emplace(item.billing_period, std::move(pw)).first;
           }
@@ -95,13 +94,16 @@ class IngestRun {
       stats->file_bytes += reader->file_size();
       done_bytes_ += reader->file_size();
       ++stats->files;
-      if (opt_.progress) opt_.progress(done_bytes_, total_bytes_, static_cast<uint64_t>(stats->rows));
+      if (opt_.progress)
+        opt_.progress(done_bytes_, total_bytes_, static_cast<uint64_t>(stats->rows));
     }
     nlohmann::json files = u.files;
     for (auto& [period, pw] : writers) {
       // The usage range lets queries skip segments without opening them.
-      nlohmann::json meta = {{"files", files},           {"formats", formats},
-                             {"period", FormatDate(period)}, {"usage_start_min", pw.min_start},
+      nlohmann::json meta = {{"files", files},
+                             {"formats", formats},
+                             {"period", FormatDate(period)},
+                             {"usage_start_min", pw.min_start},
                              {"usage_start_max", pw.max_start}};
       if (!u.assembly_id.empty()) meta["assembly_id"] = u.assembly_id;
       if (!u.manifest.empty()) meta["manifest"] = u.manifest;
@@ -124,7 +126,8 @@ class IngestRun {
     if (!it.region.empty() || it.usage_type.empty()) return it.region;
     auto f = region_cache_.find(std::string(it.usage_type));
     if (f == region_cache_.end()) {
-      f = region_cache_.emplace(std::string(it.usage_type), ParseUsageType(it.usage_type).region).first;
+      f = region_cache_.emplace(std::string(it.usage_type), ParseUsageType(it.usage_type).region)
+              .first;
     }
     return f->second;
   }
@@ -151,7 +154,8 @@ StatusOr<IngestStats> Ingest(Env* env, const std::string& store_dir,
   stats.skipped = plan.skipped;
   stats.ignored = plan.ignored;
   if (plan.units.empty()) {
-    return BadInput("no billing data found in " + (paths.empty() ? std::string("(no paths)") : paths[0]) +
+    return BadInput("no billing data found in " +
+                    (paths.empty() ? std::string("(no paths)") : paths[0]) +
                     " (expected .csv, .csv.gz or .csv.zip files or a folder of them)");
   }
   uint64_t total = 0;

@@ -24,13 +24,13 @@ namespace sagebox::cost {
 struct IngestStats {
   int files = 0;
   int64_t rows = 0;
-  uint64_t plain_bytes = 0;  // decompressed CSV bytes parsed
-  uint64_t file_bytes = 0;   // bytes on disk read
-  std::map<std::string, int> formats;      // format name -> files
-  std::vector<std::string> periods;        // billing periods written, "2024-01"
+  uint64_t plain_bytes = 0;            // decompressed CSV bytes parsed
+  uint64_t file_bytes = 0;             // bytes on disk read
+  std::map<std::string, int> formats;  // format name -> files
+  std::vector<std::string> periods;    // billing periods written, "2024-01"
   int segments_replaced = 0;
-  std::vector<std::string> skipped;        // files of superseded deliveries
-  std::vector<std::string> ignored;        // non-data files in the folders
+  std::vector<std::string> skipped;  // files of superseded deliveries
+  std::vector<std::string> ignored;  // non-data files in the folders
 };
 
 struct IngestOptions {

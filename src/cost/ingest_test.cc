@@ -1,4 +1,6 @@
 // Ingest + query end to end inside the library, on small hand-written exports.
+#include "cost/ingest.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -6,7 +8,6 @@
 
 #include "cost/billing_reader.h"
 #include "cost/delivery.h"
-#include "cost/ingest.h"
 #include "cost/query.h"
 #include "store/store.h"
 
@@ -70,17 +71,21 @@ const char kLegacyHeader[] =
     "savingsPlan/UsedCommitment,resourceTags/user:team\n";
 
 TEST_F(IngestTest, LegacyCurSumsExactlyByLineItemType) {
-  std::string f = Write("a.csv", std::string(kLegacyHeader) +
-      "1,2024-01-01T00:00:00Z,111111111111,Usage,2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,"
-      "AmazonSageMaker,USE1-Notebk:ml.t2.medium,arn:nb/dev,1,0.0464,0.0464,,,,ml\n"
-      "2,2024-01-01T00:00:00Z,111111111111,SavingsPlanCoveredUsage,2024-01-01T00:00:00Z,"
-      "2024-01-01T01:00:00Z,AmazonSageMaker,USW2-Host:ml.g4dn.xlarge,arn:ep/x,1,0.736,0.736,0.5,,,\n"
-      "3,2024-01-01T00:00:00Z,111111111111,SavingsPlanNegation,2024-01-01T00:00:00Z,"
-      "2024-01-01T01:00:00Z,AmazonSageMaker,USW2-Host:ml.g4dn.xlarge,arn:ep/x,1,-0.736,-0.736,,,,\n"
-      "4,2024-01-01T00:00:00Z,111111111111,SavingsPlanRecurringFee,2024-01-01T00:00:00Z,"
-      "2024-01-01T01:00:00Z,ComputeSavingsPlans,SavingsPlanRecurringFee,,1,0.6,0.6,,0.6,0.5,\n"
-      "5,2024-01-01T00:00:00Z,111111111111,Tax,2024-01-01T00:00:00Z,2024-02-01T00:00:00Z,"
-      "AmazonSageMaker,,,1,4.32E-8,4.32E-8,,,,\n");
+  std::string f = Write(
+      "a.csv",
+      std::string(kLegacyHeader) +
+          "1,2024-01-01T00:00:00Z,111111111111,Usage,2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,"
+          "AmazonSageMaker,USE1-Notebk:ml.t2.medium,arn:nb/dev,1,0.0464,0.0464,,,,ml\n"
+          "2,2024-01-01T00:00:00Z,111111111111,SavingsPlanCoveredUsage,2024-01-01T00:00:00Z,"
+          "2024-01-01T01:00:00Z,AmazonSageMaker,USW2-Host:ml.g4dn.xlarge,arn:ep/"
+          "x,1,0.736,0.736,0.5,,,\n"
+          "3,2024-01-01T00:00:00Z,111111111111,SavingsPlanNegation,2024-01-01T00:00:00Z,"
+          "2024-01-01T01:00:00Z,AmazonSageMaker,USW2-Host:ml.g4dn.xlarge,arn:ep/"
+          "x,1,-0.736,-0.736,,,,\n"
+          "4,2024-01-01T00:00:00Z,111111111111,SavingsPlanRecurringFee,2024-01-01T00:00:00Z,"
+          "2024-01-01T01:00:00Z,ComputeSavingsPlans,SavingsPlanRecurringFee,,1,0.6,0.6,,0.6,0.5,\n"
+          "5,2024-01-01T00:00:00Z,111111111111,Tax,2024-01-01T00:00:00Z,2024-02-01T00:00:00Z,"
+          "AmazonSageMaker,,,1,4.32E-8,4.32E-8,,,,\n");
   auto r = Run({f});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->rows, 5);
@@ -91,9 +96,9 @@ TEST_F(IngestTest, LegacyCurSumsExactlyByLineItemType) {
   EXPECT_EQ(unb["SavingsPlanNegation"], "-0.736");
   EXPECT_EQ(unb["Tax"], "0.0000000432");
   auto am = Totals("LINE_ITEM_TYPE", Metric::kAmortized);
-  EXPECT_EQ(am["SavingsPlanCoveredUsage"], "0.5");   // SP effective cost
-  EXPECT_EQ(am["SavingsPlanNegation"], "0");         // dropped
-  EXPECT_EQ(am["SavingsPlanRecurringFee"], "0.1");   // unused commitment only
+  EXPECT_EQ(am["SavingsPlanCoveredUsage"], "0.5");  // SP effective cost
+  EXPECT_EQ(am["SavingsPlanNegation"], "0");        // dropped
+  EXPECT_EQ(am["SavingsPlanRecurringFee"], "0.1");  // unused commitment only
   // Region comes from the usage type prefix when the export has no product/region.
   auto reg = Totals("REGION");
   EXPECT_EQ(reg["us-west-2"], "0");
@@ -109,7 +114,8 @@ TEST_F(IngestTest, LegacyCurSumsExactlyByLineItemType) {
 
 TEST_F(IngestTest, SameFileTwiceChangesNothing) {
   std::string f = Write("a.csv", std::string(kLegacyHeader) +
-      "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,0.05,0.05,,,,\n");
+                                     "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T00:00:00Z,,"
+                                     "AmazonSageMaker,Notebk:ml.t3.medium,,1,0.05,0.05,,,,\n");
   ASSERT_TRUE(Run({f}).ok());
   ASSERT_TRUE(Run({f}).ok());
   EXPECT_EQ(Totals("SERVICE")["AmazonSageMaker"], "0.05");
@@ -119,14 +125,19 @@ TEST_F(IngestTest, SameFileTwiceChangesNothing) {
 }
 
 TEST_F(IngestTest, BadRowLeavesStoreUnchanged) {
-  std::string good = Write("good.csv", std::string(kLegacyHeader) +
-      "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,0.05,0.05,,,,\n");
+  std::string good =
+      Write("good.csv", std::string(kLegacyHeader) +
+                            "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T00:00:00Z,,AmazonSageMaker,"
+                            "Notebk:ml.t3.medium,,1,0.05,0.05,,,,\n");
   ASSERT_TRUE(Run({good}).ok());
   std::string bad = Write("bad.csv", std::string(kLegacyHeader) +
-      "1,2024-02-01T00:00:00Z,1,Usage,2024-02-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,0.05,0.05,,,,\n"
-      "2,2024-02-01T00:00:00Z,1,Usage,2024-02-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,zero,0.05,,,,\n");
+                                         "1,2024-02-01T00:00:00Z,1,Usage,2024-02-01T00:00:00Z,,"
+                                         "AmazonSageMaker,Notebk:ml.t3.medium,,1,0.05,0.05,,,,\n"
+                                         "2,2024-02-01T00:00:00Z,1,Usage,2024-02-01T00:00:00Z,,"
+                                         "AmazonSageMaker,Notebk:ml.t3.medium,,1,zero,0.05,,,,\n");
   std::string good2 = Write("good2.csv", std::string(kLegacyHeader) +
-      "1,2024-03-01T00:00:00Z,1,Usage,2024-03-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,7,7,,,,\n");
+                                             "1,2024-03-01T00:00:00Z,1,Usage,2024-03-01T00:00:00Z,,"
+                                             "AmazonSageMaker,Notebk:ml.t3.medium,,1,7,7,,,,\n");
   auto r = Run({good2, bad});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kBadInput);
@@ -135,7 +146,8 @@ TEST_F(IngestTest, BadRowLeavesStoreUnchanged) {
   EXPECT_EQ(Totals("SERVICE")["AmazonSageMaker"], "0.05");  // good2 was not half-applied
   // No leftover segment files either.
   int segs = 0;
-  for (const auto& e : fs::directory_iterator(store_)) segs += e.path().filename().string().rfind("seg-", 0) == 0;
+  for (const auto& e : fs::directory_iterator(store_))
+    segs += e.path().filename().string().rfind("seg-", 0) == 0;
   EXPECT_EQ(segs, 1);
 }
 
@@ -151,9 +163,11 @@ TEST_F(IngestTest, RaggedRowNamesLineAndColumn) {
 TEST_F(IngestTest, NewestLegacyDeliveryReplacesOlder) {
   // Two deliveries of January; the period manifest names the newer assembly.
   std::string row_old =
-      "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,1,1,,,,\n";
+      "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,"
+      "1,1,,,,\n";
   std::string row_new =
-      "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,2,2,,,,\n";
+      "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T00:00:00Z,,AmazonSageMaker,Notebk:ml.t3.medium,,1,"
+      "2,2,,,,\n";
   Write("cur/rep/20240101-20240201/aaa/rep-1.csv", std::string(kLegacyHeader) + row_old);
   Write("cur/rep/20240101-20240201/bbb/rep-1.csv", std::string(kLegacyHeader) + row_new);
   Write("cur/rep/20240101-20240201/rep-Manifest.json",
@@ -194,14 +208,18 @@ TEST_F(IngestTest, ManifestNamingMissingFileIsBadInput) {
 }
 
 TEST_F(IngestTest, FocusAndCur2Detected) {
-  std::string focus = Write("f.csv",
-      "BilledCost,EffectiveCost,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,"
-      "CommitmentDiscountStatus,CommitmentDiscountType,SubAccountId,x_ServiceCode,x_UsageType,Tags\n"
+  std::string focus = Write(
+      "f.csv",
+      "BilledCost,EffectiveCost,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,"
+      "ChargeCategory,"
+      "CommitmentDiscountStatus,CommitmentDiscountType,SubAccountId,x_ServiceCode,x_UsageType,"
+      "Tags\n"
       "1.5,1.5,2024-09-01 00:00:00,2024-09-02 00:00:00,2024-09-02 01:00:00,Usage,NULL,NULL,1,"
       "AmazonSageMaker,USE1-Notebk:ml.t3.medium,\"{\"\"user:team\"\":\"\"ml\"\"}\"\n"
       "0,0.8,2024-09-01 00:00:00,2024-09-02 00:00:00,2024-09-02 01:00:00,Usage,Used,Savings Plan,1,"
       "AmazonSageMaker,USE1-Host:ml.m5.large,NULL\n");
-  std::string cur2 = Write("c.csv",
+  std::string cur2 = Write(
+      "c.csv",
       "bill_billing_period_start_date,line_item_usage_start_date,line_item_line_item_type,"
       "line_item_product_code,line_item_usage_type,line_item_unblended_cost,resource_tags\n"
       "2024-10-01T00:00:00.000Z,2024-10-05T00:00:00.000Z,Usage,AmazonSageMaker,Notebk:ml.t3.medium,"
@@ -234,10 +252,14 @@ TEST_F(IngestTest, UnknownAndEmptyFilesAreBadInput) {
 }
 
 TEST_F(IngestTest, DailyBucketsAndFilters) {
-  std::string f = Write("a.csv", std::string(kLegacyHeader) +
-      "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T05:00:00Z,,AmazonSageMaker,USE1-Notebk:ml.t2.medium,nb1,1,0.0464,0,,,,\n"
-      "2,2024-01-01T00:00:00Z,1,Usage,2024-01-02T05:00:00Z,,AmazonSageMaker,USE1-Notebk:ml.t2.medium,nb1,1,0.0464,0,,,,\n"
-      "3,2024-01-01T00:00:00Z,2,Usage,2024-01-02T06:00:00Z,,AmazonSageMaker,USE1-Studio_DW:KernelGateway-ml.m5.4xlarge,dw,1,0.922,0,,,,\n");
+  std::string f =
+      Write("a.csv", std::string(kLegacyHeader) +
+                         "1,2024-01-01T00:00:00Z,1,Usage,2024-01-01T05:00:00Z,,AmazonSageMaker,"
+                         "USE1-Notebk:ml.t2.medium,nb1,1,0.0464,0,,,,\n"
+                         "2,2024-01-01T00:00:00Z,1,Usage,2024-01-02T05:00:00Z,,AmazonSageMaker,"
+                         "USE1-Notebk:ml.t2.medium,nb1,1,0.0464,0,,,,\n"
+                         "3,2024-01-01T00:00:00Z,2,Usage,2024-01-02T06:00:00Z,,AmazonSageMaker,"
+                         "USE1-Studio_DW:KernelGateway-ml.m5.4xlarge,dw,1,0.922,0,,,,\n");
   ASSERT_TRUE(Run({f}).ok());
   auto st = store::Store::Open(Env::Default(), store_);
   ASSERT_TRUE(st.ok());

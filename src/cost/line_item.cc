@@ -8,14 +8,13 @@ void DeriveAmortized(LineItem* it) {
     it->amortized_cost = it->sp_effective_cost;
   } else if (t == "SavingsPlanRecurringFee") {
     it->amortized_cost = it->sp_total_commitment - it->sp_used_commitment;
-  } else if (t == "SavingsPlanNegation" || t == "SavingsPlanUpfrontFee") {
+  } else if (t == "SavingsPlanNegation" || t == "SavingsPlanUpfrontFee" ||
+             (t == "Fee" && !it->reservation_arn.empty())) {
     it->amortized_cost = Decimal();
   } else if (t == "DiscountedUsage") {
     it->amortized_cost = it->ri_effective_cost;
   } else if (t == "RIFee") {
     it->amortized_cost = it->ri_unused_amortized_upfront + it->ri_unused_recurring;
-  } else if (t == "Fee" && !it->reservation_arn.empty()) {
-    it->amortized_cost = Decimal();
   } else {
     it->amortized_cost = it->unblended_cost;
   }

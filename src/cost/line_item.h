@@ -31,11 +31,11 @@ struct LineItem {
   std::string_view product_code;    // AmazonSageMaker
   std::string_view usage_type;      // USE1-Notebk:ml.t2.medium
   std::string_view operation;
-  std::string_view region;          // us-east-1 (product/region, else from the usage type)
+  std::string_view region;  // us-east-1 (product/region, else from the usage type)
   std::string_view availability_zone;
   std::string_view resource_id;
   std::string_view currency;
-  std::string_view pricing_term;    // OnDemand, Spot, Reserved, Savings Plan
+  std::string_view pricing_term;  // OnDemand, Spot, Reserved, Savings Plan
   std::string_view savings_plan_arn;
   std::string_view reservation_arn;
 

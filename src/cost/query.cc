@@ -17,12 +17,18 @@ struct DimName {
   DimKind kind;
 };
 constexpr DimName kDims[] = {
-    {"SERVICE", DimKind::kService},           {"USAGE_TYPE", DimKind::kUsageType},
-    {"USAGE_KIND", DimKind::kUsageKind},      {"INSTANCE_TYPE", DimKind::kInstanceType},
-    {"REGION", DimKind::kRegion},             {"LINKED_ACCOUNT", DimKind::kLinkedAccount},
-    {"PAYER_ACCOUNT", DimKind::kPayerAccount}, {"OPERATION", DimKind::kOperation},
-    {"LINE_ITEM_TYPE", DimKind::kLineItemType}, {"RECORD_TYPE", DimKind::kLineItemType},
-    {"RESOURCE_ID", DimKind::kResourceId},    {"AZ", DimKind::kAvailabilityZone},
+    {"SERVICE", DimKind::kService},
+    {"USAGE_TYPE", DimKind::kUsageType},
+    {"USAGE_KIND", DimKind::kUsageKind},
+    {"INSTANCE_TYPE", DimKind::kInstanceType},
+    {"REGION", DimKind::kRegion},
+    {"LINKED_ACCOUNT", DimKind::kLinkedAccount},
+    {"PAYER_ACCOUNT", DimKind::kPayerAccount},
+    {"OPERATION", DimKind::kOperation},
+    {"LINE_ITEM_TYPE", DimKind::kLineItemType},
+    {"RECORD_TYPE", DimKind::kLineItemType},
+    {"RESOURCE_ID", DimKind::kResourceId},
+    {"AZ", DimKind::kAvailabilityZone},
     {"PURCHASE_TYPE", DimKind::kPricingTerm},
     // Not a Cost Explorer dimension: the invoice month a line belongs to, for
     // reconciling with invoices (usage can be dated outside its period).
@@ -43,20 +49,32 @@ std::string Lower(std::string_view s) {
 // The store column a dimension reads; derived dimensions read usage_type.
 std::string ColumnOf(const Dimension& d) {
   switch (d.kind) {
-    case DimKind::kService: return std::string(col::kService);
+    case DimKind::kService:
+      return std::string(col::kService);
     case DimKind::kUsageType:
     case DimKind::kUsageKind:
-    case DimKind::kInstanceType: return std::string(col::kUsageType);
-    case DimKind::kRegion: return std::string(col::kRegion);
-    case DimKind::kLinkedAccount: return std::string(col::kAccount);
-    case DimKind::kPayerAccount: return std::string(col::kPayer);
-    case DimKind::kOperation: return std::string(col::kOperation);
-    case DimKind::kLineItemType: return std::string(col::kLineItemType);
-    case DimKind::kResourceId: return std::string(col::kResourceId);
-    case DimKind::kAvailabilityZone: return std::string(col::kAz);
-    case DimKind::kPricingTerm: return std::string(col::kPricingTerm);
-    case DimKind::kTag: return std::string(col::kTagPrefix) + d.tag_key;
-    case DimKind::kBillingPeriod: return "";  // one value per segment: its partition
+    case DimKind::kInstanceType:
+      return std::string(col::kUsageType);
+    case DimKind::kRegion:
+      return std::string(col::kRegion);
+    case DimKind::kLinkedAccount:
+      return std::string(col::kAccount);
+    case DimKind::kPayerAccount:
+      return std::string(col::kPayer);
+    case DimKind::kOperation:
+      return std::string(col::kOperation);
+    case DimKind::kLineItemType:
+      return std::string(col::kLineItemType);
+    case DimKind::kResourceId:
+      return std::string(col::kResourceId);
+    case DimKind::kAvailabilityZone:
+      return std::string(col::kAz);
+    case DimKind::kPricingTerm:
+      return std::string(col::kPricingTerm);
+    case DimKind::kTag:
+      return std::string(col::kTagPrefix) + d.tag_key;
+    case DimKind::kBillingPeriod:
+      return "";  // one value per segment: its partition
   }
   return "";
 }
@@ -64,9 +82,12 @@ std::string ColumnOf(const Dimension& d) {
 // The value a dimension shows for one dictionary entry.
 std::string Label(const Dimension& d, const std::string& raw) {
   switch (d.kind) {
-    case DimKind::kUsageKind: return raw.empty() ? "" : ParseUsageType(raw).kind;
-    case DimKind::kInstanceType: return raw.empty() ? "" : ParseUsageType(raw).instance_type;
-    default: return raw;
+    case DimKind::kUsageKind:
+      return raw.empty() ? "" : ParseUsageType(raw).kind;
+    case DimKind::kInstanceType:
+      return raw.empty() ? "" : ParseUsageType(raw).instance_type;
+    default:
+      return raw;
   }
 }
 
@@ -93,11 +114,16 @@ bool Matches(const Filter& f, const std::string& label) {
 
 std::string_view MetricColumn(Metric m) {
   switch (m) {
-    case Metric::kUnblended: return col::kUnblended;
-    case Metric::kBlended: return col::kBlended;
-    case Metric::kNetUnblended: return col::kNetUnblended;
-    case Metric::kAmortized: return col::kAmortized;
-    case Metric::kUsageQuantity: return col::kUsageAmount;
+    case Metric::kUnblended:
+      return col::kUnblended;
+    case Metric::kBlended:
+      return col::kBlended;
+    case Metric::kNetUnblended:
+      return col::kNetUnblended;
+    case Metric::kAmortized:
+      return col::kAmortized;
+    case Metric::kUsageQuantity:
+      return col::kUsageAmount;
   }
   return col::kUnblended;
 }
@@ -194,20 +220,28 @@ StatusOr<Filter> ParseFilter(std::string_view t) {
 
 std::string_view MetricName(Metric m) {
   switch (m) {
-    case Metric::kUnblended: return "UnblendedCost";
-    case Metric::kBlended: return "BlendedCost";
-    case Metric::kNetUnblended: return "NetUnblendedCost";
-    case Metric::kAmortized: return "AmortizedCost";
-    case Metric::kUsageQuantity: return "UsageQuantity";
+    case Metric::kUnblended:
+      return "UnblendedCost";
+    case Metric::kBlended:
+      return "BlendedCost";
+    case Metric::kNetUnblended:
+      return "NetUnblendedCost";
+    case Metric::kAmortized:
+      return "AmortizedCost";
+    case Metric::kUsageQuantity:
+      return "UsageQuantity";
   }
   return "?";
 }
 
 std::string_view GranularityName(Granularity g) {
   switch (g) {
-    case Granularity::kHourly: return "HOURLY";
-    case Granularity::kDaily: return "DAILY";
-    case Granularity::kMonthly: return "MONTHLY";
+    case Granularity::kHourly:
+      return "HOURLY";
+    case Granularity::kDaily:
+      return "DAILY";
+    case Granularity::kMonthly:
+      return "MONTHLY";
   }
   return "?";
 }
@@ -257,9 +291,15 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
   for (UnixSeconds t = t0; t < t1;) {
     starts.push_back(t);
     switch (q.granularity) {
-      case Granularity::kHourly: t += 3600; break;
-      case Granularity::kDaily: t += 86400; break;
-      case Granularity::kMonthly: t = static_cast<UnixSeconds>(NextMonthStart(DayOf(t))) * 86400; break;
+      case Granularity::kHourly:
+        t += 3600;
+        break;
+      case Granularity::kDaily:
+        t += 86400;
+        break;
+      case Granularity::kMonthly:
+        t = static_cast<UnixSeconds>(NextMonthStart(DayOf(t))) * 86400;
+        break;
     }
   }
   const size_t nm = q.metrics.size();
@@ -270,8 +310,10 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
 
   auto bucket_of = [&](UnixSeconds t) -> int32_t {
     switch (q.granularity) {
-      case Granularity::kHourly: return static_cast<int32_t>((t - t0) / 3600);
-      case Granularity::kDaily: return static_cast<int32_t>((t - t0) / 86400);
+      case Granularity::kHourly:
+        return static_cast<int32_t>((t - t0) / 3600);
+      case Granularity::kDaily:
+        return static_cast<int32_t>((t - t0) / 86400);
       case Granularity::kMonthly: {
         // Few buckets: find the last start <= t.
         auto it = std::upper_bound(starts.begin(), starts.end(), t);
@@ -324,8 +366,10 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
       RETURN_IF_ERROR(seg->ReadInt64(rg, tcol, &times));
       for (size_t i = 0; i < n; ++i) {
         UnixSeconds t = times[i];
-        if (t < t0 || t >= t1) keep[i] = 0;
-        else bucket[i] = bucket_of(t);
+        if (t < t0 || t >= t1)
+          keep[i] = 0;
+        else
+          bucket[i] = bucket_of(t);
       }
       for (size_t f = 0; f < fcol.size(); ++f) {
         if (fcol[f] < 0) {
@@ -337,14 +381,18 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
         for (size_t i = 0; i < n; ++i) keep[i] &= allow[codes[i]];
       }
       for (size_t g = 0; g < ng; ++g) {
-        if (gcol[g] < 0) gcodes[g].assign(n, 0);
-        else RETURN_IF_ERROR(seg->ReadCodes(rg, gcol[g], &gcodes[g]));
+        if (gcol[g] < 0)
+          gcodes[g].assign(n, 0);
+        else
+          RETURN_IF_ERROR(seg->ReadCodes(rg, gcol[g], &gcodes[g]));
       }
       // Metric columns one at a time into per-row sums keyed by group.
       std::vector<std::vector<int128>> mv(nm);
       for (size_t m = 0; m < nm; ++m) {
-        if (mcol[m] < 0) mv[m].assign(n, 0);
-        else RETURN_IF_ERROR(seg->ReadDecimal(rg, mcol[m], &mv[m]));
+        if (mcol[m] < 0)
+          mv[m].assign(n, 0);
+        else
+          RETURN_IF_ERROR(seg->ReadDecimal(rg, mcol[m], &mv[m]));
       }
       for (size_t i = 0; i < n; ++i) {
         if (!keep[i]) continue;

@@ -29,8 +29,20 @@ enum class Metric { kUnblended, kBlended, kNetUnblended, kAmortized, kUsageQuant
 
 // Dimension kinds; kTag uses Dimension::tag_key.
 enum class DimKind {
-  kService, kUsageType, kUsageKind, kInstanceType, kRegion, kLinkedAccount, kPayerAccount,
-  kOperation, kLineItemType, kResourceId, kAvailabilityZone, kPricingTerm, kBillingPeriod, kTag
+  kService,
+  kUsageType,
+  kUsageKind,
+  kInstanceType,
+  kRegion,
+  kLinkedAccount,
+  kPayerAccount,
+  kOperation,
+  kLineItemType,
+  kResourceId,
+  kAvailabilityZone,
+  kPricingTerm,
+  kBillingPeriod,
+  kTag
 };
 
 struct Dimension {
@@ -61,12 +73,12 @@ struct Group {
 
 struct TimeBucket {
   UnixSeconds start = 0, end = 0;
-  std::vector<Decimal> total;   // one per metric
-  std::vector<Group> groups;    // sorted by first metric, descending
+  std::vector<Decimal> total;  // one per metric
+  std::vector<Group> groups;   // sorted by first metric, descending
 };
 
 struct QueryResult {
-  Query query;                  // with from/to resolved
+  Query query;  // with from/to resolved
   std::vector<TimeBucket> buckets;
   std::string currency = "USD";
 };

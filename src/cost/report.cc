@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "core/table.h"
 
 namespace sagebox::cost {
@@ -33,8 +35,10 @@ nlohmann::json QueryToJson(const QueryResult& r) {
   nlohmann::json out;
   nlohmann::json defs = nlohmann::json::array();
   for (const auto& d : r.query.group_by) {
-    if (d.kind == DimKind::kTag) defs.push_back({{"Type", "TAG"}, {"Key", d.tag_key}});
-    else defs.push_back({{"Type", "DIMENSION"}, {"Key", d.Name()}});
+    if (d.kind == DimKind::kTag)
+      defs.push_back({{"Type", "TAG"}, {"Key", d.tag_key}});
+    else
+      defs.push_back({{"Type", "DIMENSION"}, {"Key", d.Name()}});
   }
   if (!defs.empty()) out["GroupDefinitions"] = defs;
   nlohmann::json results = nlohmann::json::array();
@@ -45,7 +49,8 @@ nlohmann::json QueryToJson(const QueryResult& r) {
     // Cost Explorer leaves Total empty when results are grouped.
     jb["Total"] = r.query.group_by.empty() ? Metrics(r, b.total) : nlohmann::json::object();
     nlohmann::json groups = nlohmann::json::array();
-    for (const auto& g : b.groups) groups.push_back({{"Keys", g.keys}, {"Metrics", Metrics(r, g.values)}});
+    for (const auto& g : b.groups)
+      groups.push_back({{"Keys", g.keys}, {"Metrics", Metrics(r, g.values)}});
     jb["Groups"] = groups;
     jb["Estimated"] = false;
     results.push_back(std::move(jb));
@@ -60,7 +65,7 @@ TextTable QueryTable(const QueryResult& r, bool exact) {
   std::vector<std::string> head{"Start"};
   std::vector<TextTable::Align> align{TextTable::Align::kLeft};
   if (exact) {
-    head.push_back("End");
+    head.emplace_back("End");
     align.push_back(TextTable::Align::kLeft);
   }
   for (const auto& d : r.query.group_by) {
@@ -81,7 +86,8 @@ TextTable QueryTable(const QueryResult& r, bool exact) {
     if (exact) base.push_back(PeriodText(b.end, r.query.granularity));
     if (r.query.group_by.empty()) {
       auto row = base;
-      for (size_t m = 0; m < r.query.metrics.size(); ++m) row.push_back(num(b.total[m], r.query.metrics[m]));
+      for (size_t m = 0; m < r.query.metrics.size(); ++m)
+        row.push_back(num(b.total[m], r.query.metrics[m]));
       t.AddRow(row);
       continue;
     }
@@ -92,7 +98,8 @@ TextTable QueryTable(const QueryResult& r, bool exact) {
         if (!exact && r.query.group_by[k].kind != DimKind::kTag && key.empty()) key = "(none)";
         row.push_back(key);
       }
-      for (size_t m = 0; m < r.query.metrics.size(); ++m) row.push_back(num(g.values[m], r.query.metrics[m]));
+      for (size_t m = 0; m < r.query.metrics.size(); ++m)
+        row.push_back(num(g.values[m], r.query.metrics[m]));
       t.AddRow(row);
     }
   }
@@ -113,8 +120,9 @@ std::string QueryToTable(const QueryResult& r) {
   out += "\nTotal " + FormatDate(r.query.from) + " to " + FormatDate(r.query.to) + " (exclusive):";
   for (size_t m = 0; m < sum.size(); ++m) {
     out += fmt::format("  {} {}", MetricName(r.query.metrics[m]),
-                       r.query.metrics[m] == Metric::kUsageQuantity ? GroupThousands(sum[m].ToFixed(4))
-                                                                    : Money(sum[m]) + " " + r.currency);
+                       r.query.metrics[m] == Metric::kUsageQuantity
+                           ? GroupThousands(sum[m].ToFixed(4))
+                           : Money(sum[m]) + " " + r.currency);
   }
   return out + "\n";
 }
@@ -152,7 +160,8 @@ StatusOr<Summary> BuildSummary(const store::Store& st, Days as_of) {
     for (const auto& b : r.buckets) {
       for (const auto& gr : b.groups) out->push_back({gr.keys[0], gr.values[0]});
     }
-    std::sort(out->begin(), out->end(), [](const Ranked& a, const Ranked& b) { return a.amount > b.amount; });
+    std::sort(out->begin(), out->end(),
+              [](const Ranked& a, const Ranked& b) { return a.amount > b.amount; });
     if (out->size() > 5) out->resize(5);
     return Status::Ok();
   };
@@ -163,7 +172,8 @@ StatusOr<Summary> BuildSummary(const store::Store& st, Days as_of) {
   // Trend of the top five services over the last closed months (up to 6).
   Days first = MonthStart(range.first);
   std::vector<Days> months;
-  for (Days m = prev_start; m >= first && months.size() < 6; m = MonthStart(m - 1)) months.insert(months.begin(), m);
+  for (Days m = prev_start; m >= first && months.size() < 6; m = MonthStart(m - 1))
+    months.insert(months.begin(), m);
   if (!months.empty()) {
     Query t;
     t.from = months.front();
@@ -182,7 +192,8 @@ StatusOr<Summary> BuildSummary(const store::Store& st, Days as_of) {
       }
     }
     std::vector<std::pair<std::string, Decimal>> order(total.begin(), total.end());
-    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::sort(order.begin(), order.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
     if (order.size() > 5) order.resize(5);
     s.trend_months = months;
     for (const auto& [name, _] : order) {
@@ -204,16 +215,19 @@ std::string SummaryToText(const Summary& s) {
     out += fmt::format("Same days last month:       {} {}  ({:+.1f}%)\n", Money(s.previous_month),
                        s.currency, change);
   }
-  out += fmt::format("Last month in full:         {} {}\n\n", Money(s.previous_month_full), s.currency);
+  out += fmt::format("Last month in full:         {} {}\n\n", Money(s.previous_month_full),
+                     s.currency);
   auto top = [&](const char* title, const std::vector<Ranked>& v) {
     out += std::string(title) + "\n";
     if (v.empty()) {
       out += "  (no spend this month)\n\n";
       return;
     }
-    TextTable t({"", "amount", "share"}, {TextTable::Align::kLeft, TextTable::Align::kRight, TextTable::Align::kRight});
+    TextTable t({"", "amount", "share"},
+                {TextTable::Align::kLeft, TextTable::Align::kRight, TextTable::Align::kRight});
     for (const auto& r : v) {
-      double share = s.month_to_date.is_zero() ? 0 : r.amount.ToDouble() / s.month_to_date.ToDouble() * 100;
+      double share =
+          s.month_to_date.is_zero() ? 0 : r.amount.ToDouble() / s.month_to_date.ToDouble() * 100;
       t.AddRow({r.key.empty() ? "(none)" : r.key, Money(r.amount), fmt::format("{:.1f}%", share)});
     }
     std::string rendered = t.Render(60);
@@ -239,10 +253,13 @@ std::string SummaryToText(const Summary& s) {
       Decimal mx;
       for (auto d : v) mx = std::max(mx, d);
       std::string spark;
-      const char* ticks[] = {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"};
+      const char* ticks[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+                             "\u2585", "\u2586", "\u2587", "\u2588"};
       for (auto d : v) {
         row.push_back(Money(d));
-        int idx = mx.raw() > 0 && d.raw() > 0 ? static_cast<int>(d.ToDouble() / mx.ToDouble() * 7 + 0.5) : 0;
+        int idx = mx.raw() > 0 && d.raw() > 0
+                      ? static_cast<int>(std::lround(d.ToDouble() / mx.ToDouble() * 7))
+                      : 0;
         spark += ticks[std::clamp(idx, 0, 7)];
       }
       row.push_back(spark);

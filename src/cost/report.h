@@ -31,10 +31,10 @@ struct Ranked {
 
 struct Summary {
   std::string currency = "USD";
-  Days as_of = 0;            // last day with data (or the --as-of date)
-  Days month_start = 0;      // current month
-  Decimal month_to_date;     // unblended, current month through as_of
-  Decimal previous_month;    // same days of the previous month, for comparison
+  Days as_of = 0;          // last day with data (or the --as-of date)
+  Days month_start = 0;    // current month
+  Decimal month_to_date;   // unblended, current month through as_of
+  Decimal previous_month;  // same days of the previous month, for comparison
   Decimal previous_month_full;
   std::vector<Ranked> top_services, top_accounts, top_regions;  // current month
   // Trend: last closed months (up to 6, oldest first) for the top 5 services.

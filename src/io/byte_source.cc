@@ -55,8 +55,9 @@ class GzipSource final : public ByteSource {
         RETURN_IF_ERROR(in_->Read(inbuf_.data(), inbuf_.size(), &r));
         if (r == 0) {
           if (in_member_) {
-            return BadInput(name() + ": truncated gzip data (the file ends inside a compressed "
-                                     "stream; expected more bytes)");
+            return BadInput(name() +
+                            ": truncated gzip data (the file ends inside a compressed "
+                            "stream; expected more bytes)");
           }
           done_ = true;
           break;
@@ -102,7 +103,8 @@ class ZipSource final : public ByteSource {
   Status Read(char* buf, size_t n, size_t* got) override {
     zip_int64_t r = zip_fread(file_, buf, n);
     if (r < 0) {
-      return BadInput(name_ + ": corrupt zip member (" + zip_error_strerror(zip_file_get_error(file_)) + ")");
+      return BadInput(name_ + ": corrupt zip member (" +
+                      zip_error_strerror(zip_file_get_error(file_)) + ")");
     }
     *got = static_cast<size_t>(r);
     read_ += *got;
@@ -214,7 +216,7 @@ class PrefetchSource final : public ByteSource {
 
   void Run() {
     for (;;) {
-      size_t slot;
+      size_t slot = 0;
       {
         std::unique_lock<std::mutex> l(mu_);
         cv_.wait(l, [&] { return filled_ < kBlocks || stop_; });

@@ -162,7 +162,8 @@ int CsvReader::ParseRecord() {
     break;
   }
   // Resolve escaped fields now that arena_ is final.
-  for (auto [fi, off] : escaped_) fields_[fi] = std::string_view(arena_.data() + off, fields_[fi].size());
+  for (auto [fi, off] : escaped_)
+    fields_[fi] = std::string_view(arena_.data() + off, fields_[fi].size());
   pos_ = p;
   line_ += lines;
   return 1;

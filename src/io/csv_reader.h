@@ -54,8 +54,8 @@ class CsvReader {
 
   ByteSource* src_;
   std::vector<char> buf_;
-  size_t pos_ = 0;     // start of the next record in buf_
-  size_t end_ = 0;     // valid bytes in buf_
+  size_t pos_ = 0;  // start of the next record in buf_
+  size_t end_ = 0;  // valid bytes in buf_
   bool eof_ = false;
   bool first_ = true;
   uint64_t consumed_base_ = 0;  // plain bytes before buf_[0]
@@ -63,8 +63,8 @@ class CsvReader {
   uint64_t record_line_ = 0;
   size_t record_start_ = 0;
   std::vector<std::string_view> fields_;
-  std::vector<size_t> starts_;  // offsets in buf_ of each field's first byte
-  std::string arena_;           // unescaped text of fields that had ""
+  std::vector<size_t> starts_;                      // offsets in buf_ of each field's first byte
+  std::string arena_;                               // unescaped text of fields that had ""
   std::vector<std::pair<size_t, size_t>> escaped_;  // (field index, arena offset)
   Status status_;
 };

@@ -17,8 +17,8 @@ struct SvHash {
 };
 
 uint32_t Crc(std::string_view d) {
-  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(d.data()),
-                                     static_cast<uInt>(d.size())));
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(d.data()), static_cast<uInt>(d.size())));
 }
 
 template <typename T>
@@ -43,7 +43,7 @@ struct SegmentWriter::Column {
     if (v.empty()) return 0;
     if (v == last) return last_code;
     auto it = index.find(v);
-    uint32_t c;
+    uint32_t c = 0;
     if (it != index.end()) {
       c = it->second;
       last = it->first;
@@ -125,9 +125,15 @@ Status SegmentWriter::EndRow() {
       continue;
     }
     switch (c.spec.type) {
-      case ColumnType::kString: c.codes.push_back(0); break;
-      case ColumnType::kInt64: c.i64.push_back(0); break;
-      case ColumnType::kDecimal: c.dec.push_back(0); break;
+      case ColumnType::kString:
+        c.codes.push_back(0);
+        break;
+      case ColumnType::kInt64:
+        c.i64.push_back(0);
+        break;
+      case ColumnType::kDecimal:
+        c.dec.push_back(0);
+        break;
     }
   }
   ++group_rows_;
@@ -221,8 +227,11 @@ Status SegmentWriter::Finish(const nlohmann::json& meta) {
     }
     cols.push_back(std::move(jc));
   }
-  nlohmann::json footer = {{"version", 1}, {"rows", rows_}, {"columns", std::move(cols)},
-                           {"row_groups", row_groups_}, {"meta", meta}};
+  nlohmann::json footer = {{"version", 1},
+                           {"rows", rows_},
+                           {"columns", std::move(cols)},
+                           {"row_groups", row_groups_},
+                           {"meta", meta}};
   std::string f = footer.dump();
   uint64_t len = f.size();
   f.append(reinterpret_cast<const char*>(&len), 8);
@@ -233,6 +242,7 @@ Status SegmentWriter::Finish(const nlohmann::json& meta) {
 }
 
 StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& path) {
+  // NOLINTNEXTLINE(modernize-make-shared): the constructor is private.
   auto seg = std::shared_ptr<Segment>(new Segment());
   seg->path_ = path;
   ASSIGN_OR_RETURN(seg->file_, env->OpenRandomAccess(path));
@@ -245,7 +255,7 @@ StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& pa
   char tail[16];
   RETURN_IF_ERROR(seg->file_->ReadAt(size - 16, 16, tail));
   if (std::string_view(tail + 8, 8) != kTailMagic) return corrupt("missing end marker");
-  uint64_t flen;
+  uint64_t flen = 0;
   std::memcpy(&flen, tail, 8);
   if (flen > size - 16 - kHeadMagic.size()) return corrupt("footer length beyond the file");
   std::string f(flen, '\0');
@@ -256,8 +266,8 @@ StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& pa
     seg->rows_ = footer.at("rows").get<int64_t>();
     seg->meta_ = footer.value("meta", nlohmann::json::object());
     for (const auto& jc : footer.at("columns")) {
-      seg->cols_.push_back({jc.at("name").get<std::string>(),
-                            static_cast<ColumnType>(jc.at("type").get<int>())});
+      seg->cols_.push_back(
+          {jc.at("name").get<std::string>(), static_cast<ColumnType>(jc.at("type").get<int>())});
       std::vector<std::string> dict;
       if (jc.contains("dict")) {
         uint64_t off = jc["dict"][0], len = jc["dict"][1];
@@ -267,13 +277,13 @@ StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& pa
         RETURN_IF_ERROR(seg->file_->ReadAt(off, len, d.data()));
         if (Crc(d) != crc) return corrupt("dictionary checksum mismatch");
         if (len < 4) return corrupt("short dictionary");
-        uint32_t n;
+        uint32_t n = 0;
         std::memcpy(&n, d.data(), 4);
         size_t p = 4;
         dict.reserve(n);
         for (uint32_t i = 0; i < n; ++i) {
           if (p + 4 > d.size()) return corrupt("truncated dictionary");
-          uint32_t l;
+          uint32_t l = 0;
           std::memcpy(&l, d.data() + p, 4);
           p += 4;
           if (p + l > d.size()) return corrupt("truncated dictionary");
@@ -333,7 +343,7 @@ Status Segment::ReadChunk(size_t rg, int col, ColumnType want, std::string* buf,
 
 Status Segment::ReadCodes(size_t rg, int col, std::vector<uint32_t>* out) const {
   thread_local std::string buf;
-  uint32_t w;
+  uint32_t w = 0;
   RETURN_IF_ERROR(ReadChunk(rg, col, ColumnType::kString, &buf, &w));
   size_t n = groups_[rg].rows;
   out->resize(n);
@@ -344,7 +354,7 @@ Status Segment::ReadCodes(size_t rg, int col, std::vector<uint32_t>* out) const 
     for (size_t i = 0; i < n; ++i) (*out)[i] = static_cast<uint8_t>(p[i]);
   } else if (w == 2) {
     for (size_t i = 0; i < n; ++i) {
-      uint16_t v;
+      uint16_t v = 0;
       std::memcpy(&v, p + 2 * i, 2);
       (*out)[i] = v;
     }
@@ -360,18 +370,20 @@ Status Segment::ReadCodes(size_t rg, int col, std::vector<uint32_t>* out) const 
 
 Status Segment::ReadInt64(size_t rg, int col, std::vector<int64_t>* out) const {
   thread_local std::string buf;
-  uint32_t w;
+  uint32_t w = 0;
   RETURN_IF_ERROR(ReadChunk(rg, col, ColumnType::kInt64, &buf, &w));
   size_t n = groups_[rg].rows;
   out->resize(n);
-  if (w == 0) std::fill(out->begin(), out->end(), 0);
-  else std::memcpy(out->data(), buf.data(), n * 8);
+  if (w == 0)
+    std::fill(out->begin(), out->end(), 0);
+  else
+    std::memcpy(out->data(), buf.data(), n * 8);
   return Status::Ok();
 }
 
 Status Segment::ReadDecimal(size_t rg, int col, std::vector<int128>* out) const {
   thread_local std::string buf;
-  uint32_t w;
+  uint32_t w = 0;
   RETURN_IF_ERROR(ReadChunk(rg, col, ColumnType::kDecimal, &buf, &w));
   size_t n = groups_[rg].rows;
   out->resize(n);
@@ -379,7 +391,7 @@ Status Segment::ReadDecimal(size_t rg, int col, std::vector<int128>* out) const 
     std::fill(out->begin(), out->end(), 0);
   } else if (w == 8) {
     for (size_t i = 0; i < n; ++i) {
-      int64_t v;
+      int64_t v = 0;
       std::memcpy(&v, buf.data() + 8 * i, 8);
       (*out)[i] = v;
     }

@@ -19,12 +19,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/decimal.h"
 #include "core/env.h"
@@ -44,9 +43,9 @@ class SegmentWriter {
   static constexpr size_t kDefaultRowGroupRows = 1 << 16;
 
   // Creates `path` (truncating it). IoError if it cannot.
-  static StatusOr<std::unique_ptr<SegmentWriter>> Create(Env* env, const std::string& path,
-                                                         std::vector<ColumnSpec> columns,
-                                                         size_t row_group_rows = kDefaultRowGroupRows);
+  static StatusOr<std::unique_ptr<SegmentWriter>> Create(
+      Env* env, const std::string& path, std::vector<ColumnSpec> columns,
+      size_t row_group_rows = kDefaultRowGroupRows);
   ~SegmentWriter();
 
   // Index of column `name`, adding a string column if it does not exist yet
@@ -85,6 +84,7 @@ class SegmentWriter {
   std::string scratch_;
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): only std::bad_alloc, as anywhere.
 class Segment {
  public:
   // Opens and validates the footer; loads dictionaries. Corruption if the
@@ -100,7 +100,9 @@ class Segment {
   // -1 if the segment has no such column (older or narrower data).
   int FindColumn(std::string_view name) const;
   // The dictionary of a string column; code 0 is always "".
-  const std::vector<std::string>& Dictionary(int col) const { return dicts_[static_cast<size_t>(col)]; }
+  const std::vector<std::string>& Dictionary(int col) const {
+    return dicts_[static_cast<size_t>(col)];
+  }
 
   // Read one column chunk. Corruption on a checksum mismatch.
   Status ReadCodes(size_t rg, int col, std::vector<uint32_t>* out) const;

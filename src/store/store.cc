@@ -1,10 +1,9 @@
 #include "store/store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <set>
 
@@ -97,8 +96,11 @@ Status Store::Commit(const std::vector<std::string>& drop, std::vector<SegmentIn
   nlohmann::json j = {{"format", kFormat}, {"next_file", next_file_}};
   nlohmann::json segs = nlohmann::json::array();
   for (const auto& s : next) {
-    segs.push_back({{"file", s.file}, {"partition", s.partition}, {"source", s.source},
-                    {"rows", s.rows}, {"meta", s.meta}});
+    segs.push_back({{"file", s.file},
+                    {"partition", s.partition},
+                    {"source", s.source},
+                    {"rows", s.rows},
+                    {"meta", s.meta}});
   }
   j["segments"] = std::move(segs);
   // Not Env::WriteFileAtomic: once the rename has happened the new manifest
