@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/testing/fault_env.h"
+#include "core/testing/temp_dir.h"
 
 namespace sagebox {
 namespace {
@@ -17,16 +18,11 @@ using ::testing::HasSubstr;
 
 class EnvTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/sagebox_env_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Path(const std::string& name) const { return JoinPath(dir_, name); }
 
   Env* env_ = Env::Default();
-  std::string dir_;
+  sagebox::testing::TempDir tmp_{"env"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(EnvTest, WriteFileAtomicThenRead) {

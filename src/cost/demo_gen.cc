@@ -2254,6 +2254,14 @@ class ExportSink : public Sink {
   void NoNum(char*& p) const {
     if (cur2_) Lit(p, "0.0");
   }
+  // The number where it applies to this line, else what NoNum writes.
+  void NumIf(char*& p, bool applies, int64_t v) {
+    if (applies) {
+      Num(p, v);
+    } else {
+      NoNum(p);
+    }
+  }
 
   void WriteCurRow(char*& p, const Item& it) {
     const Resource& r = *it.res;
@@ -2399,11 +2407,7 @@ class ExportSink : public Sink {
           if (it.has_od) Lit(p, "USD");
           break;
         case Fld::kOdCost:
-          if (it.has_od) {
-            Num(p, it.od_cost);
-          } else {
-            NoNum(p);
-          }
+          NumIf(p, it.has_od, it.od_cost);
           break;
         case Fld::kOdRate:
           if (it.has_od) Rate(p, it.od_rate);
@@ -2418,49 +2422,25 @@ class ExportSink : public Sink {
           Cat(p, acct.subscription_id);
           break;
         case Fld::kSpTotal:
-          if (fee) {
-            Num(p, it.sp_total);
-          } else {
-            NoNum(p);
-          }
+          NumIf(p, fee, it.sp_total);
           break;
         case Fld::kSpUsed:
-          if (fee) {
-            Num(p, it.sp_used);
-          } else {
-            NoNum(p);
-          }
+          NumIf(p, fee, it.sp_used);
           break;
         case Fld::kSpAmortUpfront:
-          if (fee) {
-            Num(p, it.sp_amort_upfront);
-          } else {
-            NoNum(p);
-          }
+          NumIf(p, fee, it.sp_amort_upfront);
           break;
         case Fld::kSpRecurring:
-          if (fee) {
-            Num(p, it.sp_recurring);
-          } else {
-            NoNum(p);
-          }
+          NumIf(p, fee, it.sp_recurring);
           break;
         case Fld::kSpArn:
           if (sp) Cat(p, gen_.savings_plan().arn);
           break;
         case Fld::kSpRate:
-          if (covered) {
-            Num(p, it.sp_rate);
-          } else {
-            NoNum(p);
-          }
+          NumIf(p, covered, it.sp_rate);
           break;
         case Fld::kSpEffective:
-          if (it.type == LineType::kSpCovered) {
-            Num(p, it.sp_effective);
-          } else {
-            NoNum(p);
-          }
+          NumIf(p, it.type == LineType::kSpCovered, it.sp_effective);
           break;
         case Fld::kSpStart:
           if (sp) Cat(p, sp_start_);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/decimal.h"
+#include "core/testing/temp_dir.h"
 #include "core/time.h"
 
 #ifndef SAGEBOX_TESTDATA
@@ -160,18 +161,12 @@ std::vector<const DemoFileInfo*> DataFiles(const std::vector<DemoFileInfo>& file
 class DemoGenTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sagebox_demo_gen_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
     // Small but complete: every resource kind, two periods, the payer's
     // Savings Plan (more accounts and regions: RegionsAndAccounts).
     opt_.months = 2;
     opt_.accounts = 1;
     opt_.regions = 1;
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::vector<DemoFileInfo> Write(DemoFormat format, const std::string& sub,
                                   const DemoOptions& opt) {
     auto files = WriteDemoExport((dir_ / sub).string(), format, opt);
@@ -186,7 +181,8 @@ class DemoGenTest : public ::testing::Test {
     return fs::relative(path, dir_ / sub).generic_string();
   }
 
-  fs::path dir_;
+  sagebox::testing::TempDir tmp_{"demo_gen"};
+  const fs::path dir_ = tmp_.path();
   DemoOptions opt_;
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/testing/temp_dir.h"
 #include "cost/billing_reader.h"
 #include "cost/delivery.h"
 #include "cost/query.h"
@@ -18,16 +19,6 @@ namespace fs = std::filesystem;
 
 class IngestTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sagebox_ingest_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    store_ = (dir_ / "store").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string Write(const std::string& rel, const std::string& text) {
     fs::path p = dir_ / rel;
     fs::create_directories(p.parent_path());
@@ -59,8 +50,9 @@ class IngestTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
-  std::string store_;
+  sagebox::testing::TempDir tmp_{"ingest"};
+  const fs::path dir_ = tmp_.path();
+  const std::string store_ = (dir_ / "store").string();
 };
 
 const char kLegacyHeader[] =

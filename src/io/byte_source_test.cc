@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/testing/temp_dir.h"
+
 namespace sagebox::io {
 namespace {
 
@@ -49,13 +51,6 @@ Status ReadAll(ByteSource* src, size_t chunk, std::string* out) {
 
 class ByteSourceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/sagebox_bytesrc_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Path(const std::string& name) const { return JoinPath(dir_, name); }
 
   std::string WriteRaw(const std::string& name, const std::string& data) {
@@ -115,7 +110,8 @@ class ByteSourceTest : public ::testing::Test {
   }
 
   Env* env_ = Env::Default();
-  std::string dir_;
+  sagebox::testing::TempDir tmp_{"bytesrc"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(ByteSourceTest, PlainFile) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/testing/fault_env.h"
+#include "core/testing/temp_dir.h"
 
 namespace sagebox::store {
 namespace {
@@ -19,12 +20,6 @@ using ::testing::HasSubstr;
 
 class SegmentTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/sagebox_seg_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Path(const std::string& name) const { return JoinPath(dir_, name); }
 
   std::string ReadRaw(const std::string& p) {
@@ -41,7 +36,8 @@ class SegmentTest : public ::testing::Test {
   }
 
   Env* env_ = Env::Default();
-  std::string dir_;
+  sagebox::testing::TempDir tmp_{"seg"};
+  const std::string dir_ = tmp_.path();
 };
 
 // The footer JSON of a segment file's bytes (the tests look at chunk widths).

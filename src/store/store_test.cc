@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/testing/fault_env.h"
+#include "core/testing/temp_dir.h"
 
 namespace sagebox::store {
 namespace {
@@ -21,14 +22,6 @@ using Contents = std::map<std::string, std::vector<std::string>>;
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/sagebox_store_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-    dir_ = JoinPath(root_, "store");
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
   std::unique_ptr<Store> OpenStore(Env* env = nullptr) {
     auto st = Store::Open(env ? env : env_, dir_);
     EXPECT_TRUE(st.ok()) << st.status().ToString();
@@ -82,7 +75,9 @@ class StoreTest : public ::testing::Test {
   }
 
   Env* env_ = Env::Default();
-  std::string root_, dir_;
+  sagebox::testing::TempDir tmp_{"store"};
+  const std::string root_ = tmp_.path();
+  const std::string dir_ = JoinPath(root_, "store");
 };
 
 const std::vector<std::string> kJan = {"0.0464", "1.1136", "-0.25"};
