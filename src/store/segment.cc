@@ -1,6 +1,7 @@
 #include "store/segment.h"
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cstring>
 #include <deque>
@@ -58,7 +59,18 @@ struct SegmentWriter::Column {
   }
 };
 
-SegmentWriter::~SegmentWriter() = default;
+SegmentWriter::~SegmentWriter() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(zstd_)); }
+
+Status SegmentWriter::WriteBlock(std::string_view raw, nlohmann::json* desc) {
+  if (!zstd_) zstd_ = ZSTD_createCCtx();
+  packed_.resize(ZSTD_compressBound(raw.size()));
+  size_t n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(zstd_), packed_.data(), packed_.size(),
+                               raw.data(), raw.size(), /*level=*/1);
+  bool use = !ZSTD_isError(n) && n < raw.size();
+  std::string_view stored = use ? std::string_view(packed_.data(), n) : raw;
+  *desc = {offset_, stored.size(), Crc(stored), use ? 1 : 0, raw.size()};
+  return Write(stored);
+}
 
 StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Env* env, const std::string& path,
                                                                std::vector<ColumnSpec> columns,
@@ -198,8 +210,10 @@ Status SegmentWriter::FlushRowGroup() {
         break;
       }
     }
-    chunks.push_back({offset_, scratch_.size(), width, Crc(scratch_)});
-    RETURN_IF_ERROR(Write(scratch_));
+    nlohmann::json desc;
+    RETURN_IF_ERROR(WriteBlock(scratch_, &desc));
+    desc.insert(desc.begin() + 2, width);  // [offset, length, width, crc, codec, raw length]
+    chunks.push_back(std::move(desc));
   }
   row_groups_.push_back({{"rows", group_rows_}, {"chunks", std::move(chunks)}});
   group_rows_ = 0;
@@ -222,8 +236,7 @@ Status SegmentWriter::Finish(const nlohmann::json& meta) {
         AppendRaw(&scratch_, &len, 1);
         scratch_.append(v);
       }
-      jc["dict"] = {offset_, scratch_.size(), Crc(scratch_)};
-      RETURN_IF_ERROR(Write(scratch_));
+      RETURN_IF_ERROR(WriteBlock(scratch_, &jc["dict"]));
     }
     cols.push_back(std::move(jc));
   }
@@ -240,6 +253,30 @@ Status SegmentWriter::Finish(const nlohmann::json& meta) {
   RETURN_IF_ERROR(file_->Sync());
   return file_->Close();
 }
+
+namespace {
+// Reads a block written by WriteBlock, checks its CRC and inflates it.
+Status ReadBlock(const RandomAccessFile& f, const std::string& path, uint64_t offset,
+                 uint64_t length, uint32_t crc, uint32_t codec, uint64_t raw_length,
+                 std::string* out) {
+  auto corrupt = [&](const char* why) { return Corruption(path + ": " + why); };
+  if (offset + length > f.Size()) return corrupt("block beyond the file");
+  if (codec > 1 || (codec == 0 && raw_length != length)) return corrupt("bad block header");
+  thread_local std::string packed;
+  std::string* dst = codec == 0 ? out : &packed;
+  dst->resize(length);
+  RETURN_IF_ERROR(f.ReadAt(offset, length, dst->data()));
+  if (Crc(*dst) != crc) return corrupt("checksum mismatch");
+  if (codec == 1) {
+    unsigned long long size = ZSTD_getFrameContentSize(packed.data(), packed.size());
+    if (size != raw_length) return corrupt("compressed block of the wrong size");
+    out->resize(raw_length);
+    size_t n = ZSTD_decompress(out->data(), out->size(), packed.data(), packed.size());
+    if (ZSTD_isError(n) || n != raw_length) return corrupt("undecodable compressed block");
+  }
+  return Status::Ok();
+}
+}  // namespace
 
 StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& path) {
   // NOLINTNEXTLINE(modernize-make-shared): the constructor is private.
@@ -270,12 +307,13 @@ StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& pa
           {jc.at("name").get<std::string>(), static_cast<ColumnType>(jc.at("type").get<int>())});
       std::vector<std::string> dict;
       if (jc.contains("dict")) {
-        uint64_t off = jc["dict"][0], len = jc["dict"][1];
-        uint32_t crc = jc["dict"][2];
-        if (off + len > size) return corrupt("dictionary beyond the file");
-        std::string d(len, '\0');
-        RETURN_IF_ERROR(seg->file_->ReadAt(off, len, d.data()));
-        if (Crc(d) != crc) return corrupt("dictionary checksum mismatch");
+        const auto& jd = jc["dict"];
+        std::string d;
+        RETURN_IF_ERROR(ReadBlock(*seg->file_, path, jd.at(0).get<uint64_t>(),
+                                  jd.at(1).get<uint64_t>(), jd.at(2).get<uint32_t>(),
+                                  jd.at(3).get<uint32_t>(), jd.at(4).get<uint64_t>(), &d)
+                            .WithContext("dictionary"));
+        const size_t len = d.size();
         if (len < 4) return corrupt("short dictionary");
         uint32_t n = 0;
         std::memcpy(&n, d.data(), 4);
@@ -297,8 +335,8 @@ StatusOr<std::shared_ptr<Segment>> Segment::Open(Env* env, const std::string& pa
       Group g;
       g.rows = jg.at("rows").get<size_t>();
       for (const auto& jk : jg.at("chunks")) {
-        Chunk k{jk[0].get<uint64_t>(), jk[1].get<uint32_t>(), jk[2].get<uint32_t>(),
-                jk[3].get<uint32_t>()};
+        Chunk k{jk.at(0).get<uint64_t>(), jk.at(1).get<uint32_t>(), jk.at(2).get<uint32_t>(),
+                jk.at(3).get<uint32_t>(), jk.at(4).get<uint32_t>(), jk.at(5).get<uint64_t>()};
         if (k.offset + k.length > size) return corrupt("column chunk beyond the file");
         g.chunks.push_back(k);
       }
@@ -328,15 +366,17 @@ Status Segment::ReadChunk(size_t rg, int col, ColumnType want, std::string* buf,
     return Status::Ok();
   }
   const Chunk& k = g.chunks[static_cast<size_t>(col)];
-  buf->resize(k.length);
-  RETURN_IF_ERROR(file_->ReadAt(k.offset, k.length, buf->data()));
-  if (Crc(*buf) != k.crc) return Corruption(path_ + ": column chunk checksum mismatch");
   // The footer has no checksum of its own: never trust a width that does not
   // fit the column type, or a read could run past the chunk.
   bool width_ok = want == ColumnType::kString  ? (k.width == 1 || k.width == 2 || k.width == 4)
                   : want == ColumnType::kInt64 ? k.width == 8
                                                : (k.width == 8 || k.width == 16);
-  if (!width_ok || k.length != g.rows * k.width) return Corruption(path_ + ": bad chunk size");
+  if (!width_ok || k.raw_length != g.rows * k.width) {
+    return Corruption(path_ + ": bad chunk size");
+  }
+  RETURN_IF_ERROR(
+      ReadBlock(*file_, path_, k.offset, k.length, k.crc, k.codec, k.raw_length, buf)
+          .WithContext("column chunk"));
   *width = k.width;
   return Status::Ok();
 }

@@ -5,6 +5,9 @@
 // row, chosen per chunk), int64 (timestamps), or exact decimals (8 bytes per
 // row when every value of the chunk fits an int64, else 16). Every chunk
 // carries a CRC32 so damage is reported as Corruption, not as wrong numbers.
+// Chunks and dictionaries are zstd-compressed (level 1) when that makes them
+// smaller: billing columns are mostly runs and zeros, so a store is a fraction
+// of the gzip'd CSV it came from.
 //
 // Layout: "SBXSEG01" | chunks... | dictionaries... | footer JSON |
 //         footer length (u64 LE) | "SBXEND01".
@@ -70,6 +73,9 @@ class SegmentWriter {
   struct Column;
   SegmentWriter() = default;
   Status FlushRowGroup();
+  // Compresses `raw` if that helps, appends it, and describes it as
+  // [offset, stored length, crc32 of stored bytes, codec, raw length].
+  Status WriteBlock(std::string_view raw, nlohmann::json* desc);
   Status Write(std::string_view data);
 
   std::unique_ptr<WritableFile> file_;
@@ -82,6 +88,8 @@ class SegmentWriter {
   uint64_t offset_ = 0;
   nlohmann::json row_groups_ = nlohmann::json::array();
   std::string scratch_;
+  std::string packed_;
+  void* zstd_ = nullptr;  // ZSTD_CCtx*, reused across chunks
 };
 
 // NOLINTNEXTLINE(bugprone-exception-escape): only std::bad_alloc, as anywhere.
@@ -115,6 +123,8 @@ class Segment {
     uint32_t length = 0;
     uint32_t width = 0;
     uint32_t crc = 0;
+    uint32_t codec = 0;       // 0 stored as is, 1 zstd
+    uint64_t raw_length = 0;  // after decompression
   };
   struct Group {
     size_t rows = 0;
