@@ -141,6 +141,56 @@ struct KeyHash {
   }
 };
 
+// Sums per (time bucket, group codes) for one segment. A dense array when
+// the key space is small (the usual case: days x a few dozen usage types),
+// so the row loop does an index computation instead of a hash lookup; a hash
+// map when it is large (e.g. hours x resource ids).
+class SegmentSums {
+ public:
+  SegmentSums(size_t buckets, size_t na, size_t nb, size_t nm) : na_(na), nb_(nb), nm_(nm) {
+    size_t keys = buckets * na * nb;
+    dense_ = keys <= (size_t{1} << 20);
+    if (dense_) {
+      sums_.assign(keys * nm, 0);
+      seen_.assign(keys, 0);
+    }
+  }
+
+  // The nm running sums of one key.
+  int128* At(int32_t bucket, uint32_t a, uint32_t b) {
+    if (dense_) {
+      size_t k = (static_cast<size_t>(bucket) * na_ + a) * nb_ + b;
+      seen_[k] = 1;
+      return &sums_[k * nm_];
+    }
+    auto& v = sparse_[Key{bucket, a, b}];
+    if (v.empty()) v.assign(nm_, 0);
+    return v.data();
+  }
+
+  // Calls f(key, sums) for every key that was touched.
+  template <typename F>
+  void ForEach(F f) const {
+    if (!dense_) {
+      for (const auto& [k, v] : sparse_) f(k, v.data());
+      return;
+    }
+    for (size_t k = 0; k < seen_.size(); ++k) {
+      if (!seen_[k]) continue;
+      Key key{static_cast<int32_t>(k / (na_ * nb_)), static_cast<uint32_t>(k / nb_ % na_),
+              static_cast<uint32_t>(k % nb_)};
+      f(key, &sums_[k * nm_]);
+    }
+  }
+
+ private:
+  size_t na_, nb_, nm_;
+  bool dense_ = false;
+  std::vector<int128> sums_;
+  std::vector<char> seen_;
+  std::unordered_map<Key, std::vector<int128>, KeyHash> sparse_;
+};
+
 }  // namespace
 
 std::string Dimension::Name() const {
@@ -355,7 +405,9 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
     const int tcol = seg->FindColumn(col::kUsageStart);
     if (tcol < 0) return Corruption(info.file + ": billing segment without usage_start");
 
-    std::unordered_map<Key, std::vector<int128>, KeyHash> local;
+    SegmentSums local(starts.size(), ng > 0 ? glabels[0].size() : 1, ng > 1 ? glabels[1].size() : 1,
+                      nm);
+    std::vector<std::vector<int128>> mv(nm);
     std::vector<char> keep;
     std::vector<int32_t> bucket;
     std::vector<std::vector<uint32_t>> gcodes(ng);
@@ -380,6 +432,8 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
         const auto& allow = fallow[f];
         for (size_t i = 0; i < n; ++i) keep[i] &= allow[codes[i]];
       }
+      // Nothing survives the time range and filters: skip the other columns.
+      if (std::find(keep.begin(), keep.end(), 1) == keep.end()) continue;
       for (size_t g = 0; g < ng; ++g) {
         if (gcol[g] < 0)
           gcodes[g].assign(n, 0);
@@ -387,7 +441,6 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
           RETURN_IF_ERROR(seg->ReadCodes(rg, gcol[g], &gcodes[g]));
       }
       // Metric columns one at a time into per-row sums keyed by group.
-      std::vector<std::vector<int128>> mv(nm);
       for (size_t m = 0; m < nm; ++m) {
         if (mcol[m] < 0)
           mv[m].assign(n, 0);
@@ -396,13 +449,11 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
       }
       for (size_t i = 0; i < n; ++i) {
         if (!keep[i]) continue;
-        Key k{bucket[i], ng > 0 ? gcodes[0][i] : 0, ng > 1 ? gcodes[1][i] : 0};
-        auto& acc = local[k];
-        if (acc.empty()) acc.assign(nm, 0);
+        int128* acc = local.At(bucket[i], ng > 0 ? gcodes[0][i] : 0, ng > 1 ? gcodes[1][i] : 0);
         for (size_t m = 0; m < nm; ++m) acc[m] += mv[m][i];
       }
     }
-    for (const auto& [k, acc] : local) {
+    local.ForEach([&](const Key& k, const int128* acc) {
       std::vector<std::string> keys;
       for (size_t g = 0; g < ng; ++g) {
         uint32_t c = g == 0 ? k.a : k.b;
@@ -416,7 +467,7 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
         dst[m] += Decimal::FromRaw(acc[m]);
         totals[static_cast<size_t>(k.bucket)][m] += Decimal::FromRaw(acc[m]);
       }
-    }
+    });
   }
   for (size_t b = 0; b < starts.size(); ++b) {
     TimeBucket tb;
