@@ -29,7 +29,8 @@ namespace sagebox::bench {
 // it has; the prefetcher hands out 1 MiB blocks).
 class MemorySource final : public io::ByteSource {
  public:
-  explicit MemorySource(std::string_view data, size_t chunk = 1 << 20, std::string name = "memory.csv")
+  explicit MemorySource(std::string_view data, size_t chunk = 1 << 20,
+                        std::string name = "memory.csv")
       : data_(data), chunk_(chunk), name_(std::move(name)) {}
   Status Read(char* buf, size_t n, size_t* got) override {
     size_t k = std::min({n, chunk_, data_.size() - pos_});
@@ -77,7 +78,9 @@ class MemoryEnv final : public EnvWrapper {
     return std::unique_ptr<SequentialFile>(new MemoryFile(it->second));
   }
   bool Exists(const std::string& p) override { return files_.count(p) || EnvWrapper::Exists(p); }
-  bool IsDirectory(const std::string& p) override { return !files_.count(p) && EnvWrapper::IsDirectory(p); }
+  bool IsDirectory(const std::string& p) override {
+    return !files_.count(p) && EnvWrapper::IsDirectory(p);
+  }
   StatusOr<uint64_t> FileSize(const std::string& p) override {
     auto it = files_.find(p);
     if (it == files_.end()) return EnvWrapper::FileSize(p);
@@ -108,7 +111,8 @@ inline std::string DemoLegacyCsv(int64_t rows, bool gzip = false) {
   cost::DemoOptions opt;
   opt.months = 1;
   opt.target_rows = rows;
-  auto files = cost::WriteDemoExport(tmpl, gzip ? cost::DemoFormat::kLegacyCsvGz : cost::DemoFormat::kLegacyCsv, opt);
+  auto files = cost::WriteDemoExport(
+      tmpl, gzip ? cost::DemoFormat::kLegacyCsvGz : cost::DemoFormat::kLegacyCsv, opt);
   if (!files.ok()) {
     std::fprintf(stderr, "demo generator failed: %s\n", files.status().ToString().c_str());
     std::abort();

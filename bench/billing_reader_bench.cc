@@ -54,7 +54,8 @@ void ReadAll(benchmark::State& state, bool gz) {
     }
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(Files().plain.size()));
-  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
 }
 
 void BM_BillingReader_LegacyCsv(benchmark::State& state) { ReadAll(state, false); }

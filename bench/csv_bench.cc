@@ -84,8 +84,10 @@ void Run(benchmark::State& state, const std::string& data, size_t chunk, size_t 
     }
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(data.size()));
-  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
-  state.counters["fields/s"] = benchmark::Counter(static_cast<double>(fields), benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+  state.counters["fields/s"] =
+      benchmark::Counter(static_cast<double>(fields), benchmark::Counter::kIsRate);
   state.counters["MB"] = static_cast<double>(data.size()) / 1e6;
 }
 
@@ -95,19 +97,29 @@ BENCHMARK(BM_CsvReader_CurLegacy)->Unit(benchmark::kMillisecond);
 
 // Small source reads (a 64 KiB read size) with the default buffer: Refill()
 // overhead per read.
-void BM_CsvReader_CurLegacy_SmallReads(benchmark::State& state) { Run(state, CurCsv(), 64 << 10, 4 << 20); }
+void BM_CsvReader_CurLegacy_SmallReads(benchmark::State& state) {
+  Run(state, CurCsv(), 64 << 10, 4 << 20);
+}
 BENCHMARK(BM_CsvReader_CurLegacy_SmallReads)->Unit(benchmark::kMillisecond);
 
 // Reader buffer size: 64 KiB, 1 MiB, 4 MiB (the default).
 void BM_CsvReader_CurLegacy_Buffer(benchmark::State& state) {
   Run(state, CurCsv(), 1 << 20, static_cast<size_t>(state.range(0)));
 }
-BENCHMARK(BM_CsvReader_CurLegacy_Buffer)->Arg(64 << 10)->Arg(1 << 20)->Arg(4 << 20)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CsvReader_CurLegacy_Buffer)
+    ->Arg(64 << 10)
+    ->Arg(1 << 20)
+    ->Arg(4 << 20)
+    ->Unit(benchmark::kMillisecond);
 
-void BM_CsvReader_ShortUnquoted(benchmark::State& state) { Run(state, ShortUnquoted(), 1 << 20, 4 << 20); }
+void BM_CsvReader_ShortUnquoted(benchmark::State& state) {
+  Run(state, ShortUnquoted(), 1 << 20, 4 << 20);
+}
 BENCHMARK(BM_CsvReader_ShortUnquoted)->Unit(benchmark::kMillisecond);
 
-void BM_CsvReader_QuotedEscaped(benchmark::State& state) { Run(state, QuotedEscaped(), 1 << 20, 4 << 20); }
+void BM_CsvReader_QuotedEscaped(benchmark::State& state) {
+  Run(state, QuotedEscaped(), 1 << 20, 4 << 20);
+}
 BENCHMARK(BM_CsvReader_QuotedEscaped)->Unit(benchmark::kMillisecond);
 
 // A floor for the numbers above: touching every byte once (memchr for '\n'

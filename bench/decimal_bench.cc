@@ -9,7 +9,6 @@
 //
 //   build/release/decimal_bench [--benchmark_filter=...] [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
-
 #include <fast_float/fast_float.h>
 
 #include <string>
@@ -89,7 +88,8 @@ const std::vector<std::string>& CurNumbers() {
         for (size_t i = 0; i < csv.num_fields(); ++i) {
           std::string_view h = csv.field(i);
           for (std::string_view key : {"Amount", "Rate", "Cost", "Factor", "Commitment"}) {
-            if (h.find(key) != std::string_view::npos && h.find("RateCode") == std::string_view::npos &&
+            if (h.find(key) != std::string_view::npos &&
+                h.find("RateCode") == std::string_view::npos &&
                 h.find("RateId") == std::string_view::npos) {
               cols.push_back(i);
               break;
@@ -120,7 +120,8 @@ void BM_DecimalParse_CurColumns(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(v.size()));
   state.counters["cells"] = static_cast<double>(v.size());
   state.counters["parsed_share"] =
-      static_cast<double>(ok) / static_cast<double>(state.iterations() * static_cast<int64_t>(v.size()));
+      static_cast<double>(ok) /
+      static_cast<double>(state.iterations() * static_cast<int64_t>(v.size()));
 }
 BENCHMARK(BM_DecimalParse_CurColumns);
 
@@ -142,7 +143,8 @@ BENCHMARK(BM_FastFloatDouble_CurColumns);
 // Decimal sums are 128-bit adds; this shows they are not the cost.
 void BM_DecimalSum(benchmark::State& state) {
   std::vector<Decimal> v(kBatch);
-  for (int i = 0; i < kBatch; ++i) v[static_cast<size_t>(i)] = Decimal::FromRaw(static_cast<int128>(i) * 4640000);
+  for (int i = 0; i < kBatch; ++i)
+    v[static_cast<size_t>(i)] = Decimal::FromRaw(static_cast<int128>(i) * 4640000);
   for (auto _ : state) {
     Decimal s;
     for (const auto& d : v) s += d;
@@ -154,10 +156,10 @@ BENCHMARK(BM_DecimalSum);
 
 const bool kRegistered = [] {
   for (const auto& c : kCases) {
-    benchmark::RegisterBenchmark((std::string("BM_DecimalParse/") + c.name).c_str(), BM_DecimalParse,
-                                 std::string_view(c.text));
-    benchmark::RegisterBenchmark((std::string("BM_FastFloatDouble/") + c.name).c_str(), BM_FastFloatDouble,
-                                 std::string_view(c.text));
+    benchmark::RegisterBenchmark((std::string("BM_DecimalParse/") + c.name).c_str(),
+                                 BM_DecimalParse, std::string_view(c.text));
+    benchmark::RegisterBenchmark((std::string("BM_FastFloatDouble/") + c.name).c_str(),
+                                 BM_FastFloatDouble, std::string_view(c.text));
   }
   return true;
 }();

@@ -12,10 +12,12 @@
 #   duckdb-csv-varchar   the same with all_varchar=true
 #   duckdb-gz       DuckDB CTAS on the .csv.gz files
 #   zcat-gz         zcat of the .csv.gz files to /dev/null
-# Each command's --prepare removes the store / DuckDB database and re-reads its
-# input files into the page cache. Every command runs under /usr/bin/time -f %M (peak RSS per run, appended to
-# bench/out/ROWS/rss-NAME.txt) and logs its own output to log-NAME.txt.
-# Results: bench/out/ROWS/{hyperfine.json,hyperfine.md,summary.md}.
+# Each command's --prepare removes the store / DuckDB database and re-reads
+# its input files into the page cache. Every command runs under
+# /usr/bin/time -f %M (peak RSS per run, appended to bench/out/ROWS/rss-NAME.txt)
+# and logs its own output to log-NAME.txt.
+# Results: bench/out/ROWS/{command.txt,hyperfine.json,hyperfine.md,summary.md},
+# plus load.txt and timeline.txt (other people's CPU use while each command ran).
 #
 # Environment:
 #   SAGEBOX=path/to/sagebox   (default build/release/sagebox)
@@ -43,9 +45,9 @@ IDLE_WAIT=${IDLE_WAIT:-1800}
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed (apt-get install hyperfine)" >&2; exit 1; }
 mkdir -p "$OUT/bin"
 # Run a snapshot of the binary: src/ is being edited and rebuilt by others.
-cp "$SAGEBOX" "$OUT/bin/sagebox.new" && mv "$OUT/bin/sagebox.new" "$OUT/bin/sagebox"
+cp -p "$SAGEBOX" "$OUT/bin/sagebox.new" && mv "$OUT/bin/sagebox.new" "$OUT/bin/sagebox"
 echo "sagebox binary: $SAGEBOX (built $(date -u -r "$SAGEBOX" +%FT%TZ), sha256 $(sha256sum "$SAGEBOX" | cut -c1-16)), run as $OUT/bin/sagebox"
-echo "source: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') + $(git -C "$ROOT" status --short -- src 2>/dev/null | wc -l) changed/untracked paths under src/"
+echo "source now (the binary may be older): $(git -C "$ROOT" log -1 --format="%h %cI" 2>/dev/null || echo "?") + $(git -C "$ROOT" status --short -- src 2>/dev/null | wc -l) changed/untracked paths under src/"
 SAGEBOX=$OUT/bin/sagebox
 
 echo "== machine"
