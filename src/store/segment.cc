@@ -374,9 +374,8 @@ Status Segment::ReadChunk(size_t rg, int col, ColumnType want, std::string* buf,
   if (!width_ok || k.raw_length != g.rows * k.width) {
     return Corruption(path_ + ": bad chunk size");
   }
-  RETURN_IF_ERROR(
-      ReadBlock(*file_, path_, k.offset, k.length, k.crc, k.codec, k.raw_length, buf)
-          .WithContext("column chunk"));
+  RETURN_IF_ERROR(ReadBlock(*file_, path_, k.offset, k.length, k.crc, k.codec, k.raw_length, buf)
+                      .WithContext("column chunk"));
   *width = k.width;
   return Status::Ok();
 }
