@@ -124,7 +124,7 @@ class IngestRun {
   // The export's region, else the one the usage type's prefix names.
   std::string_view RegionOf(const LineItem& it) {
     if (!it.region.empty() || it.usage_type.empty()) return it.region;
-    auto f = region_cache_.find(std::string(it.usage_type));
+    auto f = region_cache_.find(it.usage_type);  // no allocation per row
     if (f == region_cache_.end()) {
       f = region_cache_.emplace(std::string(it.usage_type), ParseUsageType(it.usage_type).region)
               .first;
@@ -142,7 +142,11 @@ class IngestRun {
   std::vector<store::SegmentInfo> added_;
   std::set<std::string> replaced_sources_;
   std::set<std::string> replaced_periods_;  // "source\nperiod"
-  std::unordered_map<std::string, std::string> region_cache_;
+  struct SvHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
+  };
+  std::unordered_map<std::string, std::string, SvHash, std::equal_to<>> region_cache_;
 };
 
 }  // namespace
