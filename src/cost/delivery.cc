@@ -7,23 +7,16 @@
 #include <regex>
 #include <set>
 
+#include "core/strings.h"
+
 namespace sagebox::cost {
 
 namespace {
 
-bool EndsWith(std::string_view s, std::string_view suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool IsManifestName(const std::string& name) { return EndsWith(name, "-Manifest.json"); }
 
 bool IsDataName(const std::string& name) {
-  std::string l = Lower(name);
+  std::string l = AsciiLower(name);
   return EndsWith(l, ".csv") || EndsWith(l, ".csv.gz") || EndsWith(l, ".csv.zip") ||
          EndsWith(l, ".gz") || EndsWith(l, ".zip") || EndsWith(l, ".parquet");
 }
@@ -32,7 +25,7 @@ bool IsDataName(const std::string& name) {
 // file; a user may have decompressed it.
 std::string StripCompression(std::string n) {
   for (std::string_view s : {".gz", ".zip"}) {
-    if (EndsWith(Lower(n), s)) n.resize(n.size() - s.size());
+    if (EndsWith(AsciiLower(n), s)) n.resize(n.size() - s.size());
   }
   return n;
 }

@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/strings.h"
 #include "cost/billing_reader.h"
 #include "cost/billing_table.h"
 #include "cost/delivery.h"
@@ -142,11 +143,7 @@ class IngestRun {
   std::vector<store::SegmentInfo> added_;
   std::set<std::string> replaced_sources_;
   std::set<std::string> replaced_periods_;  // "source\nperiod"
-  struct SvHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
-  };
-  std::unordered_map<std::string, std::string, SvHash, std::equal_to<>> region_cache_;
+  std::unordered_map<std::string, std::string, StringViewHash, std::equal_to<>> region_cache_;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "core/strings.h"
 #include "cost/billing_table.h"
 #include "cost/usage_type.h"
 
@@ -34,17 +35,6 @@ constexpr DimName kDims[] = {
     // reconciling with invoices (usage can be dated outside its period).
     {"BILLING_PERIOD", DimKind::kBillingPeriod},
 };
-
-std::string Upper(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return r;
-}
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
 
 // The store column a dimension reads; derived dimensions read usage_type.
 std::string ColumnOf(const Dimension& d) {
@@ -105,7 +95,7 @@ std::vector<std::string> Labels(const store::Segment& seg, const store::SegmentI
 }
 
 bool Matches(const Filter& f, const std::string& label) {
-  if (f.contains) return Lower(label).find(Lower(f.values[0])) != std::string::npos;
+  if (f.contains) return AsciiLower(label).find(AsciiLower(f.values[0])) != std::string::npos;
   for (const auto& v : f.values) {
     if (v == label) return true;
   }
@@ -203,14 +193,13 @@ std::string Dimension::Name() const {
 
 StatusOr<Dimension> ParseDimension(std::string_view text) {
   Dimension d;
-  if (text.size() > 4 && Upper(text.substr(0, 4)) == "TAG:") {
+  if (text.size() > 4 && EqualsIgnoreCase(text.substr(0, 4), "TAG:")) {
     d.kind = DimKind::kTag;
     d.tag_key = NormalizeTagKey(text.substr(4));
     return d;
   }
-  std::string u = Upper(text);
   for (const auto& n : kDims) {
-    if (n.name == u) {
+    if (EqualsIgnoreCase(n.name, text)) {
       d.kind = n.kind;
       return d;
     }
@@ -222,22 +211,20 @@ StatusOr<Dimension> ParseDimension(std::string_view text) {
 }
 
 StatusOr<Metric> ParseMetric(std::string_view t) {
-  std::string l = Lower(t);
-  if (l == "unblendedcost") return Metric::kUnblended;
-  if (l == "blendedcost") return Metric::kBlended;
-  if (l == "netunblendedcost") return Metric::kNetUnblended;
-  if (l == "amortizedcost") return Metric::kAmortized;
-  if (l == "usagequantity") return Metric::kUsageQuantity;
+  // The names MetricName() prints are the ones accepted, in any case.
+  for (Metric m : {Metric::kUnblended, Metric::kBlended, Metric::kNetUnblended, Metric::kAmortized,
+                   Metric::kUsageQuantity}) {
+    if (EqualsIgnoreCase(MetricName(m), t)) return m;
+  }
   return InvalidArgument("unknown metric '" + std::string(t) +
                          "' (expected UnblendedCost, BlendedCost, NetUnblendedCost, "
                          "AmortizedCost or UsageQuantity)");
 }
 
 StatusOr<Granularity> ParseGranularity(std::string_view t) {
-  std::string u = Upper(t);
-  if (u == "HOURLY") return Granularity::kHourly;
-  if (u == "DAILY") return Granularity::kDaily;
-  if (u == "MONTHLY") return Granularity::kMonthly;
+  for (Granularity g : {Granularity::kHourly, Granularity::kDaily, Granularity::kMonthly}) {
+    if (EqualsIgnoreCase(GranularityName(g), t)) return g;
+  }
   return InvalidArgument("unknown granularity '" + std::string(t) +
                          "' (expected HOURLY, DAILY or MONTHLY)");
 }

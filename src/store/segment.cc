@@ -6,16 +6,13 @@
 #include <cstring>
 #include <deque>
 
+#include "core/strings.h"
+
 namespace sagebox::store {
 
 namespace {
 constexpr std::string_view kHeadMagic = "SBXSEG01";
 constexpr std::string_view kTailMagic = "SBXEND01";
-
-struct SvHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 uint32_t Crc(std::string_view d) {
   return static_cast<uint32_t>(
@@ -36,7 +33,7 @@ struct SegmentWriter::Column {
   std::vector<int128> dec;
   // Dictionary: strings live in `values` (stable addresses), looked up by view.
   std::deque<std::string> values;
-  std::unordered_map<std::string_view, uint32_t, SvHash, std::equal_to<>> index;
+  std::unordered_map<std::string_view, uint32_t, StringViewHash, std::equal_to<>> index;
   std::string_view last;
   uint32_t last_code = 0;
 
