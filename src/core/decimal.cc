@@ -130,6 +130,35 @@ std::string Decimal::ToFixed(int decimals) const {
   return Format(q, decimals, /*trim=*/false);
 }
 
+namespace {
+// q = n / d rounded half away from zero; d != 0.
+int128 DivRound(int128 n, int128 d) {
+  int128 q = n / d, r = n % d;
+  int128 twice = r < 0 ? -r * 2 : r * 2;
+  int128 ad = d < 0 ? -d : d;
+  if (twice >= ad) q += ((n < 0) != (d < 0)) ? -1 : 1;
+  return q;
+}
+constexpr int128 kSat = (static_cast<int128>(1) << 126);
+}  // namespace
+
+Decimal Decimal::Mul(Decimal a, Decimal b) {
+  int128 p;
+  if (__builtin_mul_overflow(a.raw_, b.raw_, &p)) {
+    return FromRaw(((a.raw_ < 0) != (b.raw_ < 0)) ? -kSat : kSat);
+  }
+  return FromRaw(DivRound(p, kOne));
+}
+
+Decimal Decimal::Div(Decimal a, Decimal b) {
+  if (b.raw_ == 0) return Decimal();
+  int128 n;
+  if (__builtin_mul_overflow(a.raw_, static_cast<int128>(kOne), &n)) {
+    return FromRaw(((a.raw_ < 0) != (b.raw_ < 0)) ? -kSat : kSat);
+  }
+  return FromRaw(DivRound(n, b.raw_));
+}
+
 double Decimal::ToDouble() const { return static_cast<double>(raw_) / static_cast<double>(kOne); }
 
 }  // namespace sagebox

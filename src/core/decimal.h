@@ -62,6 +62,16 @@ class Decimal {
   // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>.
   constexpr auto operator<=>(const Decimal&) const = default;
 
+  // Products and quotients rounded half away from zero to 10^-10, for
+  // rate x hours and savings arithmetic. Exact whenever the true result has
+  // at most 10 decimals (0.0464 * 24 = 1.1136). The intermediate is 128-bit:
+  // |a*b| must stay below ~1.7e18 (units), far above any bill; beyond that
+  // the result saturates rather than wrapping. Division by zero returns 0
+  // (callers check the divisor when zero means something).
+  static Decimal Mul(Decimal a, Decimal b);
+  static Decimal Div(Decimal a, Decimal b);
+  constexpr Decimal operator*(int64_t k) const { return FromRaw(raw_ * k); }
+
   // Exact decimal text without trailing zeros: "0", "1.1136", "-0.0000000432".
   std::string ToString() const;
   // Rounded half away from zero to `decimals` places, always that many: "22.13".

@@ -234,5 +234,38 @@ TEST(DecimalRoundTrip, ToStringParsesBack) {
   }
 }
 
+TEST(DecimalMulDiv, ArticleWorkedNumbers) {
+  auto D = [](const char* t) {
+    Decimal d;
+    EXPECT_TRUE(Decimal::Parse(t, &d)) << t;
+    return d;
+  };
+  // Part 2: ml.t2.medium, Studio ml.t3.medium, Data Wrangler ml.m5.4xlarge.
+  EXPECT_EQ(Decimal::Mul(D("0.0464"), D("24")).ToString(), "1.1136");
+  EXPECT_EQ(Decimal::Mul(D("0.05"), D("24")).ToString(), "1.2");
+  EXPECT_EQ(Decimal::Mul(D("0.922"), D("24")).ToString(), "22.128");
+  EXPECT_EQ(Decimal::Mul(D("-0.922"), D("24")).ToString(), "-22.128");
+  EXPECT_EQ((D("0.922") * 730).ToString(), "673.06");
+}
+
+TEST(DecimalMulDiv, RoundsHalfAwayFromZero) {
+  Decimal a = Decimal::FromRaw(5), half;  // 5e-10
+  ASSERT_TRUE(Decimal::Parse("0.5", &half));
+  EXPECT_EQ(Decimal::Mul(a, half).raw(), 3);    // 2.5e-10 -> 3e-10
+  EXPECT_EQ(Decimal::Mul(-a, half).raw(), -3);  // symmetric
+  Decimal one = Decimal::FromInt(1), three = Decimal::FromInt(3);
+  EXPECT_EQ(Decimal::Div(one, three).ToString(), "0.3333333333");
+  EXPECT_EQ(Decimal::Div(Decimal::FromInt(2), three).ToString(), "0.6666666667");
+  EXPECT_EQ(Decimal::Div(-Decimal::FromInt(2), three).ToString(), "-0.6666666667");
+  EXPECT_EQ(Decimal::Div(Decimal::FromInt(1113), Decimal::FromInt(24)).ToString(), "46.375");
+}
+
+TEST(DecimalMulDiv, DivideByZeroIsZeroAndOverflowSaturates) {
+  EXPECT_TRUE(Decimal::Div(Decimal::FromInt(7), Decimal()).is_zero());
+  Decimal big = Decimal::FromRaw(static_cast<int128>(1) << 100);
+  EXPECT_GT(Decimal::Mul(big, big), Decimal::FromInt(1));
+  EXPECT_LT(Decimal::Mul(big, -big), Decimal::FromInt(-1));
+}
+
 }  // namespace
 }  // namespace sagebox
