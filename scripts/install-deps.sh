@@ -16,6 +16,8 @@ PACKAGES=(
   # libraries
   nlohmann-json3-dev libcli11-dev libfmt-dev libzstd-dev libdeflate-dev libzip-dev zlib1g-dev
   libhowardhinnant-date-dev libcpp-httplib-dev libfast-float-dev
+  # IANA timezones for schedules (findings)
+  tzdata
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3
 )

@@ -20,5 +20,7 @@ int ExitCode(StatusCode c);
 
 void AddCostCommands(CLI::App& app, Globals& g, int* exit_code);
 void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);
+// Registered under `cost` by AddCostCommands.
+void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code);
 
 }  // namespace sagebox::cli

@@ -216,6 +216,8 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
     else
       std::cout << cost::SummaryToText(*s);
   });
+
+  AddFindingsCommand(*cost, g, exit_code);
 }
 
 }  // namespace sagebox::cli

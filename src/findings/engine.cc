@@ -1,0 +1,41 @@
+#include "findings/engine.h"
+
+#include "findings/resource_usage.h"
+#include "findings/rules.h"
+
+namespace sagebox::findings {
+
+StatusOr<FindingsReport> RunFindings(const store::Store& st, const FindingsInputs& in,
+                                     const FindingsConfig& cfg) {
+  if (in.catalog == nullptr) return InvalidArgument("RunFindings needs a catalog");
+  if (cfg.schedule.weekdays.empty() || cfg.schedule.start_hour < 0 ||
+      cfg.schedule.end_hour > 24 || cfg.schedule.start_hour >= cfg.schedule.end_hour) {
+    return InvalidArgument("the schedule needs weekdays and start < end hours within 0..24");
+  }
+  if (cfg.from != 0 && cfg.to != 0 && cfg.from >= cfg.to) {
+    return InvalidArgument("--from must be before --to (--to is exclusive)");
+  }
+  CollectOptions co;
+  co.from = cfg.from;
+  co.to = cfg.to;
+  co.required_tags = cfg.required_tags;
+  ASSIGN_OR_RETURN(UsageFacts usage, CollectUsage(st, co));
+  FindingsReport report;
+  report.start = DayOf(usage.data_start);
+  report.end = DayOf(usage.data_end - 1) + 1;
+  report.daily_cost = usage.daily_cost;
+  RuleContext ctx{cfg, usage, *in.catalog, in.meta, in.metrics, in.logs, &report.notes};
+  if (in.metrics.empty()) {
+    report.notes.push_back(
+        "oversized-job, idle-endpoint, data-wrangler-job-sizing: not judged: no CloudWatch "
+        "metrics (--metrics)");
+  }
+  RETURN_IF_ERROR(NotebookRules(ctx, &report.findings));
+  if (!in.metrics.empty()) RETURN_IF_ERROR(EndpointRules(ctx, &report.findings));
+  RETURN_IF_ERROR(JobRules(ctx, &report.findings));
+  RETURN_IF_ERROR(AccountRules(ctx, &report.findings));
+  RankBySavings(&report.findings);
+  return report;
+}
+
+}  // namespace sagebox::findings

@@ -1,0 +1,36 @@
+// engine.h: `sagebox cost findings` as a library call.
+//
+// Loads nothing itself: the caller (CLI, HTTP server) opens the store and
+// parses the auxiliary inputs, then RunFindings collects the bill's
+// evidence once, runs every rule and ranks the findings by monthly savings.
+//
+// Thread-safety: reentrant; inputs are only read.
+#pragma once
+
+#include <vector>
+
+#include "core/status.h"
+#include "findings/catalog.h"
+#include "findings/cloudwatch.h"
+#include "findings/config.h"
+#include "findings/cw_logs.h"
+#include "findings/finding.h"
+#include "findings/sagemaker_meta.h"
+#include "store/store.h"
+
+namespace sagebox::findings {
+
+struct FindingsInputs {
+  const Catalog* catalog = nullptr;  // required
+  SageMakerMeta meta;
+  std::vector<MetricSeries> metrics;
+  std::vector<LogEvent> logs;
+};
+
+// NotFound when the store has no billing data in the range; InvalidArgument
+// for a bad configuration (unknown timezone, empty schedule); Corruption
+// from damaged segments.
+StatusOr<FindingsReport> RunFindings(const store::Store& st, const FindingsInputs& in,
+                                     const FindingsConfig& cfg);
+
+}  // namespace sagebox::findings

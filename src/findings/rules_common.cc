@@ -1,0 +1,71 @@
+// Shared helpers of the findings rules (declared in rules.h).
+#include <cmath>
+#include <cstdio>
+
+#include "findings/rules.h"
+
+namespace sagebox::findings {
+
+std::string FamilyOf(std::string_view t) {
+  if (t.substr(0, 3) == "ml.") t.remove_prefix(3);
+  return std::string(t.substr(0, t.find('.')));
+}
+
+Decimal MonthlyHours(Decimal hours_per_day) {
+  return Decimal::Div(hours_per_day * 730, Decimal::FromInt(24));
+}
+
+std::string NameFromArn(std::string_view arn) {
+  size_t p = arn.rfind('/');
+  return std::string(p == std::string_view::npos ? arn : arn.substr(p + 1));
+}
+
+Decimal FromDouble(double v) {
+  if (!std::isfinite(v)) return Decimal();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10f", v);
+  Decimal d;
+  Decimal::Parse(buf, &d);
+  return d;
+}
+
+nlohmann::json DailySeries(const ResourceUsage& r) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& [day, u] : r.days) {
+    a.push_back({{"date", FormatDate(day)},
+                 {"hours", u.hours.ToString()},
+                 {"cost", u.cost.ToString()}});
+  }
+  return a;
+}
+
+std::optional<Rate> RateOf(const RuleContext& ctx, const ResourceUsage& r) {
+  if (auto b = r.BilledRate()) return Rate{*b, "bill"};
+  if (r.parsed.instance_type.empty()) return std::nullopt;
+  if (auto q = ctx.catalog.OnDemandPrice(r.parsed.instance_type, r.region)) {
+    return Rate{q->usd_per_hour, "catalog (" + q->source + ", " + q->region + ")"};
+  }
+  return std::nullopt;
+}
+
+std::optional<Rate> TargetRate(const RuleContext& ctx, const ResourceUsage& current,
+                               const std::string& instance_type) {
+  for (const auto& r : ctx.usage.resources) {
+    if (r.parsed.kind == current.parsed.kind && r.region == current.region &&
+        r.parsed.instance_type == instance_type && !r.parsed.is_storage) {
+      if (auto b = r.BilledRate()) return Rate{*b, "bill"};
+    }
+  }
+  auto cur_cat = ctx.catalog.OnDemandPrice(current.parsed.instance_type, current.region);
+  auto tgt_cat = ctx.catalog.OnDemandPrice(instance_type, current.region);
+  if (!tgt_cat) return std::nullopt;
+  if (auto b = current.BilledRate(); b && cur_cat && !cur_cat->usd_per_hour.is_zero()) {
+    // Same discount or regional premium as the billed rate of the current
+    // instance: bill * target/current from one catalog region.
+    return Rate{Decimal::Div(Decimal::Mul(*b, tgt_cat->usd_per_hour), cur_cat->usd_per_hour),
+                "bill x catalog ratio"};
+  }
+  return Rate{tgt_cat->usd_per_hour, "catalog (" + tgt_cat->source + ", " + tgt_cat->region + ")"};
+}
+
+}  // namespace sagebox::findings
