@@ -115,7 +115,7 @@ int Run(const Globals& g, FindingsFlags& f) {
   if (f.output.empty()) {
     std::cout << text;
   } else {
-    if (Status s = WriteFileAtomic(env, f.output, text); !s.ok()) return Fail(s);
+    if (Status s = env->WriteFileAtomic(f.output, text); !s.ok()) return Fail(s);
     std::cerr << "wrote " << f.output << "\n";
   }
   return 0;

@@ -69,7 +69,7 @@ std::string JobFamily(std::string_view name);
 // "m5" from "ml.m5.4xlarge".
 std::string FamilyOf(std::string_view instance_type);
 // Monthly hours at the given average hours per day (730 h months).
-Decimal MonthlyHours(Decimal hours_per_day);
+Decimal MonthlyHoursAt(Decimal hours_per_day);
 // The resource name after the last '/' of an ARN ("dev-notebook").
 std::string NameFromArn(std::string_view arn);
 // Decimal from a double, rounded to 10 places (for percentages and shares

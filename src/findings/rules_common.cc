@@ -11,7 +11,7 @@ std::string FamilyOf(std::string_view t) {
   return std::string(t.substr(0, t.find('.')));
 }
 
-Decimal MonthlyHours(Decimal hours_per_day) {
+Decimal MonthlyHoursAt(Decimal hours_per_day) {
   return Decimal::Div(hours_per_day * 730, Decimal::FromInt(24));
 }
 
@@ -58,7 +58,19 @@ std::optional<Rate> TargetRate(const RuleContext& ctx, const ResourceUsage& curr
   }
   auto cur_cat = ctx.catalog.OnDemandPrice(current.parsed.instance_type, current.region);
   auto tgt_cat = ctx.catalog.OnDemandPrice(instance_type, current.region);
-  if (!tgt_cat) return std::nullopt;
+  if (!tgt_cat) {
+    // SageMaker on-demand prices are linear in size within a family
+    // (ml.c5.xlarge 0.204, 2xlarge 0.408, 4xlarge 0.816 in us-east-1), so a
+    // known rate of the same family scales by vCPUs.
+    const InstanceSpec* cs = ctx.catalog.Find(current.parsed.instance_type);
+    const InstanceSpec* ts = ctx.catalog.Find(instance_type);
+    auto base = RateOf(ctx, current);
+    if (cs && ts && base && cs->family == ts->family && cs->vcpu > 0) {
+      return Rate{Decimal::Div(base->usd_per_hour * ts->vcpu, Decimal::FromInt(cs->vcpu)),
+                  base->source + ", scaled by vCPUs within the family"};
+    }
+    return std::nullopt;
+  }
   if (auto b = current.BilledRate(); b && cur_cat && !cur_cat->usd_per_hour.is_zero()) {
     // Same discount or regional premium as the billed rate of the current
     // instance: bill * target/current from one catalog region.

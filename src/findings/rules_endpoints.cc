@@ -106,7 +106,7 @@ Status EndpointRules(const RuleContext& ctx, std::vector<Finding>* out) {
     if (auto rate = RateOf(ctx, r)) {
       f.evidence["rate_usd_per_hour"] = rate->usd_per_hour.ToString();
       f.evidence["rate_source"] = rate->source;
-      f.monthly_savings = Decimal::Mul(rate->usd_per_hour, MonthlyHours(per_day));
+      f.monthly_savings = Decimal::Mul(rate->usd_per_hour, MonthlyHoursAt(per_day));
     } else {
       f.evidence["unmeasured"] = {"rate"};
     }

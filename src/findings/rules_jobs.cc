@@ -258,32 +258,45 @@ void Oversized(const RuleContext& ctx, const std::vector<Job>& jobs, std::vector
     if (!cur_rate) continue;
     const InstanceSpec* best = nullptr;
     Rate best_rate{};
-    auto consider = [&](const InstanceSpec* s) {
-      if (s->type == spec->type || s->vcpu < need_vcpu || s->memory_gib < need_mem) return;
-      if (spec->gpus > 0) {
-        // GPU jobs stay in their family; without GPU metrics keep the GPUs.
-        if (s->family != spec->family) return;
-        if (s->gpus < (pk.gpu_per_gpu && gpu_low ? 1 : spec->gpus)) return;
-      } else if (s->gpus > 0) {
-        return;
+    const bool both_low = pk.cpu_per_vcpu && pk.memory && cpu_low && mem_low;
+    if (both_low) {
+      // The articles' rule: under 40% of both, cut the machine in half
+      // (one size down in the family); GPUs only when they are low too.
+      const InstanceSpec* down = ctx.catalog.NextSizeDown(spec->type);
+      if (down && (spec->gpus == 0 || down->gpus >= spec->gpus || (pk.gpu_per_gpu && gpu_low))) {
+        if (auto r = JobTargetRate(ctx, last, down->type);
+            r && r->usd_per_hour < cur_rate->usd_per_hour) {
+          best = down;
+          best_rate = *r;
+        }
       }
-      auto r = JobTargetRate(ctx, last, s->type);
-      if (!r || r->usd_per_hour >= cur_rate->usd_per_hour) return;
-      if (!best || r->usd_per_hour < best_rate.usd_per_hour) {
-        best = s;
-        best_rate = *r;
-      }
-    };
-    for (const InstanceSpec* s : ctx.catalog.Family(spec->family)) consider(s);
-    if (spec->gpus == 0) {
-      for (const char* fam : {"m5", "m6i", "c5", "c6i", "r5", "r6i", "t3"}) {
-        for (const InstanceSpec* s : ctx.catalog.Family(fam)) consider(s);
+    } else {
+      // CPU- or memory-bound (or one of them unmeasured, kept whole): the
+      // cheapest instance of another family that still has what it needs.
+      auto consider = [&](const InstanceSpec* s) {
+        if (s->type == spec->type || s->vcpu < need_vcpu || s->memory_gib < need_mem) return;
+        if (spec->gpus > 0) {
+          if (s->family != spec->family || s->gpus < spec->gpus) return;
+        } else if (s->gpus > 0) {
+          return;
+        }
+        auto r = JobTargetRate(ctx, last, s->type);
+        if (!r || r->usd_per_hour >= cur_rate->usd_per_hour) return;
+        if (!best || r->usd_per_hour < best_rate.usd_per_hour) {
+          best = s;
+          best_rate = *r;
+        }
+      };
+      for (const InstanceSpec* s : ctx.catalog.Family(spec->family)) consider(s);
+      if (spec->gpus == 0) {
+        for (const char* fam : {"m5", "m6i", "c5", "c6i", "r5", "r6i", "t3"}) {
+          for (const InstanceSpec* s : ctx.catalog.Family(fam)) consider(s);
+        }
       }
     }
     if (!best) continue;
     const Decimal saved_per_hour = cur_rate->usd_per_hour - best_rate.usd_per_hour;
-    // Only one resource under the threshold: a family switch must pay.
-    if (!(cpu_low && mem_low)) {
+    if (!both_low) {
       const double share = saved_per_hour.ToDouble() / cur_rate->usd_per_hour.ToDouble() * 100;
       if (share < ctx.cfg.family_switch_min_savings_pct) continue;
     }

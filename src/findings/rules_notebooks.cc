@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/strings.h"
 #include "findings/remedies.h"
@@ -113,8 +114,10 @@ Status AlwaysOn(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
   ASSIGN_OR_RETURN(int64_t offset,
                    UtcOffsetSeconds(ctx.cfg.schedule.timezone,
                                     static_cast<UnixSeconds>(s.last) * 86400));
-  const double outside = ShareOutsideSchedule(r.hour_of_week, ctx.cfg.schedule, offset);
-  const Decimal monthly_hours = MonthlyHours(per_day);
+  const MonthlyHours split = MonthlyHoursBySchedule(r.hour_of_week, ctx.cfg.schedule, offset,
+                                                     r.first_start, r.last_end);
+  const double outside = split.total > 0 ? split.outside / split.total : 0;
+  const Decimal monthly_hours = MonthlyHoursAt(per_day);
   const Days last_day = DayOf(ctx.usage.data_end - 1);
   const bool running_at_end = s.last >= last_day - 1;
   long instances = std::lround(per_day.ToDouble() / 24.0);
@@ -139,7 +142,9 @@ Status AlwaysOn(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
     const Decimal day_cost = Decimal::Mul(rate->usd_per_hour, per_day);
     f.evidence["daily_cost_at_rate"] = day_cost.ToString();
     f.evidence["monthly_cost_at_rate"] = Decimal::Mul(rate->usd_per_hour, monthly_hours).ToString();
-    f.monthly_savings = Decimal::Mul(Decimal::Mul(rate->usd_per_hour, monthly_hours), FromDouble(outside));
+    // Hours the schedule removes, at the billed rate.
+    f.monthly_savings = Decimal::Mul(rate->usd_per_hour, FromDouble(split.outside));
+    f.evidence["monthly_hours_outside_schedule"] = std::round(split.outside * 10) / 10;
   } else {
     f.evidence["unmeasured"] = {"rate"};
   }
@@ -214,7 +219,7 @@ void GpuNotebook(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
   }
   Finding f = Base("gpu-notebook", r);
   const Decimal per_day = Decimal::Div(r.TotalHours(), Decimal::FromInt(span));
-  const Decimal monthly_hours = MonthlyHours(per_day);
+  const Decimal monthly_hours = MonthlyHoursAt(per_day);
   f.evidence = {{"days_observed", span},
                 {"days_at_or_over_threshold", busy},
                 {"threshold_hours_per_day", ctx.cfg.gpu_hours_per_day},

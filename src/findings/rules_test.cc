@@ -70,9 +70,9 @@ class Bill {
 class RulesTest : public ::testing::Test {
  protected:
   StatusOr<FindingsReport> Run(const Bill& bill) {
-    fs::path csv = tmp_.path() / fmt::format("bill{}.csv", runs_++);
+    fs::path csv = fs::path(tmp_.path()) / fmt::format("bill{}.csv", runs_++);
     std::ofstream(csv, std::ios::binary) << bill.Csv();
-    const std::string store = (tmp_.path() / fmt::format("store{}", runs_)).string();
+    const std::string store = (fs::path(tmp_.path()) / fmt::format("store{}", runs_)).string();
     auto ing = cost::Ingest(Env::Default(), store, {csv.string()}, cost::IngestOptions{});
     EXPECT_TRUE(ing.ok()) << ing.status().ToString();
     auto st = store::Store::Open(Env::Default(), store);
@@ -208,7 +208,9 @@ TEST_F(RulesTest, TwoInstancesOfOneUsageTypeAreTwoResources) {
   std::set<std::string> ids;
   for (auto* x : f) {
     ids.insert(x->resource_id);
-    if (x->instance_type == "ml.t2.medium") EXPECT_EQ(x->evidence["hours_per_day"], "24");
+    if (x->instance_type == "ml.t2.medium") {
+      EXPECT_EQ(x->evidence["hours_per_day"], "24");
+    }
     if (x->instance_type == "ml.t3.large") {
       EXPECT_EQ(x->evidence["hours_per_day"], "48");
       EXPECT_EQ(x->evidence["instances"], 2);
@@ -379,6 +381,12 @@ TEST_F(RulesTest, OversizedJobWithMissingMemorySaysUnmeasured) {
            At("2024-01-10T00:00:00Z"), 3);
   in_.metrics.push_back(Series("CPUUtilization", {{"Host", "cpu-only/algo-1"}},
                                At("2024-01-10T00:00:00Z"), 180, 60, 160));
+  // Prices of the memory-optimised family from a user override file.
+  const std::string override_path = (fs::path(tmp_.path()) / "prices.json").string();
+  std::ofstream(override_path) << R"({"instances": [
+      {"type": "ml.r5.xlarge", "prices": {"us-east-1": "0.302"}, "price_source": "test"},
+      {"type": "ml.r5.2xlarge", "prices": {"us-east-1": "0.605"}, "price_source": "test"}]})";
+  ASSERT_TRUE(catalog_.MergeFile(Env::Default(), override_path).ok());
   auto r = Run(b);
   ASSERT_TRUE(r.ok());
   auto f = Of(*r, "oversized-job");
@@ -390,6 +398,9 @@ TEST_F(RulesTest, OversizedJobWithMissingMemorySaysUnmeasured) {
   const InstanceSpec* to = catalog_.Find(f[0]->action["to"].get<std::string>());
   ASSERT_NE(to, nullptr);
   EXPECT_GE(to->memory_gib, 64);
+  EXPECT_EQ(to->type, "ml.r5.2xlarge");
+  // 3 h in a span of 3 h: a month of it at 0.922 - 0.605.
+  EXPECT_EQ(f[0]->monthly_savings.ToFixed(2), "231.41");
 }
 
 TEST_F(RulesTest, IoOverheadFromLogMarkers) {

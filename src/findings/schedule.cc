@@ -51,6 +51,36 @@ double ShareOutsideSchedule(const std::array<double, 168>& utc, const Schedule& 
   return total > 0 ? outside / total : 0.0;
 }
 
+MonthlyHours MonthlyHoursBySchedule(const std::array<double, 168>& utc, const Schedule& s,
+                                    int64_t offset_seconds, UnixSeconds from, UnixSeconds to) {
+  std::array<double, 168> seen{};
+  for (UnixSeconds t = from - (from % 3600 + 3600) % 3600; t < to; t += 3600) {
+    const Days d = DayOf(t);
+    const int64_t wd = ((d % 7) + 7 + 3) % 7;  // 1970-01-01 was a Thursday
+    seen[static_cast<size_t>(wd * 24 + (t - static_cast<UnixSeconds>(d) * 86400) / 3600)] += 1;
+  }
+  double known = 0, known_slots = 0;
+  for (size_t i = 0; i < 168; ++i) {
+    if (seen[i] > 0) {
+      known += utc[i] / seen[i];
+      known_slots += 1;
+    }
+  }
+  const double mean = known_slots > 0 ? known / known_slots : 0;
+  const int64_t shift = offset_seconds >= 0 ? offset_seconds / 3600 : -((-offset_seconds) / 3600);
+  MonthlyHours m;
+  for (int how = 0; how < 168; ++how) {
+    const size_t i = static_cast<size_t>(how);
+    const double occ = seen[i] > 0 ? utc[i] / seen[i] : mean;
+    m.total += occ;
+    const int local = static_cast<int>(((how + shift) % 168 + 168) % 168);
+    if (!Scheduled(s, local)) m.outside += occ;
+  }
+  m.total *= 730.0 / 168.0;
+  m.outside *= 730.0 / 168.0;
+  return m;
+}
+
 std::string WeekdaysText(const Schedule& s) {
   std::vector<int> d = s.weekdays;
   std::sort(d.begin(), d.end());

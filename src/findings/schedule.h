@@ -32,6 +32,17 @@ double ScheduledHoursPerWeek(const Schedule& s);
 double ShareOutsideSchedule(const std::array<double, 168>& utc_hour_of_week, const Schedule& s,
                             int64_t offset_seconds);
 
+// Monthly (730 h) instance-hours of usage in all and outside the schedule.
+// Each hour-of-week slot's average occupancy is its usage divided by how
+// often the slot occurs in [from, to); slots the span never reaches (a bill
+// of weekdays only) count at the mean occupancy of the slots it does.
+struct MonthlyHours {
+  double total = 0, outside = 0;
+};
+MonthlyHours MonthlyHoursBySchedule(const std::array<double, 168>& utc_hour_of_week,
+                                    const Schedule& s, int64_t offset_seconds, UnixSeconds from,
+                                    UnixSeconds to);
+
 // {"type": "schedule", "timezone", "weekdays", "start", "stop", "commands": [...]}:
 // EventBridge Scheduler schedules (which take the timezone themselves) that
 // start and stop the resource. `stop_api`/`start_api` are SageMaker API
