@@ -48,7 +48,8 @@ SPEC_SOURCES = {
 PRICE_SOURCES = {
     "AWS ML Blog, SageMaker cost series, 2023": "AWS ML Blog, 'Analyze Amazon SageMaker spend and determine cost optimization "
                      "opportunities based on usage', Parts 2 and 3 (2023): notebook ml.t2.medium $0.0464/h, "
-                     "Studio ml.t3.medium $0.05/h, Data Wrangler ml.m5.4xlarge $0.922/h",
+                     "Studio ml.t3.medium $0.05/h, Data Wrangler ml.m5.4xlarge $0.922/h (region not named; "
+                                                "us-east-1 assumed)",
     "aws-samples FMBench pricing.yml, 2025-04": "aws-samples/foundation-model-benchmarking-tool fmbench/configs/pricing.yml, commit "
                     "39ce6b9c (2025-04-11): SageMaker hosting on-demand $/h (region not stated; us-east-1 assumed)",
     "sagemaker-ssh-helper sample bill, 2023-12": "aws-samples/sagemaker-ssh-helper Sample_Costs.md (real bill, Dec 2023, "

@@ -52,8 +52,8 @@ struct PriceQuote {
 
 class Catalog {
  public:
-  // The catalog embedded in the binary. Internal if the embedded JSON is
-  // broken (a unit test proves it is not).
+  // The catalog embedded in the binary (parsed anew on each call: keep one).
+  // Internal if the embedded JSON is broken (a unit test proves it is not).
   static StatusOr<Catalog> Builtin();
   // Parses a catalog document (shape in data/catalog/README.md). Every entry
   // must be complete. BadInput "label:line:col: what was expected" on any
