@@ -11,6 +11,10 @@
 #include "cost/ingest.h"
 #include "cost/query.h"
 #include "cost/report.h"
+#include "findings/demo_inputs.h"
+#include "findings/engine.h"
+#include "findings/findings_text.h"
+#include "findings/html_report.h"
 #include "store/store.h"
 
 namespace sagebox::cli {
@@ -79,6 +83,33 @@ int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
   auto s = cost::BuildSummary(**st, 0);
   if (!s.ok()) return Fail(s.status());
   std::cout << cost::SummaryToText(*s);
+
+  // Findings: the bill plus job descriptions, metrics and logs written to
+  // match it (findings/demo_inputs.h), as a user would pass them.
+  auto catalog = findings::Catalog::Builtin();
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto usage = findings::CollectUsage(**st, findings::CollectOptions{});
+  if (!usage.ok()) return Fail(usage.status());
+  auto aux = findings::WriteDemoInputs(env, *usage, dir);
+  if (!aux.ok()) return Fail(aux.status());
+  findings::FindingsInputs in;
+  in.catalog = &*catalog;
+  if (Status l = findings::LoadSageMakerMeta(env, aux->jobs, &in.meta); !l.ok()) return Fail(l);
+  if (Status l = findings::LoadMetricSeries(env, aux->metrics, &in.metrics); !l.ok())
+    return Fail(l);
+  if (Status l = findings::LoadLogEvents(env, aux->logs, &in.logs); !l.ok()) return Fail(l);
+  auto report = findings::RunFindings(**st, in, findings::FindingsConfig{});
+  if (!report.ok()) return Fail(report.status());
+  std::printf("\n");
+  std::cout << findings::RenderFindingsTable(*report);
+  const std::string html = JoinPath(dir, "findings.html");
+  if (Status w = env->WriteFileAtomic(html, findings::RenderHtmlReport(*report)); !w.ok()) {
+    return Fail(w);
+  }
+  std::printf(
+      "\nShareable report: %s\nFindings with the same inputs:\n"
+      "  sagebox --store %s cost findings --jobs %s --metrics %s --logs %s\n",
+      html.c_str(), main_store.c_str(), aux->jobs.c_str(), aux->metrics.c_str(), aux->logs.c_str());
   std::printf(
       "\nExplore it:\n  sagebox --store %s cost query --group-by USAGE_KIND\n"
       "  sagebox --store %s cost query --granularity DAILY --filter USAGE_TYPE~Notebk "

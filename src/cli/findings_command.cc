@@ -29,8 +29,8 @@ StatusOr<std::vector<int>> ParseWorkdays(const std::string& text) {
   static const char* kNames[] = {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"};
   auto idx = [](std::string_view s) -> int {
     for (int i = 0; i < 7; ++i) {
-      if (s.size() == 3 && std::toupper(s[0]) == kNames[i][0] && std::toupper(s[1]) == kNames[i][1] &&
-          std::toupper(s[2]) == kNames[i][2]) {
+      if (s.size() == 3 && std::toupper(s[0]) == kNames[i][0] &&
+          std::toupper(s[1]) == kNames[i][1] && std::toupper(s[2]) == kNames[i][2]) {
         return i;
       }
     }
@@ -43,9 +43,11 @@ StatusOr<std::vector<int>> ParseWorkdays(const std::string& text) {
     if (j == std::string::npos) j = text.size();
     std::string_view part(text.data() + i, j - i);
     size_t dash = part.find('-');
-    int a = idx(part.substr(0, dash)), b = dash == std::string_view::npos ? a : idx(part.substr(dash + 1));
+    int a = idx(part.substr(0, dash)),
+        b = dash == std::string_view::npos ? a : idx(part.substr(dash + 1));
     if (a < 0 || b < 0 || b < a) {
-      return InvalidArgument("--workdays '" + text + "': expected days like MON-FRI or MON,WED,FRI");
+      return InvalidArgument("--workdays '" + text +
+                             "': expected days like MON-FRI or MON,WED,FRI");
     }
     for (int d = a; d <= b; ++d) out.push_back(d);
     i = j + 1;
@@ -66,7 +68,8 @@ Status Configure(FindingsFlags& f) {
   }
   int a = -1, b = -1;
   if (std::sscanf(f.work_hours.c_str(), "%d-%d", &a, &b) != 2 || a < 0 || b > 24 || a >= b) {
-    return InvalidArgument("--work-hours '" + f.work_hours + "': expected START-END hours like 08-18");
+    return InvalidArgument("--work-hours '" + f.work_hours +
+                           "': expected START-END hours like 08-18");
   }
   f.cfg.schedule.start_hour = a;
   f.cfg.schedule.end_hour = b;
@@ -136,7 +139,8 @@ void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code) {
       "Examples:\n"
       "  sagebox cost findings\n"
       "  sagebox cost findings --jobs jobs.json --metrics metrics.jsonl --logs logs.json\n"
-      "  sagebox cost findings --timezone Europe/Berlin --work-hours 07-19 --format html -o r.html\n"
+      "  sagebox cost findings --timezone Europe/Berlin --work-hours 07-19 --format html -o "
+      "r.html\n"
       "  sagebox cost findings --config findings.toml   # any flag below as key = value");
   c->set_config("--config", "", "Read flags from a TOML/INI file (keys are the long flag names)");
   c->add_option("--metrics", f.metrics, "CloudWatch metrics, JSON Lines (repeatable)");

@@ -16,8 +16,8 @@ namespace sagebox::findings {
 // end_hour local time in `timezone` (IANA name), and are stopped otherwise.
 struct Schedule {
   std::string timezone = "UTC";
-  int start_hour = 8;                      // local, inclusive
-  int end_hour = 18;                       // local, exclusive
+  int start_hour = 8;                        // local, inclusive
+  int end_hour = 18;                         // local, exclusive
   std::vector<int> weekdays{0, 1, 2, 3, 4};  // 0 = Monday
 };
 

@@ -62,9 +62,9 @@ nlohmann::json Series(const std::string& ns, const std::string& metric, nlohmann
     const double v = i == 1 ? peak : peak * (0.55 + 0.05 * static_cast<double>((seed + i) % 7));
     vs.push_back(std::round(v * 100) / 100);
   }
-  return {{"namespace", ns},   {"metric", metric}, {"dimensions", std::move(dims)},
+  return {{"namespace", ns},        {"metric", metric}, {"dimensions", std::move(dims)},
           {"statistic", "Maximum"}, {"period", period}, {"unit", unit},
-          {"timestamps", ts},  {"values", vs}};
+          {"timestamps", ts},       {"values", vs}};
 }
 
 }  // namespace
@@ -97,7 +97,14 @@ StatusOr<DemoInputFiles> WriteDemoInputs(Env* env, const UsageFacts& usage,
   nlohmann::json events = nlohmann::json::array();
   std::map<std::string, int> family_index;
   uint64_t seed = 0;
+  // Descriptions, metrics and logs are exported per account and region: the
+  // demo's are those of the first account and region with jobs, as one team
+  // would export them.
+  // CloudWatch is regional too: one account, one region.
+  const std::string account = runs.empty() ? "" : runs.begin()->second.account;
+  const std::string region = runs.empty() ? "" : runs.begin()->second.region;
   for (const auto& [arn, run] : runs) {
+    if (run.account != account || run.region != region) continue;
     const std::string family = JobFamily(run.name);
     const Profile p = ProfileFor(family);
     const int idx = family_index[run.account + family]++;
@@ -105,34 +112,36 @@ StatusOr<DemoInputFiles> WriteDemoInputs(Env* env, const UsageFacts& usage,
     const bool failed = p.fail_every_third && idx % 3 == 2;
     nlohmann::json j;
     if (run.kind == "processing") {
-      j = {{"ProcessingJobName", run.name},
-           {"ProcessingJobArn", run.arn},
-           {"ProcessingJobStatus", failed ? "Failed" : "Completed"},
-           {"ProcessingResources",
-            {{"ClusterConfig",
-              {{"InstanceCount", 1}, {"InstanceType", run.instance_type}, {"VolumeSizeInGB", 30}}}}},
-           {"ProcessingStartTime", Iso(run.start)},
-           {"ProcessingEndTime", Iso(end)},
-           {"CreationTime", Iso(run.start - 120)},
-           {"AppSpecification",
-            {{"ImageUri",
-              family.rfind("dw-flow", 0) == 0
-                  ? "663277389841.dkr.ecr.us-east-1.amazonaws.com/sagemaker-data-wrangler-container:3.x"
-                  : "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"}}},
-           {"ProcessingInputs",
-            {{{"InputName", "input-1"},
-              {"S3Input",
-               {{"S3Uri", "s3://demo-ml-data/raw/" + family + "/"},
-                {"LocalPath", "/opt/ml/processing/input"},
-                {"S3DataType", "S3Prefix"},
-                {"S3InputMode", "File"}}}}}},
-           {"ProcessingOutputConfig",
-            {{"Outputs",
-              {{{"OutputName", "features"},
-                {"S3Output",
-                 {{"S3Uri", "s3://demo-ml-data/features/" + run.name + "/"},
-                  {"LocalPath", "/opt/ml/processing/output"},
-                  {"S3UploadMode", "EndOfJob"}}}}}}}}};
+      j = {
+          {"ProcessingJobName", run.name},
+          {"ProcessingJobArn", run.arn},
+          {"ProcessingJobStatus", failed ? "Failed" : "Completed"},
+          {"ProcessingResources",
+           {{"ClusterConfig",
+             {{"InstanceCount", 1}, {"InstanceType", run.instance_type}, {"VolumeSizeInGB", 30}}}}},
+          {"ProcessingStartTime", Iso(run.start)},
+          {"ProcessingEndTime", Iso(end)},
+          {"CreationTime", Iso(run.start - 120)},
+          {"AppSpecification",
+           {{"ImageUri", family.rfind("dw-flow", 0) == 0
+                             ? "663277389841.dkr.ecr.us-east-1.amazonaws.com/"
+                               "sagemaker-data-wrangler-container:3.x"
+                             : "683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+                               "sagemaker-scikit-learn:1.2-1-cpu-py3"}}},
+          {"ProcessingInputs",
+           {{{"InputName", "input-1"},
+             {"S3Input",
+              {{"S3Uri", "s3://demo-ml-data/raw/" + family + "/"},
+               {"LocalPath", "/opt/ml/processing/input"},
+               {"S3DataType", "S3Prefix"},
+               {"S3InputMode", "File"}}}}}},
+          {"ProcessingOutputConfig",
+           {{"Outputs",
+             {{{"OutputName", "features"},
+               {"S3Output",
+                {{"S3Uri", "s3://demo-ml-data/features/" + run.name + "/"},
+                 {"LocalPath", "/opt/ml/processing/output"},
+                 {"S3UploadMode", "EndOfJob"}}}}}}}}};
       if (p.athena && idx == 0) {
         j["ProcessingInputs"].push_back(
             {{"InputName", "athena-features"},
@@ -174,14 +183,14 @@ StatusOr<DemoInputFiles> WriteDemoInputs(Env* env, const UsageFacts& usage,
                       "Percent", ++seed)
                    .dump() +
                "\n";
-    metrics += Series(ns, "MemoryUtilization", host, run.start, mend, 300, p.memory, "Percent",
-                      ++seed)
-                   .dump() +
-               "\n";
+    metrics +=
+        Series(ns, "MemoryUtilization", host, run.start, mend, 300, p.memory, "Percent", ++seed)
+            .dump() +
+        "\n";
     if (p.gpu > 0) {
-      metrics +=
-          Series(ns, "GPUUtilization", host, run.start, mend, 300, p.gpu, "Percent", ++seed).dump() +
-          "\n";
+      metrics += Series(ns, "GPUUtilization", host, run.start, mend, 300, p.gpu, "Percent", ++seed)
+                     .dump() +
+                 "\n";
       metrics += Series(ns, "GPUMemoryUtilization", host, run.start, mend, 300, p.gpu * 0.8,
                         "Percent", ++seed)
                      .dump() +
@@ -193,13 +202,20 @@ StatusOr<DemoInputFiles> WriteDemoInputs(Env* env, const UsageFacts& usage,
       const std::string stream = fmt::format("{}/algo-1-{}", run.name, run.start);
       const int64_t s_ms = (run.start + static_cast<UnixSeconds>(job_s * lead)) * 1000;
       const int64_t e_ms = (end - static_cast<UnixSeconds>(job_s * tail)) * 1000;
-      events.push_back({{"logStreamName", stream}, {"timestamp", s_ms}, {"message", "Start custom script"},
-                        {"ingestionTime", s_ms + 500}, {"eventId", fmt::format("{}", s_ms)}});
-      events.push_back({{"logStreamName", stream}, {"timestamp", e_ms}, {"message", "End custom script"},
-                        {"ingestionTime", e_ms + 500}, {"eventId", fmt::format("{}", e_ms)}});
+      events.push_back({{"logStreamName", stream},
+                        {"timestamp", s_ms},
+                        {"message", "Start custom script"},
+                        {"ingestionTime", s_ms + 500},
+                        {"eventId", fmt::format("{}", s_ms)}});
+      events.push_back({{"logStreamName", stream},
+                        {"timestamp", e_ms},
+                        {"message", "End custom script"},
+                        {"ingestionTime", e_ms + 500},
+                        {"eventId", fmt::format("{}", e_ms)}});
     }
   }
   for (const ResourceUsage* ep : endpoints) {
+    if (ep->account_id != account || ep->region != region) continue;
     const std::string name = NameFromArn(ep->resource_id);
     const bool idle = name.rfind("idle-endpoint", 0) == 0;
     const nlohmann::json dims = {{"EndpointName", name}, {"VariantName", "AllTraffic"}};
@@ -209,8 +225,8 @@ StatusOr<DemoInputFiles> WriteDemoInputs(Env* env, const UsageFacts& usage,
                       idle ? 2 : 60, "Percent", ++seed)
                    .dump() +
                "\n";
-    nlohmann::json inv = Series("AWS/SageMaker", "Invocations", dims, from, to, 3600, 900, "None",
-                                ++seed);
+    nlohmann::json inv =
+        Series("AWS/SageMaker", "Invocations", dims, from, to, 3600, 900, "None", ++seed);
     inv["statistic"] = "Sum";
     if (idle) {
       inv["timestamps"] = nlohmann::json::array();
@@ -218,7 +234,8 @@ StatusOr<DemoInputFiles> WriteDemoInputs(Env* env, const UsageFacts& usage,
     }
     metrics += inv.dump() + "\n";
   }
-  DemoInputFiles out{JoinPath(dir, "sagemaker-jobs.jsonl"), JoinPath(dir, "cloudwatch-metrics.jsonl"),
+  DemoInputFiles out{JoinPath(dir, "sagemaker-jobs.jsonl"),
+                     JoinPath(dir, "cloudwatch-metrics.jsonl"),
                      JoinPath(dir, "processing-logs.json")};
   RETURN_IF_ERROR(env->WriteFileAtomic(out.jobs, jobs));
   RETURN_IF_ERROR(env->WriteFileAtomic(out.metrics, metrics));

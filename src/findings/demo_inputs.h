@@ -12,7 +12,9 @@
 //   resnet-finetune-*  busy GPU (healthy);
 //   dw-flow-weekly-*   Data Wrangler job using 85% of its memory (healthy);
 //   idle-endpoint*     no invocations; churn-endpoint* serves traffic.
-// Deterministic: the same store gives the same files.
+// Only the jobs and endpoints of the first account and region get inputs,
+// as one team exporting from its own account and region would have. Deterministic: the same store
+// gives the same files.
 //
 // Thread-safety: reentrant.
 #pragma once

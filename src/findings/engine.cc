@@ -8,8 +8,8 @@ namespace sagebox::findings {
 StatusOr<FindingsReport> RunFindings(const store::Store& st, const FindingsInputs& in,
                                      const FindingsConfig& cfg) {
   if (in.catalog == nullptr) return InvalidArgument("RunFindings needs a catalog");
-  if (cfg.schedule.weekdays.empty() || cfg.schedule.start_hour < 0 ||
-      cfg.schedule.end_hour > 24 || cfg.schedule.start_hour >= cfg.schedule.end_hour) {
+  if (cfg.schedule.weekdays.empty() || cfg.schedule.start_hour < 0 || cfg.schedule.end_hour > 24 ||
+      cfg.schedule.start_hour >= cfg.schedule.end_hour) {
     return InvalidArgument("the schedule needs weekdays and start < end hours within 0..24");
   }
   if (cfg.from != 0 && cfg.to != 0 && cfg.from >= cfg.to) {

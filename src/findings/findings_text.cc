@@ -40,9 +40,10 @@ std::string RenderFindingsTable(const FindingsReport& r, size_t width) {
                 std::string(ConfidenceName(f.confidence))});
     }
     out += t.Render(width > 0 ? width / 3 : 0);
-    out += fmt::format("\n{} finding(s), ${} per month in all (monthly = 730 hours; findings of "
-                       "one resource can overlap).\n\n",
-                       r.findings.size(), GroupThousands(total.ToFixed(2)));
+    out += fmt::format(
+        "\n{} finding(s), ${} per month in all (monthly = 730 hours; findings of "
+        "one resource can overlap).\n\n",
+        r.findings.size(), GroupThousands(total.ToFixed(2)));
     for (size_t i = 0; i < r.findings.size(); ++i) {
       out += fmt::format("{:>3}. {}\n", i + 1, r.findings[i].recommendation);
     }
@@ -51,8 +52,9 @@ std::string RenderFindingsTable(const FindingsReport& r, size_t width) {
     out += "\nNot judged:\n";
     for (const auto& n : r.notes) out += "  - " + n + "\n";
   }
-  out += "\nEvidence, actions and commands: --format json, or --format html for a shareable "
-         "report.\n";
+  out +=
+      "\nEvidence, actions and commands: --format json, or --format html for a shareable "
+      "report.\n";
   return out;
 }
 

@@ -6,13 +6,14 @@ namespace sagebox::findings {
 
 nlohmann::json RestrictInstanceTypesPolicy(const std::string& sid, const std::string& action,
                                            const std::vector<std::string>& allowed) {
-  return {{"Version", "2012-10-17"},
-          {"Statement",
-           {{{"Sid", sid},
-             {"Effect", "Deny"},
-             {"Action", {action}},
-             {"Resource", {"*"}},
-             {"Condition", {{"ForAnyValue:StringNotLike", {{"sagemaker:InstanceTypes", allowed}}}}}}}}};
+  return {
+      {"Version", "2012-10-17"},
+      {"Statement",
+       {{{"Sid", sid},
+         {"Effect", "Deny"},
+         {"Action", {action}},
+         {"Resource", {"*"}},
+         {"Condition", {{"ForAnyValue:StringNotLike", {{"sagemaker:InstanceTypes", allowed}}}}}}}}};
 }
 
 namespace {

@@ -181,12 +181,11 @@ StatusOr<UsageFacts> CollectUsage(const store::Store& st, const CollectOptions& 
           if (!tagged) {
             tc.untagged += cost_i;
             const std::string& r = seg->Dictionary(c.resource)[rid[i]];
-            tc.untagged_by_resource[r.empty() ? seg->Dictionary(c.usage_type)[ut[i]] : r] +=
-                cost_i;
+            tc.untagged_by_resource[r.empty() ? seg->Dictionary(c.usage_type)[ut[i]] : r] += cost_i;
           }
         }
-        const uint64_t key = (static_cast<uint64_t>(rid[i]) << 40) ^
-                             (static_cast<uint64_t>(ut[i]) << 20) ^ acct[i];
+        const uint64_t key =
+            (static_cast<uint64_t>(rid[i]) << 40) ^ (static_cast<uint64_t>(ut[i]) << 20) ^ acct[i];
         auto it = local.find(key);
         if (it == local.end()) {
           const std::string& r = seg->Dictionary(c.resource)[rid[i]];

@@ -67,7 +67,7 @@ struct UsageFacts {
   // Span of all billing data in the store (every service): usage of the
   // first hour to the end of the last. Days at these edges may be partial.
   UnixSeconds data_start = 0, data_end = 0;
-  std::vector<ResourceUsage> resources;  // sorted by resource id, usage type
+  std::vector<ResourceUsage> resources;              // sorted by resource id, usage type
   std::vector<std::pair<Days, Decimal>> daily_cost;  // SageMaker, every day in range
   std::map<std::string, TagCoverage> tags_by_account;
   // S3 storage cost per bucket (resource id of AmazonS3 TimedStorage lines),

@@ -32,7 +32,7 @@ struct RuleContext {
   const FindingsConfig& cfg;
   const UsageFacts& usage;
   const Catalog& catalog;
-  const SageMakerMeta& meta;              // empty when no --jobs given
+  const SageMakerMeta& meta;                 // empty when no --jobs given
   const std::vector<MetricSeries>& metrics;  // empty when no --metrics given
   const std::vector<LogEvent>& logs;         // empty when no --logs given
   std::vector<std::string>* notes;           // what could not be judged, and why

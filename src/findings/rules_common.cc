@@ -32,9 +32,8 @@ Decimal FromDouble(double v) {
 nlohmann::json DailySeries(const ResourceUsage& r) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& [day, u] : r.days) {
-    a.push_back({{"date", FormatDate(day)},
-                 {"hours", u.hours.ToString()},
-                 {"cost", u.cost.ToString()}});
+    a.push_back(
+        {{"date", FormatDate(day)}, {"hours", u.hours.ToString()}, {"cost", u.cost.ToString()}});
   }
   return a;
 }

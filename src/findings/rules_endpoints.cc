@@ -64,7 +64,8 @@ Status EndpointRules(const RuleContext& ctx, std::vector<Finding>* out) {
       const bool covered = static_cast<UnixSeconds>(day) * 86400 >= cover_from &&
                            static_cast<UnixSeconds>(day + 1) * 86400 <= cover_to;
       auto d = it->second.by_day.find(day);
-      const bool idle = covered && u.hours >= full && (d == it->second.by_day.end() || d->second == 0);
+      const bool idle =
+          covered && u.hours >= full && (d == it->second.by_day.end() || d->second == 0);
       if (idle) {
         if (day == prev + 1 && run > 0) {
           ++run;

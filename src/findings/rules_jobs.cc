@@ -70,7 +70,8 @@ std::vector<Job> CollectJobs(const RuleContext& ctx) {
       if (id.find(std::string(":") + k + "/") != std::string::npos) path = k;
     }
     if (path.empty()) continue;
-    Job& j = by_name[AsciiLower(NameFromArn(id))];
+    // Keyed by ARN: the same job name can exist in several accounts.
+    Job& j = by_name[AsciiLower(id)];
     j.name = NameFromArn(id);
     j.arn = id;
     j.kind_path = path;
@@ -87,7 +88,7 @@ std::vector<Job> CollectJobs(const RuleContext& ctx) {
     }
   }
   for (const JobInfo& info : ctx.meta.jobs) {
-    Job& j = by_name[AsciiLower(info.name)];
+    Job& j = by_name[info.arn.empty() ? "name:" + AsciiLower(info.name) : AsciiLower(info.arn)];
     j.info = &info;
     if (j.name.empty()) j.name = info.name;
     if (j.arn.empty()) j.arn = info.arn;
@@ -146,7 +147,8 @@ Peaks PeaksOf(const RuleContext& ctx, const std::vector<const Job*>& jobs,
       scale = spec && spec->vcpu > 0 ? 1.0 / spec->vcpu : 0;
     } else if (m.metric == "MemoryUtilization") {
       dst = &mem;
-      for (double v : m.values) p.memory_by_host[ref->host] = std::max(p.memory_by_host[ref->host], v);
+      for (double v : m.values)
+        p.memory_by_host[ref->host] = std::max(p.memory_by_host[ref->host], v);
     } else if (m.metric == "GPUUtilization") {
       dst = &gpu;
       scale = spec && spec->gpus > 0 ? 1.0 / spec->gpus : 0;
@@ -164,6 +166,23 @@ Peaks PeaksOf(const RuleContext& ctx, const std::vector<const Job*>& jobs,
   if (!gmem.empty()) p.gpu_memory_per_gpu = Percentile(gmem, pct);
   p.hosts = static_cast<int>(hosts.size());
   return p;
+}
+
+// CloudWatch series name a job's host ("<job>/algo-1") but not its account
+// or region. A family may use them when its job names are unique in the
+// bill, or when only its runs were described (--jobs) among same-named jobs.
+bool OwnsMetrics(const std::vector<Job>& all, const std::vector<const Job*>& runs) {
+  std::map<std::string, std::pair<int, int>> seen;  // name -> (jobs, described)
+  for (const Job& j : all) {
+    auto& c = seen[AsciiLower(j.name)];
+    ++c.first;
+    c.second += j.info ? 1 : 0;
+  }
+  for (const Job* r : runs) {
+    const auto& c = seen[AsciiLower(r->name)];
+    if (c.first > 1 && !(r->info && c.second == 1)) return false;
+  }
+  return true;
 }
 
 std::string FamilyArn(const Job& j, const std::string& family) {
@@ -222,8 +241,8 @@ Families GroupFamilies(const std::vector<Job>& jobs, bool dw_only) {
   Families fam;
   for (const Job& j : jobs) {
     if (j.instance_type.empty() || j.data_wrangler != dw_only) continue;
-    fam[j.account + "|" + j.kind_path + "|" + JobFamily(j.name) + "|" + j.instance_type]
-        .push_back(&j);
+    fam[j.account + "|" + j.kind_path + "|" + JobFamily(j.name) + "|" + j.instance_type].push_back(
+        &j);
   }
   for (auto& [k, v] : fam) {
     std::sort(v.begin(), v.end(), [](const Job* a, const Job* b) {
@@ -239,7 +258,7 @@ void Oversized(const RuleContext& ctx, const std::vector<Job>& jobs, std::vector
   for (const auto& [key, runs] : GroupFamilies(jobs, /*dw_only=*/false)) {
     const Job& last = *runs.back();
     const InstanceSpec* spec = ctx.catalog.Find(last.instance_type);
-    if (!spec) continue;
+    if (!spec || !OwnsMetrics(jobs, runs)) continue;
     Peaks pk = PeaksOf(ctx, runs, spec);
     if (!pk.cpu_per_vcpu && !pk.memory) {
       ++unmeasured;
@@ -252,8 +271,7 @@ void Oversized(const RuleContext& ctx, const std::vector<Job>& jobs, std::vector
     // What the job needs at the target utilisation; unmeasured resources
     // are kept whole.
     const double need_vcpu = pk.cpu_per_vcpu ? spec->vcpu * *pk.cpu_per_vcpu / tgt : spec->vcpu;
-    const double need_mem =
-        pk.memory ? spec->memory_gib * *pk.memory / tgt : spec->memory_gib;
+    const double need_mem = pk.memory ? spec->memory_gib * *pk.memory / tgt : spec->memory_gib;
     auto cur_rate = JobRate(ctx, last);
     if (!cur_rate) continue;
     const InstanceSpec* best = nullptr;
@@ -348,9 +366,9 @@ void Oversized(const RuleContext& ctx, const std::vector<Job>& jobs, std::vector
         pk.cpu_per_vcpu ? fmt::format("{:.1f}", *pk.cpu_per_vcpu) : "unmeasured",
         pk.memory ? fmt::format("{:.1f}", *pk.memory) : "unmeasured",
         same_family ? ", one size down in the same family" : ", a cheaper family");
-    f.confidence = unmeasured_list.empty() ? (runs.size() > 1 ? Confidence::kHigh
-                                                              : Confidence::kMedium)
-                                           : Confidence::kLow;
+    f.confidence = unmeasured_list.empty()
+                       ? (runs.size() > 1 ? Confidence::kHigh : Confidence::kMedium)
+                       : Confidence::kLow;
     out->push_back(std::move(f));
   }
   if (unmeasured > 0) {
@@ -366,27 +384,70 @@ void IoOverhead(const RuleContext& ctx, const std::vector<Job>& jobs, std::vecto
   ScriptPatterns pat;
   pat.start = ctx.cfg.script_start_pattern;
   pat.end = ctx.cfg.script_end_pattern;
-  std::map<std::string, ScriptWindow> windows;
-  for (auto& w : FindScriptWindows(ctx.logs, pat)) windows[AsciiLower(w.job)] = w;
-  std::map<std::string, const Job*> by_name;
-  for (const Job& j : jobs) by_name[AsciiLower(j.name)] = &j;
-  for (const auto& [name, w] : windows) {
-    auto it = by_name.find(name);
+  std::map<std::string, std::vector<const Job*>> by_name;
+  for (const Job& j : jobs) by_name[AsciiLower(j.name)].push_back(&j);
+  struct Measured {
+    const Job* job;
+    double job_s, script_s;
+  };
+  std::map<std::string, std::vector<Measured>> families;  // account|kind|family
+  for (const ScriptWindow& w : FindScriptWindows(ctx.logs, pat)) {
+    auto it = by_name.find(AsciiLower(w.job));
     if (it == by_name.end()) continue;
-    const Job& j = *it->second;
-    if (!(j.end > j.start && j.start > 0)) continue;
-    const double job_s = static_cast<double>(j.end - j.start);
+    // Log streams carry only the job name; when several accounts or regions
+    // ran a job of that name, take the run whose span holds the script,
+    // preferring runs that have a description; never guess between several.
+    std::vector<const Job*> holds, described;
+    for (const Job* c : it->second) {
+      if (c->start > 0 && c->start <= w.start_ms / 1000 && c->end >= w.end_ms / 1000) {
+        holds.push_back(c);
+        if (c->info) described.push_back(c);
+      }
+    }
+    const Job* j = holds.size() == 1 ? holds[0] : described.size() == 1 ? described[0] : nullptr;
+    if (!j) continue;
+    const double job_s = static_cast<double>(j->end - j->start);
     const double script_s = static_cast<double>(w.end_ms - w.start_ms) / 1000.0;
-    const double overhead = (job_s - script_s) / job_s;
-    if (script_s <= 0 || overhead * 100 < ctx.cfg.io_overhead_pct) continue;
+    if (script_s <= 0 || job_s <= 0) continue;
+    families[j->account + "|" + j->kind_path + "|" + JobFamily(j->name)].push_back(
+        {j, job_s, script_s});
+  }
+  for (auto& [key, runs] : families) {
+    std::sort(runs.begin(), runs.end(), [](const Measured& a, const Measured& b) {
+      return a.job->start != b.job->start ? a.job->start < b.job->start : a.job->name < b.job->name;
+    });
+    double job_total = 0, script_total = 0;
+    Decimal cost;
+    bool priced = true;
+    for (const Measured& m : runs) {
+      job_total += m.job_s;
+      script_total += m.script_s;
+      if (auto rate = JobRate(ctx, *m.job)) {
+        cost += Decimal::Mul(rate->usd_per_hour, JobHours(*m.job));
+      } else {
+        priced = false;
+      }
+    }
+    // Time-weighted: the share of all job time spent outside the script.
+    const double overhead = (job_total - script_total) / job_total;
+    if (overhead * 100 < ctx.cfg.io_overhead_pct) continue;
+    const Job& j = *runs.back().job;
+    const std::string family = JobFamily(j.name);
     Finding f = JobFinding("processing-io-overhead", j, j.arn);
-    auto rate = JobRate(ctx, j);
-    f.evidence = {{"job_seconds", job_s},
-                  {"script_seconds", script_s},
-                  {"overhead_seconds", job_s - script_s},
+    nlohmann::json list = nlohmann::json::array();
+    for (size_t i = runs.size() > 20 ? runs.size() - 20 : 0; i < runs.size(); ++i) {
+      const Measured& m = runs[i];
+      list.push_back({{"job", m.job->arn.empty() ? m.job->name : m.job->arn},
+                      {"job_seconds", m.job_s},
+                      {"script_seconds", m.script_s}});
+    }
+    f.evidence = {{"job_family", family},
+                  {"runs", runs.size()},
+                  {"job_seconds", job_total},
+                  {"script_seconds", script_total},
+                  {"overhead_seconds", job_total - script_total},
                   {"overhead_pct", std::round(overhead * 1000) / 10},
-                  {"script_start", FormatTimestamp(w.start_ms / 1000)},
-                  {"script_end", FormatTimestamp(w.end_ms / 1000)}};
+                  {"latest_runs", list}};
     nlohmann::json advice = nlohmann::json::array();
     if (j.info) {
       for (const JobInput& in : j.info->inputs) {
@@ -403,20 +464,15 @@ void IoOverhead(const RuleContext& ctx, const std::vector<Job>& jobs, std::vecto
         }
       }
     }
-    advice.push_back(
-        "download in parallel from the script (boto3 with multiprocessing, or s5cmd)");
-    f.action = {{"type", "reconfigure"}, {"advice", advice}};
-    if (rate) {
-      const Decimal monthly_cost =
-          Decimal::Mul(Decimal::Mul(rate->usd_per_hour, JobHours(j)), MonthlyFactor(ctx));
-      f.monthly_savings = Decimal::Mul(monthly_cost, FromDouble(overhead));
-      f.evidence["rate_usd_per_hour"] = rate->usd_per_hour.ToString();
-    } else {
-      f.evidence["unmeasured"] = {"rate"};
-    }
+    advice.push_back("download in parallel from the script (boto3 with multiprocessing, or s5cmd)");
+    f.action = {{"type", "reconfigure"}, {"advice", advice}, {"applies_to", FamilyArn(j, family)}};
+    // Upper bound: every instance-second outside the script.
+    f.monthly_savings = Decimal::Mul(Decimal::Mul(cost, MonthlyFactor(ctx)), FromDouble(overhead));
+    if (!priced) f.evidence["unmeasured"] = {"rate of some runs"};
     f.recommendation = fmt::format(
-        "Job {} spent {:.0f}% of its {:.0f} min outside the script (data download/upload): {}.",
-        j.name, overhead * 100, job_s / 60, advice[0].get<std::string>());
+        "{} jobs ({} run(s)) spend {:.0f}% of their time outside the script (data download and "
+        "upload): {}.",
+        family, runs.size(), overhead * 100, advice[0].get<std::string>());
     f.confidence = Confidence::kMedium;
     out->push_back(std::move(f));
   }
@@ -434,8 +490,10 @@ void FailedJobs(const RuleContext& ctx, const std::vector<Job>& jobs, std::vecto
     if (j.info->status == "Failed" || j.info->status == "Stopped") g.failed.push_back(&j);
   }
   for (const auto& [key, g] : groups) {
-    const double share = 100.0 * static_cast<double>(g.failed.size()) / static_cast<double>(g.all.size());
-    if (static_cast<int>(g.failed.size()) < ctx.cfg.failed_min_jobs || share < ctx.cfg.failed_share_pct) {
+    const double share =
+        100.0 * static_cast<double>(g.failed.size()) / static_cast<double>(g.all.size());
+    if (static_cast<int>(g.failed.size()) < ctx.cfg.failed_min_jobs ||
+        share < ctx.cfg.failed_share_pct) {
       continue;
     }
     const Job& last = *g.failed.back();
@@ -490,7 +548,7 @@ void DataWranglerSizing(const RuleContext& ctx, const std::vector<Job>& jobs,
   for (const auto& [key, runs] : GroupFamilies(jobs, /*dw_only=*/true)) {
     const Job& last = *runs.back();
     const InstanceSpec* spec = ctx.catalog.Find(last.instance_type);
-    if (!spec) continue;
+    if (!spec || !OwnsMetrics(jobs, runs)) continue;
     Peaks pk = PeaksOf(ctx, runs, spec);
     if (pk.memory_by_host.empty()) {
       ++unmeasured;
@@ -546,8 +604,10 @@ void DataWranglerSizing(const RuleContext& ctx, const std::vector<Job>& jobs,
     const long executor = std::lround(55742.0 * mib / 65536.0);
     f.evidence = {{"job_family", JobFamily(last.name)},
                   {"runs", runs.size()},
-                  {"current", {{"instance_type", spec->type}, {"count", last.count},
-                               {"usd_per_hour", cur_hourly.ToString()}}},
+                  {"current",
+                   {{"instance_type", spec->type},
+                    {"count", last.count},
+                    {"usd_per_hour", cur_hourly.ToString()}}},
                   {"peak_memory_used_gib", std::round(used * 10) / 10},
                   {"headroom_pct", ctx.cfg.dw_headroom_pct},
                   {"memory_needed_gib", std::round(need * 10) / 10},
@@ -573,16 +633,16 @@ void DataWranglerSizing(const RuleContext& ctx, const std::vector<Job>& jobs,
     f.recommendation = fmt::format(
         "Run Data Wrangler job {} on {} x {} ({} GiB) instead of {} x {}: peak memory {:.0f} GiB "
         "plus {:.0f}% headroom fits, and set spark.executor.memory to {}m.",
-        JobFamily(last.name), best.count, best.s->type, best.s->memory_gib * best.count,
-        last.count, spec->type, used, ctx.cfg.dw_headroom_pct, executor);
+        JobFamily(last.name), best.count, best.s->type, best.s->memory_gib * best.count, last.count,
+        spec->type, used, ctx.cfg.dw_headroom_pct, executor);
     f.confidence = Confidence::kMedium;
     out->push_back(std::move(f));
   }
   if (unmeasured > 0) {
-    ctx.notes->push_back(fmt::format(
-        "data-wrangler-job-sizing: {} Data Wrangler job famil(ies) not judged: no "
-        "MemoryUtilization for their hosts in --metrics",
-        unmeasured));
+    ctx.notes->push_back(
+        fmt::format("data-wrangler-job-sizing: {} Data Wrangler job famil(ies) not judged: no "
+                    "MemoryUtilization for their hosts in --metrics",
+                    unmeasured));
   }
 }
 

@@ -111,11 +111,10 @@ Status AlwaysOn(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
   Finding f = Base(KindName(kind), r);
   const Decimal per_day = Decimal::Div(s.hours, Decimal::FromInt(s.days()));
   auto rate = RateOf(ctx, r);
-  ASSIGN_OR_RETURN(int64_t offset,
-                   UtcOffsetSeconds(ctx.cfg.schedule.timezone,
-                                    static_cast<UnixSeconds>(s.last) * 86400));
-  const MonthlyHours split = MonthlyHoursBySchedule(r.hour_of_week, ctx.cfg.schedule, offset,
-                                                     r.first_start, r.last_end);
+  ASSIGN_OR_RETURN(int64_t offset, UtcOffsetSeconds(ctx.cfg.schedule.timezone,
+                                                    static_cast<UnixSeconds>(s.last) * 86400));
+  const MonthlyHours split =
+      MonthlyHoursBySchedule(r.hour_of_week, ctx.cfg.schedule, offset, r.first_start, r.last_end);
   const double outside = split.total > 0 ? split.outside / split.total : 0;
   const Decimal monthly_hours = MonthlyHoursAt(per_day);
   const Days last_day = DayOf(ctx.usage.data_end - 1);
@@ -159,7 +158,7 @@ Status AlwaysOn(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
     f.recommendation = fmt::format(
         "Notebook instance {} ran {} h/day for {} days in a row: stop it outside {} and install "
         "the auto-stop lifecycle configuration.",
-        name, per_day.ToString(), s.days(), window);
+        name, per_day.ToFixed(1), s.days(), window);
   } else {
     StudioApp app = ParseAppArn(r.resource_id);
     nlohmann::json params = {{"DomainId", app.domain.empty() ? "<domain-id>" : app.domain},
@@ -168,16 +167,16 @@ Status AlwaysOn(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
     if (!app.owner.empty()) params["UserProfileName"] = app.owner;
     f.action = ScheduleAction(sc, app.name.empty() ? name : app.name, "deleteApp", "", params);
     f.action["auto_stop"] = StudioIdleShutdown(app.domain, ctx.cfg.idle_timeout_minutes);
-    f.action["cleanup"] = {fmt::format(
-        "aws sagemaker delete-app --domain-id {} --user-profile-name {} --app-type {} "
-        "--app-name {}",
-        params["DomainId"].get<std::string>(), app.owner.empty() ? "<user>" : app.owner,
-        params["AppType"].get<std::string>(), params["AppName"].get<std::string>())};
+    f.action["cleanup"] = {
+        fmt::format("aws sagemaker delete-app --domain-id {} --user-profile-name {} --app-type {} "
+                    "--app-name {}",
+                    params["DomainId"].get<std::string>(), app.owner.empty() ? "<user>" : app.owner,
+                    params["AppType"].get<std::string>(), params["AppName"].get<std::string>())};
     f.recommendation = fmt::format(
         "{} app {} of {} ran {} h/day for {} days in a row: shut it down when idle (idle "
         "shutdown after {} min) and outside {}.",
         kind == AppKind::kDataWrangler ? "Studio Data Wrangler" : "Studio", app.name,
-        app.owner.empty() ? std::string("its user") : app.owner, per_day.ToString(), s.days(),
+        app.owner.empty() ? std::string("its user") : app.owner, per_day.ToFixed(1), s.days(),
         ctx.cfg.idle_timeout_minutes, window);
   }
   f.confidence = running_at_end && rate ? Confidence::kHigh : Confidence::kMedium;
@@ -234,8 +233,8 @@ void GpuNotebook(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
     allowed.push_back(alt->type);
   }
   if (kind != AppKind::kNotebook) allowed.push_back("system");
-  const std::string action = kind == AppKind::kNotebook ? "sagemaker:CreateNotebookInstance"
-                                                        : "sagemaker:CreateApp";
+  const std::string action =
+      kind == AppKind::kNotebook ? "sagemaker:CreateNotebookInstance" : "sagemaker:CreateApp";
   f.action = {{"type", "resize"},
               {"from", r.parsed.instance_type},
               {"iam_policy", RestrictInstanceTypesPolicy("BlockGpuNotebooks", action, allowed)}};
@@ -251,13 +250,13 @@ void GpuNotebook(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
     f.recommendation = fmt::format(
         "{} runs a GPU instance ({}) {} h/day on most days: do exploration on {} and move GPU "
         "work to training jobs; restrict GPU instance types with the IAM policy.",
-        NameFromArn(f.resource_id), r.parsed.instance_type, per_day.ToString(), alt->type);
+        NameFromArn(f.resource_id), r.parsed.instance_type, per_day.ToFixed(1), alt->type);
   } else {
     f.evidence["unmeasured"] = {"cpu_alternative_rate"};
     f.recommendation = fmt::format(
         "{} runs a GPU instance ({}) {} h/day on most days: use a CPU instance for "
         "exploration and restrict GPU instance types with the IAM policy.",
-        NameFromArn(f.resource_id), r.parsed.instance_type, per_day.ToString());
+        NameFromArn(f.resource_id), r.parsed.instance_type, per_day.ToFixed(1));
   }
   // Whether the GPU is needed is not visible in the bill.
   f.confidence = Confidence::kMedium;
@@ -298,13 +297,13 @@ void StoppedStorage(const RuleContext& ctx, const ResourceUsage& vol, std::vecto
                 {"storage_cost_per_day", per_day.ToString()},
                 {"storage_gb_month", vol.all_usage.ToString()}};
   if (!any_instance) f.evidence["note"] = "no instance hours for this notebook in the data";
-  f.action = {{"type", "delete"},
-              {"commands",
-               {"aws sagemaker start-notebook-instance --notebook-instance-name " + name,
-                "# on the instance: aws s3 sync /home/ec2-user/SageMaker s3://<bucket>/" + name +
-                    "/",
-                "aws sagemaker stop-notebook-instance --notebook-instance-name " + name,
-                "aws sagemaker delete-notebook-instance --notebook-instance-name " + name}}};
+  f.action = {
+      {"type", "delete"},
+      {"commands",
+       {"aws sagemaker start-notebook-instance --notebook-instance-name " + name,
+        "# on the instance: aws s3 sync /home/ec2-user/SageMaker s3://<bucket>/" + name + "/",
+        "aws sagemaker stop-notebook-instance --notebook-instance-name " + name,
+        "aws sagemaker delete-notebook-instance --notebook-instance-name " + name}}};
   f.recommendation = fmt::format(
       "Notebook instance {} has been stopped for {} days but its volume is still billed: back "
       "up /home/ec2-user/SageMaker to S3 and delete the instance.",

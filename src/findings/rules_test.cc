@@ -1,6 +1,8 @@
 // The findings rules end to end over small hand-made bills: each rule's
 // planted waste is found with the articles' numbers, and healthy resources
 // next to it are not flagged.
+#include "findings/rules.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,6 @@
 #include "core/testing/temp_dir.h"
 #include "cost/ingest.h"
 #include "findings/engine.h"
-#include "findings/rules.h"
 #include "findings/schedule.h"
 
 namespace sagebox::findings {
@@ -139,7 +140,8 @@ TEST_F(RulesTest, NotebookAlwaysOnReproducesArticleNumbers) {
 
 TEST_F(RulesTest, StudioAndDataWranglerAppsAlwaysOn) {
   Bill b;
-  const std::string studio = Arn("app/d-domain1234/user1/KernelGateway/datascience-1-0-ml-t3-medium-1234");
+  const std::string studio =
+      Arn("app/d-domain1234/user1/KernelGateway/datascience-1-0-ml-t3-medium-1234");
   const std::string dw =
       Arn("app/d-domain1234/user1/KernelGateway/sagemaker-data-wrang-ml-m5-4xlarge-b741c1a025d5");
   b.Hourly(studio, "USE1-Studio:KernelGateway-ml.t3.medium", "0.05", At("2024-02-01T00:00:00Z"),
@@ -182,8 +184,7 @@ TEST_F(RulesTest, StreakAcrossBillingPeriodsAndDailyLines) {
   Bill b;
   const std::string nb = Arn("notebook-instance/month-end");
   for (int d = 0; d < 4; ++d) {
-    b.Daily(nb, "USE1-Notebk:ml.t2.medium", At("2024-01-30T00:00:00Z") + d * 86400, "24",
-            "1.1136");
+    b.Daily(nb, "USE1-Notebk:ml.t2.medium", At("2024-01-30T00:00:00Z") + d * 86400, "24", "1.1136");
   }
   auto r = Run(b);
   ASSERT_TRUE(r.ok());
@@ -314,9 +315,10 @@ TEST_F(RulesTest, IdleEndpointNeedsMetricsAndZeroInvocations) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(Of(*r, "idle-endpoint").empty());  // no metrics: not judged
 
-  in_.metrics.push_back(Series("Invocations", {{"EndpointName", "idle-ep"}, {"VariantName", "v"}},
-                               t0, 0, 60, 0));
-  in_.metrics.push_back(Series("CPUUtilization", {{"EndpointName", "idle-ep"}}, t0, 10 * 24, 3600, 3));
+  in_.metrics.push_back(
+      Series("Invocations", {{"EndpointName", "idle-ep"}, {"VariantName", "v"}}, t0, 0, 60, 0));
+  in_.metrics.push_back(
+      Series("CPUUtilization", {{"EndpointName", "idle-ep"}}, t0, 10 * 24, 3600, 3));
   in_.metrics.push_back(Series("Invocations", {{"EndpointName", "busy-ep"}}, t0, 10 * 24, 3600, 5));
   r = Run(b);
   ASSERT_TRUE(r.ok());
@@ -410,11 +412,11 @@ TEST_F(RulesTest, IoOverheadFromLogMarkers) {
   b.Hourly(Arn("processing-job/fast-io"), "USE1-Processing:ml.m5.xlarge", "0.23",
            At("2024-01-10T00:00:00Z"), 1);
   // The article's example: a 15-minute script in a 19-minute job.
-  in_.meta.jobs.push_back(Processing("slow-io", "ml.m5.xlarge", 1, "2024-01-10T00:00:00Z",
-                                     "2024-01-10T00:19:00Z"));
+  in_.meta.jobs.push_back(
+      Processing("slow-io", "ml.m5.xlarge", 1, "2024-01-10T00:00:00Z", "2024-01-10T00:19:00Z"));
   in_.meta.jobs.back().inputs.push_back({"data", "s3://b/in/", "File", "", ""});
-  in_.meta.jobs.push_back(Processing("fast-io", "ml.m5.xlarge", 1, "2024-01-10T00:00:00Z",
-                                     "2024-01-10T00:16:00Z"));
+  in_.meta.jobs.push_back(
+      Processing("fast-io", "ml.m5.xlarge", 1, "2024-01-10T00:00:00Z", "2024-01-10T00:16:00Z"));
   auto ev = [&](const std::string& job, const char* ts, const char* msg) {
     in_.logs.push_back({job + "/algo-1-1704844800", At(ts) * 1000, msg});
   };
@@ -428,6 +430,7 @@ TEST_F(RulesTest, IoOverheadFromLogMarkers) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0]->resource_id, Arn("processing-job/slow-io"));
   EXPECT_EQ(f[0]->evidence["overhead_seconds"], 240.0);
+  EXPECT_EQ(f[0]->evidence["overhead_pct"], 21.1);
   EXPECT_NE(f[0]->action["advice"][0].get<std::string>().find("FastFile"), std::string::npos);
 }
 
@@ -477,11 +480,11 @@ TEST_F(RulesTest, LeftoverDatasetCopies) {
   Bill b;
   b.Hourly(Arn("processing-job/athena-job"), "USE1-Processing:ml.m5.xlarge", "0.23",
            At("2024-01-10T00:00:00Z"), 1);
-  in_.meta.jobs.push_back(Processing("athena-job", "ml.m5.xlarge", 1, "2024-01-10T00:00:00Z",
-                                     "2024-01-10T00:30:00Z"));
+  in_.meta.jobs.push_back(
+      Processing("athena-job", "ml.m5.xlarge", 1, "2024-01-10T00:00:00Z", "2024-01-10T00:30:00Z"));
   in_.meta.jobs.back().inputs.push_back({"q", "", "", "athena", "s3://bucket/athena-copy/"});
-  in_.meta.jobs.push_back(Processing("s3-job", "ml.m5.xlarge", 1, "2024-01-10T00:00:00Z",
-                                     "2024-01-10T00:30:00Z"));
+  in_.meta.jobs.push_back(
+      Processing("s3-job", "ml.m5.xlarge", 1, "2024-01-10T00:00:00Z", "2024-01-10T00:30:00Z"));
   in_.meta.jobs.back().inputs.push_back({"d", "s3://bucket/in/", "File", "", ""});
   auto r = Run(b);
   ASSERT_TRUE(r.ok());
