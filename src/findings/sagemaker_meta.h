@@ -97,6 +97,7 @@ struct EndpointVariant {
   int initial_instance_count = 0;  // from the endpoint config
   bool current_count_known = false;
   bool serverless = false;
+  bool shadow = false;  // a ShadowProductionVariants entry (billed like any other)
 };
 
 struct EndpointInfo {
