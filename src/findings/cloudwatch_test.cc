@@ -49,6 +49,25 @@ TEST(MetricSeries, ReadsTheFixture) {
   EXPECT_THAT(s[2].values, ElementsAre(0, 0, 0));
 }
 
+// The file docs/findings-inputs.md's jq recipe made from a get-metric-data
+// response (tests/data/aux/get-metric-data/README.md).
+TEST(MetricSeries, ReadsTheRecipesOutput) {
+  std::vector<MetricSeries> s;
+  Status st = LoadMetricSeries(
+      Env::Default(), std::string(SAGEBOX_TESTDATA) + "/aux/get-metric-data/metrics.jsonl", &s);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].metric, "CPUUtilization");
+  EXPECT_EQ(s[0].Dimension("Host"), "features-daily-001/algo-1");
+  EXPECT_THAT(s[0].timestamps, ElementsAre(kJan2At2 + 120, kJan2At2 + 180, kJan2At2 + 240));
+  EXPECT_THAT(s[0].values, ElementsAre(40.0, 1568.0, 312.5));
+  EXPECT_EQ(s[1].metric, "Invocations");
+  EXPECT_EQ(s[1].unit, "");  // null in the file
+  EXPECT_EQ(s[1].period, 3600);
+  EXPECT_EQ(s[1].Dimension("EndpointName"), "churn-ep");
+  EXPECT_TRUE(s[1].values.empty());
+}
+
 TEST(MetricSeries, PrettyPrintedArraysAndDefaults) {
   std::vector<MetricSeries> s;
   Status st = ParseMetricSeries(R"([

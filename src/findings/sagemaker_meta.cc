@@ -161,7 +161,8 @@ class SageMakerMetaBuilder {
       Job(JobKind::kTransform, o, o.contains("TransformResources") || o.contains("TransformInput"));
     } else if (o.contains("EndpointName")) {
       Endpoint(o, o.contains("ProductionVariants") || o.contains("EndpointConfigName"));
-    } else if (o.contains("EndpointConfigName") && o.contains("ProductionVariants")) {
+    } else if (o.contains("EndpointConfigName") &&
+               (o.contains("ProductionVariants") || o.contains("ShadowProductionVariants"))) {
       EndpointConfig(o);
     } else if (o.contains("NotebookInstanceName")) {
       Notebook(o, o.contains("VolumeSizeInGB") || o.contains("RoleArn") ||
@@ -433,34 +434,38 @@ class SageMakerMetaBuilder {
     if (into->arn != old_arn) AddToIndex(&m_->job_arns_, into->arn, best);
   }
 
+  // ProductionVariants, then ShadowProductionVariants (billed the same way).
   std::vector<EndpointVariant> Variants(const json& o, bool config) {
     std::vector<EndpointVariant> out;
-    const json* pvs = r_->Array(o, "ProductionVariants");
-    if (pvs == nullptr) return out;
-    const std::string p = "ProductionVariants[].";
-    for (const auto& pv : *pvs) {
-      if (!pv.is_object()) {
-        r_->Fail("ProductionVariants", "ProductionVariants", "an array of objects");
-        return out;
-      }
-      EndpointVariant v;
-      v.variant_name = r_->String(pv, "VariantName", p + "VariantName");
-      v.instance_type = r_->String(pv, "InstanceType", p + "InstanceType");
-      if (config) {
-        Count(pv, "InitialInstanceCount", p + "InitialInstanceCount", &v.initial_instance_count);
-        v.instance_count = v.initial_instance_count;
-        v.serverless = r_->Object(pv, "ServerlessConfig", p + "ServerlessConfig") != nullptr;
-      } else {
-        auto cur = r_->Int(pv, "CurrentInstanceCount", 0, kMaxCount, p + "CurrentInstanceCount");
-        if (cur) {
-          v.instance_count = static_cast<int>(*cur);
-          v.current_count_known = true;
+    for (const char* key : {"ProductionVariants", "ShadowProductionVariants"}) {
+      const json* pvs = r_->Array(o, key);
+      if (pvs == nullptr) continue;
+      const std::string p = std::string(key) + "[].";
+      for (const auto& pv : *pvs) {
+        if (!pv.is_object()) {
+          r_->Fail(key, key, "an array of objects");
+          return out;
         }
-        v.serverless =
-            r_->Object(pv, "CurrentServerlessConfig", p + "CurrentServerlessConfig") != nullptr ||
-            r_->Object(pv, "DesiredServerlessConfig", p + "DesiredServerlessConfig") != nullptr;
+        EndpointVariant v;
+        v.shadow = key[0] == 'S';
+        v.variant_name = r_->String(pv, "VariantName", p + "VariantName");
+        v.instance_type = r_->String(pv, "InstanceType", p + "InstanceType");
+        if (config) {
+          Count(pv, "InitialInstanceCount", p + "InitialInstanceCount", &v.initial_instance_count);
+          v.instance_count = v.initial_instance_count;
+          v.serverless = r_->Object(pv, "ServerlessConfig", p + "ServerlessConfig") != nullptr;
+        } else {
+          auto cur = r_->Int(pv, "CurrentInstanceCount", 0, kMaxCount, p + "CurrentInstanceCount");
+          if (cur) {
+            v.instance_count = static_cast<int>(*cur);
+            v.current_count_known = true;
+          }
+          v.serverless =
+              r_->Object(pv, "CurrentServerlessConfig", p + "CurrentServerlessConfig") != nullptr ||
+              r_->Object(pv, "DesiredServerlessConfig", p + "DesiredServerlessConfig") != nullptr;
+        }
+        out.push_back(std::move(v));
       }
-      out.push_back(std::move(v));
     }
     return out;
   }
@@ -623,7 +628,7 @@ void SageMakerMeta::Reindex() {
     }
     for (auto& v : e.variants) {
       for (const auto& cv : cfg->variants) {
-        if (cv.variant_name != v.variant_name) continue;
+        if (cv.variant_name != v.variant_name || cv.shadow != v.shadow) continue;
         if (v.instance_type.empty()) v.instance_type = cv.instance_type;
         v.initial_instance_count = cv.initial_instance_count;
         if (cv.serverless) v.serverless = true;

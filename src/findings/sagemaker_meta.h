@@ -97,6 +97,7 @@ struct EndpointVariant {
   int initial_instance_count = 0;  // from the endpoint config
   bool current_count_known = false;
   bool serverless = false;
+  bool shadow = false;  // a ShadowProductionVariants entry (billed like any other)
 };
 
 struct EndpointInfo {
@@ -150,7 +151,8 @@ struct SageMakerMeta {
 // Parses `text` (label names it in errors) and merges what it holds into
 // *into. Unknown objects are skipped and counted, not errors. Malformed JSON
 // or a known field of the wrong type is BadInput "label:line:col: ..."; on
-// error *into keeps the records merged before the failing value.
+// error *into keeps what was merged before the mistake was met (callers that
+// stop on the error need not care).
 Status ParseSageMakerMeta(std::string_view text, std::string_view label, SageMakerMeta* into);
 // Reads `path` through env and parses it; IoError/NotFound from env, else as above.
 Status LoadSageMakerMeta(Env* env, const std::string& path, SageMakerMeta* into);

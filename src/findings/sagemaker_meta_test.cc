@@ -288,6 +288,26 @@ TEST(SageMakerMeta, EndpointWithoutVariantsTakesTheConfigs) {
   EXPECT_FALSE(m.endpoints[0].variants[0].current_count_known);
 }
 
+TEST(SageMakerMeta, ShadowVariantsJoinTheirShadowConfig) {
+  SageMakerMeta m;
+  ASSERT_TRUE(ParseSageMakerMeta(
+                  R"({"EndpointName": "e", "EndpointConfigName": "c",
+                      "ProductionVariants": [{"VariantName": "v", "CurrentInstanceCount": 1}],
+                      "ShadowProductionVariants": [{"VariantName": "v", "CurrentInstanceCount": 2}]}
+                     {"EndpointConfigName": "c",
+                      "ProductionVariants": [{"VariantName": "v", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}],
+                      "ShadowProductionVariants": [{"VariantName": "v", "InstanceType": "ml.c5.large", "InitialInstanceCount": 1}]})",
+                  "x", &m)
+                  .ok());
+  ASSERT_EQ(m.endpoints.size(), 1u);
+  ASSERT_EQ(m.endpoints[0].variants.size(), 2u);
+  EXPECT_FALSE(m.endpoints[0].variants[0].shadow);
+  EXPECT_EQ(m.endpoints[0].variants[0].instance_type, "ml.m5.large");
+  EXPECT_TRUE(m.endpoints[0].variants[1].shadow);
+  EXPECT_EQ(m.endpoints[0].variants[1].instance_type, "ml.c5.large");
+  EXPECT_EQ(m.endpoints[0].variants[1].instance_count, 2);
+}
+
 TEST(SageMakerMeta, JsonLinesWithBlankLinesAndTransformJobs) {
   SageMakerMeta m;
   Load(&m, "jobs.jsonl");
