@@ -19,7 +19,7 @@ namespace {
 
 struct FindingsFlags {
   std::vector<std::string> metrics, jobs, logs;
-  std::string format = "table", output, catalog, from, to;
+  std::string format = "table", output, catalog, from, to, config;
   std::string work_hours = "08-18", workdays = "MON-FRI";
   std::vector<std::string> required_tags{"team"};
   findings::FindingsConfig cfg;
@@ -84,6 +84,79 @@ Status Configure(FindingsFlags& f) {
   return Status::Ok();
 }
 
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string Unquote(std::string_view v) {
+  v = Trim(v);
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+    v = v.substr(1, v.size() - 2);
+  }
+  return std::string(v);
+}
+
+// `key = value` lines (a TOML subset: comments, quoted strings, numbers,
+// flat arrays); a key names a long flag of the command. Flags given on the
+// command line keep their value. CLI11 2.1's own config reader does not
+// reach subcommand options, hence this.
+Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
+  std::string text;
+  if (Status s = Env::Default()->ReadFileToString(path, &text); !s.ok()) return s;
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line = Trim(std::string_view(text).substr(pos, nl - pos));
+    pos = nl + 1;
+    ++line_no;
+    if (line.empty() || line.front() == '#' || line.front() == '[') continue;
+    const size_t eq = line.find('=');
+    const std::string where = fmt::format("{}:{}", path, line_no);
+    if (eq == std::string_view::npos) {
+      return InvalidArgument(where + ": expected `key = value`");
+    }
+    const std::string key(Trim(line.substr(0, eq)));
+    std::string_view value = Trim(line.substr(eq + 1));
+    CLI::Option* opt = nullptr;
+    try {
+      opt = cmd->get_option("--" + key);
+    } catch (const CLI::Error&) {
+      opt = nullptr;
+    }
+    if (opt == nullptr || key == "config") {
+      return InvalidArgument(where + ": unknown setting '" + key +
+                             "' (settings are the long flag names of `cost findings --help`)");
+    }
+    if (opt->count() > 0) continue;  // the command line wins
+    std::vector<std::string> values;
+    if (!value.empty() && value.front() == '[') {
+      if (value.back() != ']') return InvalidArgument(where + ": unterminated array");
+      std::string_view inner = value.substr(1, value.size() - 2);
+      size_t i = 0;
+      while (i <= inner.size()) {
+        size_t j = inner.find(',', i);
+        if (j == std::string_view::npos) j = inner.size();
+        std::string v = Unquote(inner.substr(i, j - i));
+        if (!v.empty()) values.push_back(v);
+        i = j + 1;
+      }
+    } else {
+      values.push_back(Unquote(value));
+    }
+    try {
+      for (const auto& v : values) opt->add_result(v);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      return InvalidArgument(where + ": " + key + ": " + e.what());
+    }
+  }
+  return Status::Ok();
+}
+
 int Run(const Globals& g, FindingsFlags& f) {
   if (Status s = Configure(f); !s.ok()) return Fail(s);
   Env* env = Env::Default();
@@ -142,7 +215,10 @@ void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code) {
       "  sagebox cost findings --timezone Europe/Berlin --work-hours 07-19 --format html -o "
       "r.html\n"
       "  sagebox cost findings --config findings.toml   # any flag below as key = value");
-  c->set_config("--config", "", "Read flags from a TOML/INI file (keys are the long flag names)");
+  c->add_option("--config", f.config,
+                "Read flags from a file of `key = value` lines (TOML style; keys are the long\n"
+                "flag names, e.g. `min-streak-days = 5`, `dw-instances = [\"ml.m5.4xlarge\"]`);\n"
+                "flags on the command line win");
   c->add_option("--metrics", f.metrics, "CloudWatch metrics, JSON Lines (repeatable)");
   c->add_option("--jobs", f.jobs,
                 "Saved describe-*/list-* output of processing/training jobs, endpoints and "
@@ -172,6 +248,8 @@ void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code) {
       ->capture_default_str();
   c->add_option("--gpu-days-share", cfg.gpu_days_share,
                 "gpu-notebook: share of days that must be busy")
+      ->capture_default_str();
+  c->add_option("--gpu-min-days", cfg.gpu_min_days, "gpu-notebook: minimum busy days")
       ->capture_default_str();
   c->add_option("--stopped-days", cfg.stopped_days,
                 "stopped-notebook-storage: days without instance hours")
@@ -219,7 +297,15 @@ void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code) {
   c->add_option("--untagged-pct", cfg.untagged_pct,
                 "untagged-spend: untagged share reported, percent")
       ->capture_default_str();
-  c->callback([&g, exit_code] { *exit_code = Run(g, f); });
+  c->callback([&g, exit_code, c] {
+    if (!f.config.empty()) {
+      if (Status s = ApplyConfigFile(c, f.config); !s.ok()) {
+        *exit_code = Fail(s);
+        return;
+      }
+    }
+    *exit_code = Run(g, f);
+  });
 }
 
 }  // namespace sagebox::cli

@@ -32,6 +32,7 @@ struct FindingsConfig {
   // days between first and last use.
   double gpu_hours_per_day = 8;
   double gpu_days_share = 0.5;
+  int gpu_min_days = 3;  // and at least this many such days
   // stopped-notebook-storage: storage billed after >= stopped_days without
   // instance hours.
   int stopped_days = 14;

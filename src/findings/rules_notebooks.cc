@@ -212,7 +212,7 @@ void GpuNotebook(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
   const Decimal min_hours = FromDouble(ctx.cfg.gpu_hours_per_day);
   int busy = 0;
   for (const auto& [d, u] : r.days) busy += u.hours >= min_hours ? 1 : 0;
-  if (busy < ctx.cfg.min_streak_days ||
+  if (busy < ctx.cfg.gpu_min_days ||
       static_cast<double>(busy) <= ctx.cfg.gpu_days_share * static_cast<double>(span)) {
     return;
   }

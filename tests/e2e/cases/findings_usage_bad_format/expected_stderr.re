@@ -1,0 +1,1 @@
+--format must be table, json or html
