@@ -216,6 +216,9 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
     else
       std::cout << cost::SummaryToText(*s);
   });
+
+  AddForecastCommand(*cost, g, exit_code);
+  AddBudgetsCommand(*cost, g, exit_code);
 }
 
 }  // namespace sagebox::cli
