@@ -116,19 +116,26 @@ TEST(ForecastTest, DecimalFromDouble) {
 
 class ForecastStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  // One demo store for the whole suite: generating and ingesting it is the
+  // slow part, and the tests only read it.
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir("forecast");
     opt_.months = 2;
-    auto files = cost::WriteDemoExport(dir_.Path("exports"), cost::DemoFormat::kLegacyCsv, opt_);
+    auto files = cost::WriteDemoExport(dir_->Path("exports"), cost::DemoFormat::kLegacyCsv, opt_);
     ASSERT_TRUE(files.ok()) << files.status().ToString();
-    auto r = cost::Ingest(Env::Default(), dir_.Path("store"), {dir_.Path("exports")}, {});
+    auto r = cost::Ingest(Env::Default(), dir_->Path("store"), {dir_->Path("exports")}, {});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    auto st = store::Store::Open(Env::Default(), dir_.Path("store"));
+    auto st = store::Store::Open(Env::Default(), dir_->Path("store"));
     ASSERT_TRUE(st.ok());
-    store_ = std::move(*st);
+    store_ = st->release();
   }
-  testing::TempDir dir_{"forecast"};
-  cost::DemoOptions opt_;
-  std::unique_ptr<store::Store> store_;
+  static void TearDownTestSuite() {
+    delete store_;
+    delete dir_;
+  }
+  static inline testing::TempDir* dir_ = nullptr;
+  static inline cost::DemoOptions opt_;
+  static inline store::Store* store_ = nullptr;
 };
 
 TEST_F(ForecastStoreTest, DailySeriesLeavesOutOneOffCharges) {
