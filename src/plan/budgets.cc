@@ -357,17 +357,17 @@ Status EvaluateSpend(const store::Store& st, const Budget& b, Days as_of, Budget
 }  // namespace
 
 std::string Alert::Text() const {
+  std::string thr = GroupThousands(threshold.ToFixed(2)) + " " + unit;
   std::string what = notification.threshold_type == "PERCENTAGE"
-                         ? fmt::format("{}% of the budget ({})", notification.threshold,
-                                       GroupThousands(threshold.ToFixed(2)))
-                         : GroupThousands(threshold.ToFixed(2));
+                         ? fmt::format("{}% of the budget ({})", notification.threshold, thr)
+                         : thr;
   std::string op = notification.comparison_operator == "GREATER_THAN" ? "is above"
                    : notification.comparison_operator == "LESS_THAN"  ? "is below"
                                                                       : "equals";
-  return fmt::format("Budget '{}' {} {}: {} {} {} for {} to {}", budget,
-                     notification.notification_type == "ACTUAL" ? "actual" : "forecasted",
-                     notification.notification_type == "ACTUAL" ? "value" : "value at period end",
-                     GroupThousands(value.ToFixed(2)), op, what, FormatDate(period_start),
+  return fmt::format("Budget '{}': {} {} {} {} {} for {} to {}", budget,
+                     notification.notification_type == "ACTUAL" ? "actual"
+                                                                 : "forecasted (to period end)",
+                     GroupThousands(value.ToFixed(2)), unit, op, what, FormatDate(period_start),
                      FormatDate(period_end - 1));
 }
 
@@ -487,6 +487,7 @@ StatusOr<std::vector<BudgetStatus>> CheckBudgets(const store::Store& st,
         if (!Holds(n.comparison_operator, value, thr)) continue;
         Alert a;
         a.budget = b.name;
+        a.unit = b.unit;
         a.notification = n;
         a.period_start = s.period_start;
         a.period_end = s.period_end;

@@ -78,6 +78,7 @@ using SavingsPlansProvider =
 
 struct Alert {
   std::string budget;
+  std::string unit;  // the budget's (USD, PERCENTAGE, ...)
   Notification notification;
   Days period_start = 0, period_end = 0;
   Decimal threshold;           // absolute, in the budget's unit

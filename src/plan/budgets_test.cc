@@ -179,7 +179,7 @@ TEST_F(BudgetsStoreTest, ActualAndForecastedThresholds) {
   ASSERT_EQ(s.alerts.size(), 2u);
   EXPECT_EQ(s.alerts[0].notification.threshold, 50);
   EXPECT_EQ(s.alerts[1].notification.notification_type, "FORECASTED");
-  EXPECT_NE(s.alerts[0].Text().find("Budget 'all' actual"), std::string::npos);
+  EXPECT_NE(s.alerts[0].Text().find("Budget 'all': actual "), std::string::npos);
 }
 
 TEST_F(BudgetsStoreTest, CostTypesChangeWhatIsCounted) {
