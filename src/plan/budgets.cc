@@ -138,8 +138,12 @@ Status ParseCostFilters(const json& j, const std::string& path, const std::strin
       {"InstanceType", cost::DimKind::kInstanceType},
       {"RecordType", cost::DimKind::kLineItemType},
   };
-  for (const auto& [key, val] : j.items()) {
-    std::string w = where + "." + key;
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    const json& val = item.value();
+    std::string w = where;
+    w += ".";
+    w += key;
     if (!val.is_array()) return Bad(path, w, "expected an array of strings");
     std::vector<std::string> values;
     for (const auto& v : val) {
@@ -364,11 +368,11 @@ std::string Alert::Text() const {
   std::string op = notification.comparison_operator == "GREATER_THAN" ? "is above"
                    : notification.comparison_operator == "LESS_THAN"  ? "is below"
                                                                       : "equals";
-  return fmt::format("Budget '{}': {} {} {} {} {} for {} to {}", budget,
-                     notification.notification_type == "ACTUAL" ? "actual"
-                                                                 : "forecasted (to period end)",
-                     GroupThousands(value.ToFixed(2)), unit, op, what, FormatDate(period_start),
-                     FormatDate(period_end - 1));
+  return fmt::format(
+      "Budget '{}': {} {} {} {} {} for {} to {}", budget,
+      notification.notification_type == "ACTUAL" ? "actual" : "forecasted (to period end)",
+      GroupThousands(value.ToFixed(2)), unit, op, what, FormatDate(period_start),
+      FormatDate(period_end - 1));
 }
 
 StatusOr<std::vector<Budget>> ParseBudgets(std::string_view text, const std::string& path) {
@@ -395,7 +399,9 @@ StatusOr<std::vector<Budget>> ParseBudgets(std::string_view text, const std::str
       return Bad(path, "Notifications",
                  "expected an object from budget name to that budget's notifications");
     }
-    for (const auto& [name, v] : it->items()) {
+    for (const auto& item : it->items()) {
+      const std::string& name = item.key();
+      const json& v = item.value();
       auto b =
           std::find_if(out.begin(), out.end(), [&](const Budget& x) { return x.name == name; });
       if (b == out.end()) return Bad(path, "Notifications." + name, "no budget has this name");

@@ -64,13 +64,12 @@ double RunHoltWinters(std::span<const double> y, const HwParams& p, std::vector<
   }
   l0 /= kSeason;
   l1 /= kSeason;
-  double level = l0;
   double trend = (l1 - l0) / kSeason;
   std::array<double, kSeason> season{};
   for (int i = 0; i < kSeason; ++i) season[i] = y[i] - l0;
   // The first week only initialises the season; smoothing starts after it,
   // with the level advanced to the end of week one.
-  level = l0 + trend * (kSeason - 1) / 2.0;
+  double level = l0 + trend * (kSeason - 1) / 2.0;
   double sse = 0;
   for (size_t t = kSeason; t < n; ++t) {
     double& s = season[t % kSeason];
@@ -297,7 +296,7 @@ StatusOr<DailyForecast> ForecastDaily(std::span<const double> y, const ForecastO
       r.origin = static_cast<size_t>(o);
       auto f = PredictModel(m, y.first(static_cast<size_t>(o)), hb);
       for (int k = 0; k < hb; ++k) {
-        double a = y[static_cast<size_t>(o + k)];
+        double a = y[static_cast<size_t>(o) + static_cast<size_t>(k)];
         double e = a - f[k];
         r.err.push_back(e);
         r.actual.push_back(a);
