@@ -19,6 +19,9 @@ constexpr int kSeason = 7;
 // The robust trend looks at the most recent days only, so an old regime
 // does not pull the slope.
 constexpr int kTrendWindow = 120;
+// Errors at step k are taken to grow like (k+1)^kSpreadPower: 0.5 is a
+// random walk's growth; level and trend errors grow faster.
+constexpr double kSpreadPower = 0.5;
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -169,17 +172,33 @@ std::vector<double> RobustTrend(std::span<const double> all, int h) {
 // Errors of one model at one backtest origin: actual - forecast per step.
 struct OriginErrors {
   size_t origin = 0;
+  double level = 1;  // Level() of the training data at this origin
   std::vector<double> err;
   std::vector<double> actual;
 };
 
-// Normalised residuals e_k / sqrt(k+1) of every origin except those listed.
+// The recent level of a series (mean |y| of its last week), so errors can be
+// carried from backtest origins to today as a share of the level: spend that
+// grew or stepped since a backtest origin has proportionally larger errors.
+double Level(std::span<const double> y) {
+  size_t n = std::min<size_t>(y.size(), kSeason);
+  double s = 0;
+  for (size_t i = y.size() - n; i < y.size(); ++i) s += std::fabs(y[i]);
+  s /= static_cast<double>(std::max<size_t>(n, 1));
+  return s > 0 ? s : 1;
+}
+
+// How errors grow with the step k (0-based) ahead.
+double Spread(size_t k) { return std::pow(static_cast<double>(k + 1), kSpreadPower); }
+
+// Normalised residuals e_k / (level * Spread(k)) of every origin except
+// those listed.
 std::vector<double> Pooled(const std::vector<OriginErrors>& runs, size_t skip_run, int skip_step) {
   std::vector<double> r;
   for (size_t j = 0; j < runs.size(); ++j) {
     for (size_t k = 0; k < runs[j].err.size(); ++k) {
       if (j == skip_run && (skip_step < 0 || static_cast<int>(k) == skip_step)) continue;
-      r.push_back(runs[j].err[k] / std::sqrt(static_cast<double>(k + 1)));
+      r.push_back(runs[j].err[k] / (runs[j].level * Spread(k)));
     }
   }
   std::sort(r.begin(), r.end());
@@ -294,6 +313,7 @@ StatusOr<DailyForecast> ForecastDaily(std::span<const double> y, const ForecastO
     for (int o : origins) {
       OriginErrors r;
       r.origin = static_cast<size_t>(o);
+      r.level = Level(y.first(static_cast<size_t>(o)));
       auto f = PredictModel(m, y.first(static_cast<size_t>(o)), hb);
       for (int k = 0; k < hb; ++k) {
         double a = y[static_cast<size_t>(o) + static_cast<size_t>(k)];
@@ -322,7 +342,7 @@ StatusOr<DailyForecast> ForecastDaily(std::span<const double> y, const ForecastO
       for (size_t k = 0; k < runs[j].err.size(); ++k) {
         if (runs.size() == 1) pool = Pooled(runs, j, static_cast<int>(k));
         if (pool.empty()) continue;
-        double sq = std::sqrt(static_cast<double>(k + 1));
+        double sq = runs[j].level * Spread(k);
         double e = runs[j].err[k];
         if (e >= Quantile(pool, lo_q) * sq && e <= Quantile(pool, hi_q) * sq) ++inside;
         ++total;
@@ -348,8 +368,9 @@ StatusOr<DailyForecast> ForecastDaily(std::span<const double> y, const ForecastO
   const double qlo = Quantile(pool, lo_q), qhi = Quantile(pool, hi_q);
   const bool clamp =
       opt.non_negative && std::all_of(y.begin(), y.end(), [](double v) { return v >= 0; });
+  const double level_now = Level(y);
   for (int k = 0; k < opt.horizon; ++k) {
-    double sq = std::sqrt(static_cast<double>(k + 1));
+    double sq = level_now * Spread(static_cast<size_t>(k));
     double m = out.mean[k];
     double lo = std::min(m + qlo * sq, m), hi = std::max(m + qhi * sq, m);
     if (clamp) {

@@ -10,10 +10,13 @@
 //   * a rolling-origin backtest (up to kMaxOrigins origins, horizon-sized
 //     test windows) picks the model with the lowest mean absolute error;
 //   * prediction intervals come from the chosen model's backtest errors:
-//     errors at step k are divided by sqrt(k), pooled, and their empirical
-//     quantiles scaled back by sqrt(k). The reported coverage is measured
-//     leave-one-origin-out (each origin's actuals checked against quantiles
-//     built from the other origins only), so it is an out-of-sample figure.
+//     each error at step k (1-based) is divided by sqrt(k) and by the level
+//     of the series at its origin (mean |y| of the week before), pooled, and
+//     the pool's empirical quantiles are scaled back by sqrt(k) and today's
+//     level. The reported coverage is measured leave-one-origin-out (each
+//     origin's actuals against quantiles from the other origins only). On
+//     generated shapes it is a few points more optimistic than truly
+//     held-out coverage (bench/RESULTS.md, "Forecast backtest").
 //
 // ForecastCost reads the daily signal with RunQuery, excluding one-off line
 // item types (tax, credits, refunds, upfront fees) from the training data.
