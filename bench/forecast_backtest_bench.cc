@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <exception>
 #include <map>
 #include <random>
 #include <string>
@@ -26,7 +27,6 @@ namespace {
 
 using sagebox::plan::ForecastDaily;
 using sagebox::plan::ForecastOptions;
-using sagebox::plan::Model;
 using sagebox::plan::ModelName;
 
 constexpr int kSeries = 25;
@@ -105,7 +105,8 @@ struct Tally {
   std::map<std::string, int> chosen;
 };
 
-void Score(const std::vector<double>& y, int origin, Tally* t, Tally* all) {
+// False (after printing why) if the forecaster refused.
+bool Score(const std::vector<double>& y, int origin, Tally* t, Tally* all) {
   std::vector<double> train(y.begin() + (origin - kTrain), y.begin() + origin);
   ForecastOptions opt;
   opt.horizon = kHorizon;
@@ -113,7 +114,7 @@ void Score(const std::vector<double>& y, int origin, Tally* t, Tally* all) {
   auto f = ForecastDaily(train, opt);
   if (!f.ok()) {
     fmt::print(stderr, "forecast failed: {}\n", f.status().message());
-    std::exit(1);
+    return false;
   }
   double scale = 0;
   for (int i = 7; i < kTrain; ++i) scale += std::fabs(train[i] - train[i - 7]);
@@ -139,6 +140,7 @@ void Score(const std::vector<double>& y, int origin, Tally* t, Tally* all) {
     }
   }
   for (Tally* x : {t, all}) x->mase_sum += scale > 0 ? mae / scale : 0;
+  return true;
 }
 
 std::string Chosen(const Tally& t) {
@@ -151,7 +153,7 @@ std::string Chosen(const Tally& t) {
 
 }  // namespace
 
-int main() {
+static int Run() {
   const Shape shapes[] = {
       {"steady", "100/day, N(0, 8) noise", Steady},
       {"growing", "50/day growing 0.3-1.2%/day, 6% noise", Growing},
@@ -171,14 +173,26 @@ int main() {
     for (int i = 0; i < kSeries; ++i) {
       std::mt19937 rng(seed++);
       auto y = s.make(rng);
-      for (int o : kOrigins) Score(y, o, &t, &all);
+      for (int o : kOrigins) {
+        if (!Score(y, o, &t, &all)) return 1;
+      }
     }
     fmt::print("| {} | {} | {} | {:.3f} | {:.1f}% | {:.1f}% | {:.1f}% |\n", s.name, s.description,
-               Chosen(t), t.mase_sum / t.runs, 100 * t.ape / t.ape_n,
-               100.0 * t.inside / t.points, 100 * t.self_cov / t.runs);
+               Chosen(t), t.mase_sum / t.runs, 100 * t.ape / t.ape_n, 100.0 * t.inside / t.points,
+               100 * t.self_cov / t.runs);
   }
-  fmt::print("| **all** | {} forecasts x {} days | {} | {:.3f} | {:.1f}% | **{:.1f}%** | {:.1f}% |\n",
-             all.runs, kHorizon, Chosen(all), all.mase_sum / all.runs, 100 * all.ape / all.ape_n,
-             100.0 * all.inside / all.points, 100 * all.self_cov / all.runs);
+  fmt::print(
+      "| **all** | {} forecasts x {} days | {} | {:.3f} | {:.1f}% | **{:.1f}%** | {:.1f}% |\n",
+      all.runs, kHorizon, Chosen(all), all.mase_sum / all.runs, 100 * all.ape / all.ape_n,
+      100.0 * all.inside / all.points, 100 * all.self_cov / all.runs);
   return 0;
+}
+
+int main() {
+  try {
+    return Run();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "forecast_backtest_bench: {}\n", e.what());
+    return 1;
+  }
 }
