@@ -20,7 +20,9 @@ int ExitCode(StatusCode c);
 
 void AddCostCommands(CLI::App& app, Globals& g, int* exit_code);
 void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);
-// Registered under `cost` by AddCostCommands.
+// Subcommands of `cost` (the CLI::App passed is the `cost` subcommand).
 void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code);
+void AddForecastCommand(CLI::App& cost, Globals& g, int* exit_code);
+void AddBudgetsCommand(CLI::App& cost, Globals& g, int* exit_code);
 
 }  // namespace sagebox::cli

@@ -217,6 +217,8 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
       std::cout << cost::SummaryToText(*s);
   });
 
+  AddForecastCommand(*cost, g, exit_code);
+  AddBudgetsCommand(*cost, g, exit_code);
   AddFindingsCommand(*cost, g, exit_code);
 }
 

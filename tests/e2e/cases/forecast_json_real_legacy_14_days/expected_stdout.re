@@ -1,0 +1,1 @@
+ok [A-Z_]+ 7 days; 2 months
