@@ -20,5 +20,6 @@ int ExitCode(StatusCode c);
 
 void AddCostCommands(CLI::App& app, Globals& g, int* exit_code);
 void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);
+void AddSavingsPlansCommands(CLI::App& cost, Globals& g, int* exit_code);
 
 }  // namespace sagebox::cli

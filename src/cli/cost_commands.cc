@@ -216,6 +216,7 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
     else
       std::cout << cost::SummaryToText(*s);
   });
+  AddSavingsPlansCommands(*cost, g, exit_code);
 }
 
 }  // namespace sagebox::cli
