@@ -40,7 +40,7 @@ bool IsSageMakerPlanFee(std::string_view product, std::string_view usage_type) {
 // One Savings Plans-relevant billing row; views are valid during the callback.
 struct Row {
   Kind kind = Kind::kOther;
-  UnixSeconds t = 0;
+  UnixSeconds t = 0, t_end = 0;  // usage start and end (end 0 if unknown)
   std::string_view product, usage_type, arn, payer;
   bool eligible = false;  // IsSageMakerSpEligible (Usage lines)
   Decimal unblended, public_od, sp_effective, sp_total, sp_used;
@@ -52,7 +52,7 @@ struct Row {
 template <typename F>
 Status ScanSp(const store::Store& st, UnixSeconds t0, UnixSeconds t1, F f) {
   std::vector<uint32_t> ctype, cprod, cut, carn, cpayer, cterm;
-  std::vector<int64_t> times;
+  std::vector<int64_t> times, ends;
   std::vector<int128> unb, pod, eff, tot, used;
   for (const auto& info : st.segments()) {
     if (info.rows == 0) continue;
@@ -67,6 +67,7 @@ Status ScanSp(const store::Store& st, UnixSeconds t0, UnixSeconds t1, F f) {
     const int kpayer = seg->FindColumn(col::kPayer);
     const int kterm = seg->FindColumn(col::kPricingTerm);
     const int ktime = seg->FindColumn(col::kUsageStart);
+    const int kend = seg->FindColumn(col::kUsageEnd);
     if (ktype < 0 || ktime < 0) return Corruption(info.file + ": billing segment without types");
     const int kunb = seg->FindColumn(col::kUnblended);
     const int kpod = seg->FindColumn(col::kPublicOnDemand);
@@ -124,12 +125,18 @@ Status ScanSp(const store::Store& st, UnixSeconds t0, UnixSeconds t1, F f) {
       RETURN_IF_ERROR(read_dec(rg, keff, &eff, n));
       RETURN_IF_ERROR(read_dec(rg, ktot, &tot, n));
       RETURN_IF_ERROR(read_dec(rg, kused, &used, n));
+      if (kend >= 0) {
+        RETURN_IF_ERROR(seg->ReadInt64(rg, kend, &ends));
+      } else {
+        ends.assign(n, 0);
+      }
       for (size_t i = 0; i < n; ++i) {
         const Kind k = kinds[ctype[i]];
         if (k == Kind::kOther || times[i] < t0 || times[i] >= t1) continue;
         Row r;
         r.kind = k;
         r.t = times[i];
+        r.t_end = ends[i];
         r.product = dprod[cprod[i]];
         r.usage_type = dut[cut[i]];
         r.arn = darn[carn[i]];
@@ -497,7 +504,7 @@ StatusOr<Recommendation> RecommendSavingsPlan(const store::Store& st, RecommendO
   std::unordered_map<std::string, int, StringViewHash, std::equal_to<>> plan_index;
   std::vector<HourUsage> hours(static_cast<size_t>(H));
   std::vector<Decimal> ut_sp, ut_od;  // covered lines per usage type: SP cost, on-demand cost
-  std::map<std::string, int64_t> payers;
+  std::unordered_map<std::string, int64_t, StringViewHash, std::equal_to<>> payers;
   UnixSeconds last_data = 0;
   auto plan_of = [&](std::string_view arn) {
     auto it = plan_index.find(arn);
@@ -545,13 +552,24 @@ StatusOr<Recommendation> RecommendSavingsPlan(const store::Store& st, RecommendO
       ut_sp[static_cast<size_t>(u)] += r.sp_effective;
       ut_od[static_cast<size_t>(u)] += od;
     }
-    ++payers[std::string(r.payer)];
-    hours[static_cast<size_t>((r.t - rec.lookback_start) / 3600)].od[{u, plan}] += od;
+    auto pit = payers.find(r.payer);
+    if (pit == payers.end()) pit = payers.emplace(std::string(r.payer), 0).first;
+    ++pit->second;
+    // Lines of daily or monthly exports span many hours: spread them evenly
+    // (the last hour takes the rounding) so the hourly series stays exact.
+    const int64_t span = r.t_end > r.t ? std::max<int64_t>(1, (r.t_end - r.t + 3599) / 3600) : 1;
+    const Decimal share = span == 1 ? od : Decimal::Div(od, Decimal::FromInt(span));
+    for (int64_t k = 0; k < span; ++k) {
+      const UnixSeconds at = r.t + k * 3600;
+      if (at >= rec.lookback_end) break;
+      const Decimal part = k + 1 < span ? share : od - share * (span - 1);
+      hours[static_cast<size_t>((at - rec.lookback_start) / 3600)].od[{u, plan}] += part;
+    }
   }));
   if (!payers.empty()) {
     rec.account_id =
         std::max_element(payers.begin(), payers.end(), [](const auto& a, const auto& b) {
-          return a.second < b.second;
+          return a.second < b.second || (a.second == b.second && a.first > b.first);
         })->first;
   }
 

@@ -316,6 +316,31 @@ TEST_F(SavingsPlansTest, RecommendFindsTheFloorOnASimpleBill) {
   EXPECT_EQ(r->hourly_commitment.ToString(), "0.36");
 }
 
+// A daily export: one line per day spanning 24 hours is spread over them.
+TEST_F(SavingsPlansTest, DailyLinesAreSpreadOverTheirHours) {
+  std::string csv = kHeader;
+  const UnixSeconds t0 = *ParseTimestamp("2024-03-01T00:00:00Z");
+  for (int d = 0; d < 7; ++d) {
+    std::string line = Line(d + 1, "Usage", FormatTimestamp(t0 + d * 86400), "AmazonSageMaker",
+                            "USE1-Host:ml.m5.xlarge", "24", "24");
+    // Line() writes a one-hour end; make it the day's end.
+    const std::string one_hour = FormatTimestamp(t0 + d * 86400 + 3600);
+    line.replace(line.find(one_hour), one_hour.size(), FormatTimestamp(t0 + (d + 1) * 86400));
+    csv += line;
+  }
+  Ingest(csv);
+  auto st = Open();
+  RecommendOptions o;
+  o.lookback_days = 7;
+  o.discount_pct = 50;
+  auto r = RecommendSavingsPlan(*st, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->min_hourly_on_demand.ToString(), "1");
+  EXPECT_EQ(r->max_hourly_on_demand.ToString(), "1");
+  EXPECT_EQ(r->hourly_commitment.ToString(), "0.5");
+  EXPECT_EQ(r->net_savings.ToString(), "84");
+}
+
 TEST_F(SavingsPlansTest, ExpiringPlanFreesItsUsageForPartOfTheTerm) {
   // 7 days of one $1/h endpoint fully covered by a $0.6/h plan whose fees
   // run to the end of the data (so its end is unknown), and a notebook.
