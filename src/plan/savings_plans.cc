@@ -831,7 +831,11 @@ StatusOr<Recommendation> RecommendSavingsPlan(const store::Store& st, RecommendO
     rec.scenarios.push_back(
         {drop, at.net_savings, at.utilization_pct(), ob.commitment, ob.net_savings});
   }
-  if (rec.hourly_commitment.is_zero()) {
+  if (rec.eligible_on_demand.is_zero()) {
+    rec.notes.emplace_back(
+        "the lookback holds no SageMaker usage a Savings Plan applies to (ML instance hours of "
+        "notebooks, Studio, processing, training, hosting, batch transform)");
+  } else if (rec.hourly_commitment.is_zero()) {
     rec.notes.emplace_back(
         "no commitment saves money on this usage: buying a Savings Plan is not recommended");
   }
@@ -981,6 +985,10 @@ std::string RecommendationToText(const Recommendation& r) {
     if (r.upfront_payback_months)
       out += fmt::format("; the upfront pays back in {:.1f} months", *r.upfront_payback_months);
     out += "\n";
+  }
+  if (r.eligible_on_demand.is_zero()) {
+    for (const auto& n : r.notes) out += "note: " + n + "\n";
+    return out;
   }
   out += "\nsavings vs commitment (over the lookback period):\n";
   TextTable c({"$/hour", "net savings", "utilization", "coverage", ""},
