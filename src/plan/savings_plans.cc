@@ -43,7 +43,13 @@ struct Row {
   UnixSeconds t = 0, t_end = 0;  // usage start and end (end 0 if unknown)
   std::string_view product, usage_type, arn, payer;
   bool eligible = false;  // IsSageMakerSpEligible (Usage lines)
-  Decimal unblended, public_od, sp_effective, sp_total, sp_used;
+  // From a FOCUS export: no savingsPlan/* commitment columns. Its fee rows
+  // are the recurring Purchase (BilledCost = fee) and, per hour, an "Unused"
+  // row whose EffectiveCost is the unused commitment (billing_reader.h maps
+  // both to SavingsPlanRecurringFee); used commitment is the EffectiveCost of
+  // the covered ("Used") rows.
+  bool focus = false;
+  Decimal unblended, public_od, sp_effective, sp_total, sp_used, amortized;
   // What the usage would have cost on demand.
   Decimal OnDemand() const { return public_od.is_zero() ? unblended : public_od; }
 };
@@ -53,7 +59,7 @@ template <typename F>
 Status ScanSp(const store::Store& st, UnixSeconds t0, UnixSeconds t1, F f) {
   std::vector<uint32_t> ctype, cprod, cut, carn, cpayer, cterm;
   std::vector<int64_t> times, ends;
-  std::vector<int128> unb, pod, eff, tot, used;
+  std::vector<int128> unb, pod, eff, tot, used, amort;
   for (const auto& info : st.segments()) {
     if (info.rows == 0) continue;
     UnixSeconds smin = info.meta.value("usage_start_min", INT64_MIN);
@@ -74,6 +80,11 @@ Status ScanSp(const store::Store& st, UnixSeconds t0, UnixSeconds t1, F f) {
     const int keff = seg->FindColumn(col::kSpEffective);
     const int ktot = seg->FindColumn(col::kSpTotalCommitment);
     const int kused = seg->FindColumn(col::kSpUsedCommitment);
+    const int kamort = seg->FindColumn(col::kAmortized);
+    bool focus = false;
+    if (auto fm = info.meta.find("formats"); fm != info.meta.end() && fm->is_array()) {
+      for (const auto& x : *fm) focus |= x.is_string() && x.get<std::string>() == "focus";
+    }
 
     // Decisions per dictionary entry, not per row.
     std::vector<Kind> kinds;
@@ -125,6 +136,7 @@ Status ScanSp(const store::Store& st, UnixSeconds t0, UnixSeconds t1, F f) {
       RETURN_IF_ERROR(read_dec(rg, keff, &eff, n));
       RETURN_IF_ERROR(read_dec(rg, ktot, &tot, n));
       RETURN_IF_ERROR(read_dec(rg, kused, &used, n));
+      RETURN_IF_ERROR(read_dec(rg, kamort, &amort, n));
       if (kend >= 0) {
         RETURN_IF_ERROR(seg->ReadInt64(rg, kend, &ends));
       } else {
@@ -148,6 +160,8 @@ Status ScanSp(const store::Store& st, UnixSeconds t0, UnixSeconds t1, F f) {
         r.sp_effective = Decimal::FromRaw(eff[i]);
         r.sp_total = Decimal::FromRaw(tot[i]);
         r.sp_used = Decimal::FromRaw(used[i]);
+        r.amortized = Decimal::FromRaw(amort[i]);
+        r.focus = focus;
         f(r);
       }
     }
@@ -255,6 +269,15 @@ StatusOr<SpUtilization> GetSavingsPlansUtilization(const store::Store& st, SpRep
     if (r.kind == Kind::kRecurringFee) {
       if (opt.sagemaker_only && !IsSageMakerPlanFee(r.product, r.usage_type)) return;
       auto& a = acc[BucketOf(starts, r.t)];
+      if (r.focus) {
+        // The fee (recurring part) or the hour's unused commitment; the
+        // upfront part is what the commitment holds beyond the fee.
+        const Decimal unused = r.unblended.is_zero() ? r.amortized : Decimal();
+        a.total_commitment += unused;
+        a.amortized_recurring += r.unblended;
+        a.amortized_upfront += unused - r.unblended;
+        return;
+      }
       a.total_commitment += r.sp_total;
       a.used_commitment += r.sp_used;
       a.amortized_recurring += r.unblended;
@@ -263,7 +286,13 @@ StatusOr<SpUtilization> GetSavingsPlansUtilization(const store::Store& st, SpRep
       // A SageMaker Savings Plan covers only SageMaker usage, and no other
       // plan type does, so the product tells which kind of plan covered it.
       if (opt.sagemaker_only && r.product != kSageMaker) return;
-      acc[BucketOf(starts, r.t)].on_demand_cost_equivalent += r.OnDemand();
+      auto& a = acc[BucketOf(starts, r.t)];
+      a.on_demand_cost_equivalent += r.OnDemand();
+      if (r.focus) {
+        a.total_commitment += r.sp_effective;
+        a.used_commitment += r.sp_effective;
+        a.amortized_upfront += r.sp_effective;
+      }
     }
   }));
   for (size_t b = 0; b < starts.size(); ++b) {
