@@ -25,7 +25,39 @@
 //      TotalCost = the sum; CoveragePercentage = covered / total * 100.
 // All sums are exact Decimals; percentages are exact quotients rounded to
 // 10^-10. AWS offers only DAILY and MONTHLY for these reports; HOURLY is an
-// extension (the CUR is hourly).
+// extension (the CUR is hourly). FOCUS exports have no savingsPlan/*
+// commitment columns: there, UsedCommitment is the EffectiveCost of covered
+// ("Used") rows and the unused part the EffectiveCost of "Unused" rows, which
+// gives the same numbers as the CUR for the same bill.
+//
+// The recommendation model:
+//  - Lookback: the last 7/30/60 days before --as-of (default: the day after
+//    the last data), clipped to the data. Every hour counts, idle ones too.
+//  - Eligible usage per hour and usage type at on-demand cost: Usage lines
+//    that IsSageMakerSpEligible, plus SavingsPlanCoveredUsage lines of
+//    AmazonSageMaker, remembered with the plan (ARN) that covered them. Lines
+//    spanning several hours (daily exports) are spread evenly.
+//  - Rates (SP rate / on-demand rate) per usage type: the bill's
+//    SavingsPlanEffectiveCost / on-demand cost of its covered lines; types
+//    never covered take the bill's average; without any, --discount or
+//    kFallbackDiscountPct. `rate_source` says which.
+//  - Existing plans (SageMaker SavingsPlanRecurringFee lines) keep the usage
+//    they covered in the bill for as long as they run. Their end comes from
+//    --plan-end, else the last fee when fees stop before the data does, else
+//    start (upfront fee, or first fee after the data starts) + the term in the
+//    fee's usage type (1yr/3yr, 365-day years); unknown ends are assumed to
+//    outlast the term (and the output says so). The term is split into phases
+//    at the ends inside it; in each phase the usage of expired plans is
+//    available to the new plan. Phases are weighted by their share of the term.
+//  - Objective: sp_optimizer.h, solved exactly; the commitment is rounded to
+//    AWS's $0.001 step (the better neighbour). Amounts are "over the lookback
+//    period", as AWS's EstimatedSavingsAmount.
+//  - Break-even: the largest commitment whose savings are >= 0; the
+//    utilization below which the recommended plan loses money (its SP/on-demand
+//    ratio of covered usage); how far usage may fall before it does; for
+//    upfront options, the months until the upfront is paid back.
+//  - Scenarios: usage 10, 25 and 50% lower for the whole term: savings and
+//    utilization of the recommended commitment, and the best commitment then.
 //
 // Thread-safety: functions are reentrant; the Store is only read.
 #pragma once
