@@ -473,8 +473,8 @@ std::string PlanId(std::string_view arn) {
   return std::string(p == std::string_view::npos ? arn : arn.substr(p + 1));
 }
 
-// Usage of one lookback hour: on-demand cost per (usage type, covering plan
-// or -1 for on demand).
+// Usage of one lookback hour: on-demand cost per (usage type, covering plan:
+// its index, -1 for on demand, -2 for a covered line without a plan ARN).
 struct HourUsage {
   std::map<std::pair<int, int>, Decimal> od;
 };
