@@ -24,5 +24,6 @@ void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);
 void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddForecastCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddBudgetsCommand(CLI::App& cost, Globals& g, int* exit_code);
+void AddSavingsPlansCommands(CLI::App& cost, Globals& g, int* exit_code);
 
 }  // namespace sagebox::cli

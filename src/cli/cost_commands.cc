@@ -220,6 +220,7 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
   AddForecastCommand(*cost, g, exit_code);
   AddBudgetsCommand(*cost, g, exit_code);
   AddFindingsCommand(*cost, g, exit_code);
+  AddSavingsPlansCommands(*cost, g, exit_code);
 }
 
 }  // namespace sagebox::cli
