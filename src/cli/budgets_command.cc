@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cost/query.h"
 #include "plan/budgets.h"
+#include "plan/savings_plans.h"
 #include "plan/webhook.h"
 #include "store/store.h"
 
@@ -22,11 +23,22 @@ struct BudgetsFlags {
   std::vector<std::string> webhooks;
 };
 
-// Savings Plans utilization and coverage come from the savings-plans module;
-// until it is wired in, those budgets are reported as not evaluated.
-StatusOr<double> NoSavingsPlans(std::string_view type, Days /*from*/, Days /*to*/) {
-  return Unimplemented(std::string(type) +
-                       " budgets need `sagebox cost savings-plans`, which is not in this build");
+// SAVINGS_PLANS_UTILIZATION / _COVERAGE budgets: the percentage over the
+// budget period so far, computed exactly from the bill's Savings Plan lines
+// (plan/savings_plans.h); utilization of SageMaker plans only, as the tool
+// is about SageMaker.
+StatusOr<double> SavingsPlansPercent(const store::Store* st, std::string_view type, Days from,
+                                     Days to) {
+  plan::SpReportOptions o;
+  o.from = from;
+  o.to = to;
+  if (type == "SAVINGS_PLANS_UTILIZATION") {
+    o.sagemaker_only = true;
+    ASSIGN_OR_RETURN(auto u, plan::GetSavingsPlansUtilization(*st, o));
+    return u.total.utilization_percentage().ToDouble();
+  }
+  ASSIGN_OR_RETURN(auto c, plan::GetSavingsPlansCoverage(*st, o));
+  return c.total.coverage_percentage().ToDouble();
 }
 
 int Run(const Globals& g, const BudgetsFlags& f) {
@@ -36,7 +48,6 @@ int Run(const Globals& g, const BudgetsFlags& f) {
     if (!d) return Fail(InvalidArgument("--as-of '" + f.as_of + "' is not a date (YYYY-MM-DD)"));
     opt.as_of = *d;
   }
-  opt.savings_plans = NoSavingsPlans;
   Env* env = Env::Default();
   std::string text;
   Status rs = env->ReadFileToString(f.file, &text);
@@ -45,6 +56,10 @@ int Run(const Globals& g, const BudgetsFlags& f) {
   if (!budgets.ok()) return Fail(budgets.status());
   auto st = store::Store::Open(env, g.store);
   if (!st.ok()) return Fail(st.status());
+  const store::Store* store_ptr = st->get();
+  opt.savings_plans = [store_ptr](std::string_view type, Days from, Days to) {
+    return SavingsPlansPercent(store_ptr, type, from, to);
+  };
   auto statuses = plan::CheckBudgets(**st, *budgets, opt);
   if (!statuses.ok()) return Fail(statuses.status());
   auto state = plan::LoadAlertState(env, g.store);

@@ -290,6 +290,14 @@ void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code) {
   c->add_option("--dw-max-instances", cfg.dw_max_instances,
                 "data-wrangler-job-sizing: largest instance count considered")
       ->capture_default_str();
+  c->add_option("--sp-term", cfg.sp_term, "savings-plan-opportunity: ONE_YEAR or THREE_YEARS")
+      ->capture_default_str();
+  c->add_option("--sp-payment", cfg.sp_payment,
+                "savings-plan-opportunity: NO_UPFRONT, PARTIAL_UPFRONT or ALL_UPFRONT")
+      ->capture_default_str();
+  c->add_option("--sp-lookback", cfg.sp_lookback,
+                "savings-plan-opportunity: SEVEN_DAYS, THIRTY_DAYS or SIXTY_DAYS")
+      ->capture_default_str();
   c->add_option("--required-tags", f.required_tags,
                 "untagged-spend: allocation tag keys (e.g. team or user:team)")
       ->delimiter(',')

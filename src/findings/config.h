@@ -66,6 +66,11 @@ struct FindingsConfig {
   // cost::NormalizeTagKey), and the untagged share that is reported.
   std::vector<std::string> required_tags{"team"};
   double untagged_pct = 10;
+  // savings-plan-opportunity: the SageMaker Savings Plan recommendation of
+  // `sagebox cost savings-plans recommend` with these options.
+  std::string sp_term = "ONE_YEAR";         // or THREE_YEARS
+  std::string sp_payment = "NO_UPFRONT";    // PARTIAL_UPFRONT, ALL_UPFRONT
+  std::string sp_lookback = "THIRTY_DAYS";  // SEVEN_DAYS, SIXTY_DAYS
   // Recommendations.
   Schedule schedule;
   int idle_timeout_minutes = 60;  // auto-stop lifecycle configurations

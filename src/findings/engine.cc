@@ -34,6 +34,7 @@ StatusOr<FindingsReport> RunFindings(const store::Store& st, const FindingsInput
   if (!in.metrics.empty()) RETURN_IF_ERROR(EndpointRules(ctx, &report.findings));
   RETURN_IF_ERROR(JobRules(ctx, &report.findings));
   RETURN_IF_ERROR(AccountRules(ctx, &report.findings));
+  RETURN_IF_ERROR(SavingsPlanRule(ctx, st, &report.findings));
   RankBySavings(&report.findings);
   return report;
 }

@@ -25,6 +25,7 @@
 #include "findings/finding.h"
 #include "findings/resource_usage.h"
 #include "findings/sagemaker_meta.h"
+#include "store/store.h"
 
 namespace sagebox::findings {
 
@@ -48,6 +49,8 @@ Status EndpointRules(const RuleContext& ctx, std::vector<Finding>* out);
 Status JobRules(const RuleContext& ctx, std::vector<Finding>* out);
 // untagged-spend.
 Status AccountRules(const RuleContext& ctx, std::vector<Finding>* out);
+// savings-plan-opportunity (the figure is plan::RecommendSavingsPlan's).
+Status SavingsPlanRule(const RuleContext& ctx, const store::Store& st, std::vector<Finding>* out);
 
 // --- shared by the rules (rules_common.cc) ---
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "findings/rules.h"
+#include "plan/savings_plans.h"
 
 namespace sagebox::findings {
 
@@ -54,6 +55,69 @@ Status AccountRules(const RuleContext& ctx, std::vector<Finding>* out) {
     f.confidence = Confidence::kHigh;
     out->push_back(std::move(f));
   }
+  return Status::Ok();
+}
+
+Status SavingsPlanRule(const RuleContext& ctx, const store::Store& st, std::vector<Finding>* out) {
+  plan::RecommendOptions o;
+  ASSIGN_OR_RETURN(o.term, plan::ParseTerm(ctx.cfg.sp_term));
+  ASSIGN_OR_RETURN(o.payment, plan::ParsePayment(ctx.cfg.sp_payment));
+  ASSIGN_OR_RETURN(o.lookback_days, plan::ParseLookbackDays(ctx.cfg.sp_lookback));
+  auto rec = plan::RecommendSavingsPlan(st, o);
+  if (!rec.ok()) {
+    // No eligible SageMaker usage is not an error for the findings.
+    ctx.notes->push_back("savings-plan-opportunity: not judged: " + rec.status().message());
+    return Status::Ok();
+  }
+  const plan::Recommendation& r = *rec;
+  if (r.hourly_commitment <= Decimal() || r.monthly_savings <= Decimal()) return Status::Ok();
+  Finding f;
+  f.kind = "savings-plan-opportunity";
+  f.resource_id = r.account_id;
+  f.account_id = r.account_id;
+  f.id = StableId(f.kind, r.account_id, ctx.cfg.sp_term + ctx.cfg.sp_payment);
+  f.monthly_savings = r.monthly_savings;
+  f.evidence = {
+      {"term", plan::TermName(o.term)},
+      {"payment_option", plan::PaymentName(o.payment)},
+      {"lookback", plan::LookbackName(o.lookback_days)},
+      {"lookback_start", FormatTimestamp(r.lookback_start)},
+      {"lookback_end", FormatTimestamp(r.lookback_end)},
+      {"hourly_commitment", r.hourly_commitment.ToString()},
+      {"eligible_on_demand_in_lookback", r.eligible_on_demand.ToString()},
+      {"net_savings_in_lookback", r.net_savings.ToString()},
+      {"expected_utilization_pct", std::round(r.utilization_pct * 100) / 100},
+      {"expected_coverage_pct", std::round(r.coverage_pct * 100) / 100},
+      {"break_even_commitment", r.break_even_commitment.ToString()},
+      {"usage_drop_to_break_even_pct", std::round(r.usage_drop_to_break_even_pct * 100) / 100},
+      {"rate_source", r.rate_source},
+      {"notes", r.notes}};
+  f.action = {{"type", "buy-savings-plan"},
+              {"savings_plan_type", "SageMaker"},
+              {"hourly_commitment", r.hourly_commitment.ToString()},
+              {"term", plan::TermName(o.term)},
+              {"payment_option", plan::PaymentName(o.payment)},
+              {"commands",
+               {"aws savingsplans describe-savings-plans-offerings --plan-types SageMaker "
+                "--durations " +
+                    std::string(o.term == plan::SpTerm::kOneYear ? "31536000" : "94608000") +
+                    " --payment-options '" +
+                    std::string(o.payment == plan::SpPayment::kNoUpfront        ? "No Upfront"
+                                : o.payment == plan::SpPayment::kPartialUpfront ? "Partial Upfront"
+                                                                                : "All Upfront") +
+                    "'",
+                "aws savingsplans create-savings-plan --savings-plan-offering-id <offering-id> "
+                "--commitment " +
+                    r.hourly_commitment.ToString()}},
+              {"details", "sagebox cost savings-plans recommend --format json"}};
+  f.recommendation = fmt::format(
+      "Commit ${}/hour to a SageMaker Savings Plan ({}, {}): at the last {}'s usage it would be "
+      "{:.1f}% utilized and save ${} a month; right-size first, as the articles advise.",
+      r.hourly_commitment.ToString(), plan::TermName(o.term), plan::PaymentName(o.payment),
+      plan::LookbackName(o.lookback_days), r.utilization_pct, r.monthly_savings.ToFixed(2));
+  f.confidence =
+      r.rate_source.find("fallback") != std::string::npos ? Confidence::kLow : Confidence::kMedium;
+  out->push_back(std::move(f));
   return Status::Ok();
 }
 
