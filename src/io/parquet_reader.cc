@@ -217,10 +217,16 @@ StatusOr<std::unique_ptr<ParquetFile>> ParquetFile::Open(Env* env, const std::st
   char head[4], tail[8];
   RETURN_IF_ERROR(pf->file_->ReadAt(0, 4, head));
   RETURN_IF_ERROR(pf->file_->ReadAt(pf->size_ - 8, 8, tail));
-  if (std::memcmp(head, "PAR1", 4) != 0 || std::memcmp(tail + 4, "PAR1", 4) != 0) {
-    return BadInput(
-        path + ": not a Parquet file: bad magic (expected 'PAR1' at the start and end" +
-        (std::memcmp(tail + 4, "PARE", 4) == 0 ? "; encrypted footers are unsupported" : "") + ")");
+  if (std::memcmp(head, "PAR1", 4) != 0) {
+    return BadInput(path + ": not a Parquet file: bad magic (expected 'PAR1' at the start)");
+  }
+  if (std::memcmp(tail + 4, "PARE", 4) == 0) {
+    return BadInput(path + ": encrypted Parquet footers ('PARE') are unsupported");
+  }
+  if (std::memcmp(tail + 4, "PAR1", 4) != 0) {
+    return BadInput(path +
+                    ": corrupt Parquet file: bad magic at the end (expected 'PAR1'; "
+                    "truncated file?)");
   }
   uint32_t flen = Le32(tail);
   if (flen == 0 || flen > pf->size_ - 12) {

@@ -146,6 +146,45 @@ for (const m of [1, 2]) {
     { codec: 'snappy', rg: 122880, num: 'DOUBLE' });
 }
 
+// A restated January (the manifest/restatement e2e case): every other row of it.
+await run(`CREATE TABLE cur1_1r AS SELECT * FROM (SELECT *, row_number() OVER () AS rn2 FROM cur1_1)
+           WHERE rn2 % 2 = 0 ORDER BY rn2`);
+await write('cur1_1r', c1Cols, cur2Kinds, 'cur1/restated/cur1-2024-01-restated.snappy.parquet',
+  { codec: 'snappy', rg: 122880, num: 'DOUBLE' });
+
+// ---- Bad files for the error cases (tests/e2e/cases/bad_parquet_*), derived from the
+// good ones. The unsupported codec is a real writer's output: DuckDB's LZ4 (LZ4_RAW).
+await run('CREATE TABLE cur2_small AS SELECT * FROM cur2 LIMIT 40');
+await write('cur2_small', cur2Cols, cur2Kinds, 'bad/lz4-codec.parquet',
+  { codec: 'lz4', rg: 122880, num: 'DOUBLE' });
+{
+  const goodFile = path.join(here, 'cur1/athena/year=2024/month=2/cur1-00001.snappy.parquet');
+  const good = fs.readFileSync(goodFile);
+  const put = (name, buf) => fs.writeFileSync(path.join(here, 'bad', name), buf);
+  // The trailing magic is not PAR1.
+  const magic = Buffer.from(good);
+  magic.write('PARX', magic.length - 4, 'latin1');
+  put('bad-magic.parquet', magic);
+  // Start and end of the file kept, the middle lost: the footer length points before byte 0.
+  put('footer-beyond-file.parquet', Buffer.concat([good.subarray(0, 2000), good.subarray(good.length - 8)]));
+  // Cut in half, as an interrupted download would.
+  put('truncated.parquet', good.subarray(0, Math.floor(good.length / 2)));
+  // The page header of the unblended cost column overwritten with 0xff bytes.
+  const gz = fs.readFileSync(path.join(here, 'cur2/gzip-dec38.parquet'));
+  const meta = async (file, col) => (await con.runAndReadAll(
+    `SELECT data_page_offset, dictionary_page_offset, total_compressed_size FROM parquet_metadata('${file}')
+     WHERE path_in_schema = '${col}' AND row_group_id = 0`)).getRows()[0].map(Number);
+  const [dp] = await meta(goodFile, 'line_item_unblended_cost');
+  const hdr = Buffer.from(good);
+  hdr.fill(0xff, dp, dp + 8);
+  put('corrupt-page-header.parquet', hdr);
+  // Compressed bytes inside a GZIP page flipped: the gzip CRC (or inflate) catches it.
+  const [gdp, , gsize] = await meta(path.join(here, 'cur2/gzip-dec38.parquet'), 'line_item_usage_type');
+  const body = Buffer.from(gz);
+  for (let i = gdp + 40; i < Math.min(gdp + 60, gdp + gsize - 1); i++) body[i] ^= 0x5a;
+  put('corrupt-gzip-page.parquet', body);
+}
+
 fs.rmSync(tmp, { recursive: true, force: true });
 let total = 0;
 const walk = (d) => {
