@@ -300,7 +300,7 @@ Status DecodeDeltaByteArray(std::string_view data, size_t limit, std::string* st
     }
     prev_len = static_cast<uint64_t>(prefix[k]) + suffix[k].size();
     total += static_cast<size_t>(prev_len);
-    if (total > (size_t{1} << 31)) return BadInput("DELTA_BYTE_ARRAY values too large");
+    if (total > (size_t{1} << 26)) return BadInput("DELTA_BYTE_ARRAY page over 64 MiB");
   }
   storage->clear();
   storage->resize(total);

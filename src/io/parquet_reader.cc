@@ -10,8 +10,13 @@ namespace sagebox::io::parquet {
 
 namespace {
 
-constexpr size_t kMaxPage = size_t{1} << 30;  // no real page is near this
+constexpr size_t kMaxPage = size_t{1} << 30;  // no real page is near this (writers use ~1 MiB)
 constexpr int kMaxSchemaDepth = 32;
+// Values (levels) per page and per column chunk. Writers stop pages at ~1 MiB
+// or 20,000 rows and row groups at ~1M rows; these bounds are far above that
+// and keep a corrupt header from asking for gigabytes.
+constexpr int64_t kMaxPageValues = int64_t{1} << 22;
+constexpr int64_t kMaxChunkValues = int64_t{1} << 25;
 
 std::string CodecName(int c) {
   switch (c) {
@@ -119,6 +124,16 @@ void ColumnData::Clear() {
 
 Status Decompress(int codec, std::string_view in, size_t size, std::string* out) {
   if (size > kMaxPage) return BadInput("page of " + std::to_string(size) + " bytes");
+  // A header may claim any size: refuse what the codec cannot produce from
+  // this input (SNAPPY expands at most ~21x, DEFLATE 1032x) before allocating.
+  // ZSTD can expand further; its frame header must agree, and 64 MiB or 4096x bounds it.
+  const size_t in_n = in.size();
+  if ((codec == kSnappy && size > 32 * in_n + 64) ||
+      (codec == kGzip && size > 1032 * in_n + 1024) ||
+      (codec == kZstd && size > (size_t{64} << 20) && size / 4096 > in_n)) {
+    return BadInput("corrupt " + CodecName(codec) + " page: " + std::to_string(in_n) +
+                    " bytes cannot hold " + std::to_string(size));
+  }
   switch (codec) {
     case kUncompressed:
       if (in.size() != size) return BadInput("uncompressed page size differs from its header");
@@ -332,7 +347,11 @@ Status ParquetFile::ReadColumn(size_t rg, size_t leaf, ColumnData* out) {
                     std::to_string(m.total_compressed_size) + " lies outside the data of " +
                     std::to_string(data_end_) + " bytes (truncated file?)");
   }
-  if (m.num_values < 0) return BadInput(where + ": corrupt footer: negative value count");
+  if (m.num_values < 0 || m.num_values > kMaxChunkValues) {
+    return BadInput(where + ": column chunk of " + std::to_string(m.num_values) +
+                    " values (corrupt footer, or more than this reader's limit of " +
+                    std::to_string(kMaxChunkValues) + ")");
+  }
   // Kept in `out`: uncompressed v2 pages are decoded in place.
   std::string& raw = out->storage.emplace_back(static_cast<size_t>(m.total_compressed_size), '\0');
   RETURN_IF_ERROR(file_->ReadAt(static_cast<uint64_t>(start), raw.size(), raw.data()));
@@ -389,6 +408,10 @@ Status ParquetFile::ReadPages(const ColumnMeta& m, const LeafColumn& lc, std::st
       return BadInput(here + ": data page without its header");
     }
     const auto n = static_cast<size_t>(h.num_values);
+    if (h.num_values > kMaxPageValues) {
+      return BadInput(here + ": page of " + std::to_string(n) + " values (limit " +
+                      std::to_string(kMaxPageValues) + ")");
+    }
     if (n > want - seen) {
       return BadInput(here + ": page holds more values than the column chunk");
     }

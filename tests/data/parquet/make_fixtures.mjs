@@ -34,6 +34,7 @@ const db = await DuckDBInstance.create(':memory:');
 const con = await db.connect();
 const run = (sql) => con.run(sql);
 await run("SET TimeZone='UTC'");
+await run('SET threads=1');  // the same bytes on every run
 
 function files(dir) {
   const out = [];
@@ -59,7 +60,7 @@ async function subset(name, dir, cols, every) {
     ) WHERE rn % ${every} = 1 ORDER BY rn`);
 }
 
-function select(name, cols, kinds, opts) {
+function select(name, cols, kinds, opts, where = '') {
   return `SELECT ${cols.map((c) => {
     const k = kinds[c] || 'text';
     if (k === 'ts') {
@@ -70,7 +71,7 @@ function select(name, cols, kinds, opts) {
     if (k === 'num') return `CAST(NULLIF(${q(c)}, 'NULL') AS ${opts.num}) AS ${q(c)}`;
     if (k === 'map') return `CAST(CAST(NULLIF(${q(c)}, 'NULL') AS JSON) AS MAP(VARCHAR, VARCHAR)) AS ${q(c)}`;
     return `NULLIF(${q(c)}, 'NULL') AS ${q(c)}`;
-  }).join(', ')} FROM ${name}`;
+  }).join(', ')} FROM ${name} ${where}`;
 }
 
 async function write(name, cols, kinds, file, opts) {
@@ -79,7 +80,18 @@ async function write(name, cols, kinds, file, opts) {
   const o = [`FORMAT parquet`, `COMPRESSION ${opts.codec}`, `ROW_GROUP_SIZE ${opts.rg}`];
   if (opts.v2) o.push(`PARQUET_VERSION V2`);
   if (opts.nodict) o.push(`DICTIONARY_SIZE_LIMIT 1`);
-  await run(`COPY (${select(name, cols, kinds, opts)}) TO '${dest}' (${o.join(', ')})`);
+  let sql = select(name, cols, kinds, opts);
+  if (opts.rg < 2048) {
+    // DuckDB closes row groups only between its 2048-row chunks; feeding it slices of
+    // opts.rg rows (one chunk each, one thread) gives row groups of opts.rg rows.
+    const n = Number((await con.runAndReadAll(`SELECT count(*) FROM ${name}`)).getRows()[0][0]);
+    const parts = [];
+    for (let i = 0; i < n; i += opts.rg) {
+      parts.push(select(name, cols, kinds, opts, `WHERE rowid >= ${i} AND rowid < ${i + opts.rg}`));
+    }
+    sql = parts.join(' UNION ALL ');
+  }
+  await run(`COPY (${sql}) TO '${dest}' (${o.join(', ')})`);
 }
 
 async function writeCsv(name, cols, file) {
@@ -108,11 +120,11 @@ await writeCsv('cur2', cur2Cols, 'cur2/csv/cur2-subset.csv.gz');
 await write('cur2', cur2Cols, cur2Kinds, 'cur2/snappy-dict-double.parquet',
   { codec: 'snappy', rg: 122880, num: 'DOUBLE' });
 await write('cur2', cur2Cols, cur2Kinds, 'cur2/zstd-nodict-smallrg-dec18.parquet',
-  { codec: 'zstd', rg: 100, nodict: true, num: 'DECIMAL(18,10)' });
+  { codec: 'zstd', rg: 175, nodict: true, num: 'DECIMAL(18,10)' });
 await write('cur2', cur2Cols, cur2Kinds, 'cur2/gzip-dec38.parquet',
-  { codec: 'gzip', rg: 250, num: 'DECIMAL(38,10)' });
+  { codec: 'gzip', rg: 122880, num: 'DECIMAL(38,10)' });
 await write('cur2', cur2Cols, cur2Kinds, 'cur2/uncompressed-v2-double.parquet',
-  { codec: 'uncompressed', rg: 300, v2: true, num: 'DOUBLE' });
+  { codec: 'uncompressed', rg: 122880, v2: true, num: 'DOUBLE' });
 
 // ---- FOCUS
 const fTs = ['BillingPeriodStart', 'ChargePeriodStart', 'ChargePeriodEnd'];
@@ -130,7 +142,7 @@ await writeCsv('focus', fCols, 'focus/csv/focus-subset.csv.gz');
 await write('focus', fCols, fKinds, 'focus/snappy-dict-dec38.parquet',
   { codec: 'snappy', rg: 122880, num: 'DECIMAL(38,10)' });
 await write('focus', fCols, fKinds, 'focus/zstd-v2-smallrg-double.parquet',
-  { codec: 'zstd', rg: 128, v2: true, nodict: true, num: 'DOUBLE' });
+  { codec: 'zstd', rg: 200, v2: true, nodict: true, num: 'DOUBLE' });
 
 // ---- CUR 1.0 for Athena: flat resource_tags_* columns, year=/month= partitions.
 const c1Csv = files(path.join(exp, 'cur1-snake'));
@@ -157,8 +169,10 @@ await write('cur1_1r', c1Cols, cur2Kinds, 'cur1/restated/cur1-2024-01-restated.s
 await run('CREATE TABLE cur2_small AS SELECT * FROM cur2 LIMIT 40');
 await write('cur2_small', cur2Cols, cur2Kinds, 'bad/lz4-codec.parquet',
   { codec: 'lz4', rg: 122880, num: 'DOUBLE' });
+await write('cur2_small', cur2Cols, cur2Kinds, 'bad/gzip-source.parquet',
+  { codec: 'gzip', rg: 122880, num: 'DOUBLE' });
 {
-  const goodFile = path.join(here, 'cur1/athena/year=2024/month=2/cur1-00001.snappy.parquet');
+  const goodFile = path.join(here, 'cur1/restated/cur1-2024-01-restated.snappy.parquet');
   const good = fs.readFileSync(goodFile);
   const put = (name, buf) => fs.writeFileSync(path.join(here, 'bad', name), buf);
   // The trailing magic is not PAR1.
@@ -170,7 +184,8 @@ await write('cur2_small', cur2Cols, cur2Kinds, 'bad/lz4-codec.parquet',
   // Cut in half, as an interrupted download would.
   put('truncated.parquet', good.subarray(0, Math.floor(good.length / 2)));
   // The page header of the unblended cost column overwritten with 0xff bytes.
-  const gz = fs.readFileSync(path.join(here, 'cur2/gzip-dec38.parquet'));
+  const gzFile = path.join(here, 'bad/gzip-source.parquet');
+  const gz = fs.readFileSync(gzFile);
   const meta = async (file, col) => (await con.runAndReadAll(
     `SELECT data_page_offset, dictionary_page_offset, total_compressed_size FROM parquet_metadata('${file}')
      WHERE path_in_schema = '${col}' AND row_group_id = 0`)).getRows()[0].map(Number);
@@ -179,10 +194,11 @@ await write('cur2_small', cur2Cols, cur2Kinds, 'bad/lz4-codec.parquet',
   hdr.fill(0xff, dp, dp + 8);
   put('corrupt-page-header.parquet', hdr);
   // Compressed bytes inside a GZIP page flipped: the gzip CRC (or inflate) catches it.
-  const [gdp, , gsize] = await meta(path.join(here, 'cur2/gzip-dec38.parquet'), 'line_item_usage_type');
+  const [gdp, , gsize] = await meta(gzFile, 'line_item_usage_type');
   const body = Buffer.from(gz);
   for (let i = gdp + 40; i < Math.min(gdp + 60, gdp + gsize - 1); i++) body[i] ^= 0x5a;
   put('corrupt-gzip-page.parquet', body);
+  fs.rmSync(gzFile);
 }
 
 fs.rmSync(tmp, { recursive: true, force: true });
