@@ -268,7 +268,7 @@ class ParquetBillingReader final : public BillingReader {
     switch (c.kind) {
       case Kind::kDouble: {
         double v = c.data.values.doubles[i];
-        if (!std::isfinite(v) || !Decimal::Parse(DoubleText(v), out)) {
+        if (!pq::DoubleToDecimal(v, out)) {
           return BadInput(Where(c) + ": expected a number, found " + DoubleText(v));
         }
         return Status::Ok();

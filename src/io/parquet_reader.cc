@@ -4,6 +4,8 @@
 #include <snappy-c.h>
 #include <zstd.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstring>
 
 namespace sagebox::io::parquet {
@@ -200,6 +202,25 @@ bool DecimalFromUnscaled(int128 v, int scale, Decimal* out) {
   if (r < 0 ? -r * 2 >= div : r * 2 >= div) q += v < 0 ? -1 : 1;
   *out = Decimal::FromRaw(q);
   return true;
+}
+
+bool DoubleToDecimal(double v, Decimal* out) {
+  // Fast path: when |v| < 2^19 its ulp is below 1e-10, so at most one number
+  // with 10 decimals reads back as v; if round(v * 1e10) / 1e10 does, it is
+  // that number, and v's shortest text is the same number (with its trailing
+  // zeros dropped).
+  if (v > -524288.0 && v < 524288.0) {
+    double scaled = std::nearbyint(v * 1e10);
+    auto r = static_cast<int64_t>(scaled);
+    if (static_cast<double>(r) / 1e10 == v) {
+      *out = Decimal::FromRaw(r);
+      return true;
+    }
+  }
+  if (!std::isfinite(v)) return false;
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return Decimal::Parse(std::string_view(buf, static_cast<size_t>(res.ptr - buf)), out);
 }
 
 bool DecimalFromBigEndian(std::string_view b, int scale, Decimal* out) {

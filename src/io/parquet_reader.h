@@ -105,6 +105,11 @@ Status Decompress(int codec, std::string_view in, size_t size, std::string* out)
 // An unscaled DECIMAL value at `scale` as a Decimal (rounded half away from
 // zero to Decimal's 10 places, like Decimal::Parse). False if it overflows.
 bool DecimalFromUnscaled(int128 unscaled, int scale, Decimal* out);
+// A DOUBLE as the Decimal its shortest round-trip text (std::to_chars) parses
+// to, so a cost written as 0.1 is 0.1, not 0.1000000000000000055. False for
+// NaN, infinities and values beyond Decimal's range.
+bool DoubleToDecimal(double v, Decimal* out);
+
 // The same for a big-endian two's-complement byte string (FIXED_LEN_BYTE_ARRAY
 // and BYTE_ARRAY decimals); false if longer than 16 bytes or overflowing.
 bool DecimalFromBigEndian(std::string_view bytes, int scale, Decimal* out);

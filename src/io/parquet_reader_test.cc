@@ -5,7 +5,9 @@
 #include <snappy-c.h>
 #include <zstd.h>
 
+#include <bit>
 #include <charconv>
+#include <cmath>
 #include <string>
 
 #include "core/testing/temp_dir.h"
@@ -202,6 +204,53 @@ TEST(ParquetFile, BadFilesNameTheProblem) {
   s = ParquetFile::Open(Env::Default(), tiny).status();
   EXPECT_EQ(s.code(), StatusCode::kBadInput);
   EXPECT_NE(s.message().find("too short"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sagebox::io::parquet
+
+namespace sagebox::io::parquet {
+namespace {
+
+// The reference: shortest round-trip text, parsed.
+bool SlowDoubleToDecimal(double v, Decimal* out) {
+  if (!std::isfinite(v)) return false;
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return Decimal::Parse(std::string_view(buf, static_cast<size_t>(r.ptr - buf)), out);
+}
+
+TEST(ParquetDecimal, DoubleToDecimalIsShortestText) {
+  Decimal d;
+  ASSERT_TRUE(DoubleToDecimal(0.1, &d));
+  EXPECT_EQ(d.ToString(), "0.1");
+  ASSERT_TRUE(DoubleToDecimal(-23.605, &d));
+  EXPECT_EQ(d.ToString(), "-23.605");
+  ASSERT_TRUE(DoubleToDecimal(1.81e-8, &d));
+  EXPECT_EQ(d.ToString(), "0.0000000181");
+  ASSERT_TRUE(DoubleToDecimal(123456789.12345679, &d));
+  EXPECT_EQ(d.ToString(), "123456789.12345679");
+  EXPECT_FALSE(DoubleToDecimal(std::nan(""), &d));
+  EXPECT_FALSE(DoubleToDecimal(1e300, &d));
+  // Random costs of every magnitude, with 0..15 decimals: fast path == text path.
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    int places = static_cast<int>(x % 16);
+    double v =
+        static_cast<double>(static_cast<int64_t>(x >> 20) % 100000000000) / std::pow(10.0, places);
+    if (i % 3 == 0) v = -v;
+    if (i % 5 == 0) v = std::bit_cast<double>(x >> 2);  // arbitrary bits
+    Decimal fast, slow;
+    bool a = DoubleToDecimal(v, &fast);
+    bool b = SlowDoubleToDecimal(v, &slow);
+    ASSERT_EQ(a, b) << v;
+    if (a) {
+      ASSERT_EQ(fast, slow) << v;
+    }
+  }
 }
 
 }  // namespace
