@@ -2,6 +2,16 @@
 // headers, decompression, level and value decoding, and the billing reader on
 // top. Any bytes must give rows or a BadInput status, never a crash, a hang or
 // an allocation far beyond the input. The file is served from memory.
+//
+//   ./build/fuzz/parquet_fuzz -max_len=16384 -rss_limit_mb=3072 CORPUS fuzz/corpus/parquet
+//
+// Seeds: fuzz/corpus/parquet/ (DuckDB-written CUR 2.0 / FOCUS files of 5-6 rows: SNAPPY,
+// ZSTD, GZIP, uncompressed, V2 pages with DELTA_* encodings, MAP columns).
+// Runs so far (2026-11-25, ASan+UBSan, 1 job on a shared 2-core VM): 721 s (1,106,156
+// executions) and, after the DOUBLE -> Decimal fast path, 361 s (852,660
+// executions): 18 min in all, no crash, leak, timeout or out-of-memory; peak RSS 410 MB.
+// Before the runs, the allocation bounds in parquet_reader.cc (per-codec expansion ratios,
+// values per page and per chunk) were added for what a corrupt header can ask for.
 #include <cstdint>
 #include <cstring>
 #include <memory>
