@@ -8,7 +8,9 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/testing/temp_dir.h"
 
@@ -250,6 +252,121 @@ TEST(ParquetDecimal, DoubleToDecimalIsShortestText) {
     if (a) {
       ASSERT_EQ(fast, slow) << v;
     }
+  }
+}
+
+}  // namespace
+}  // namespace sagebox::io::parquet
+
+namespace sagebox::io::parquet {
+namespace {
+
+// A tiny compact-protocol writer, to build files no writer at hand produces
+// (DuckDB writes only data page v1).
+struct ThriftWriter {
+  std::string s;
+  int16_t last = 0;
+  std::vector<int16_t> stack;
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      s.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    s.push_back(static_cast<char>(v));
+  }
+  void Zig(int64_t v) { Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void Field(int16_t id, int type) {
+    int delta = id - last;
+    if (delta > 0 && delta <= 15) {
+      s.push_back(static_cast<char>((delta << 4) | type));
+    } else {
+      s.push_back(static_cast<char>(type));
+      Zig(id);
+    }
+    last = id;
+  }
+  void I32(int16_t id, int64_t v) { Field(id, 5), Zig(v); }
+  void I64(int16_t id, int64_t v) { Field(id, 6), Zig(v); }
+  void Bin(int16_t id, const std::string& v) { Field(id, 8), Varint(v.size()), s += v; }
+  void Bool(int16_t id, bool v) { Field(id, v ? 1 : 2); }
+  void List(int16_t id, int elem, int n) {
+    Field(id, 9);
+    s.push_back(static_cast<char>((n << 4) | elem));
+  }
+  void Begin() { stack.push_back(last), last = 0; }
+  void End() {  // ends the current struct (the outermost one has no Begin)
+    s.push_back('\0');
+    if (!stack.empty()) last = stack.back(), stack.pop_back();
+  }
+  void Struct(int16_t id) { Field(id, 12), Begin(); }
+};
+
+// One optional INT64 column "x" = [5, NULL, 7] in a single data page v2.
+std::string FileWithV2Page(int codec) {
+  std::string def = {0x03, 0x05};  // bit-packed levels 1, 0, 1
+  std::string vals(16, '\0');
+  int64_t a = 5, b = 7;
+  std::memcpy(vals.data(), &a, 8);
+  std::memcpy(vals.data() + 8, &b, 8);
+  std::string body = vals;
+  if (codec == kZstd) {
+    body.resize(ZSTD_compressBound(vals.size()));
+    body.resize(ZSTD_compress(body.data(), body.size(), vals.data(), vals.size(), 1));
+  }
+  ThriftWriter ph;
+  ph.I32(1, kDataPageV2);
+  ph.I32(2, static_cast<int64_t>(def.size() + vals.size()));
+  ph.I32(3, static_cast<int64_t>(def.size() + body.size()));
+  ph.Struct(8);
+  ph.I32(1, 3), ph.I32(2, 1), ph.I32(3, 3), ph.I32(4, kPlain), ph.I32(5, 2), ph.I32(6, 0);
+  ph.Bool(7, codec != kUncompressed);
+  ph.End();
+  ph.End();
+  std::string chunk = ph.s + def + body;
+
+  ThriftWriter f;
+  f.I32(1, 1);
+  f.List(2, 12, 2);
+  f.Begin(), f.Bin(4, "schema"), f.I32(5, 1), f.End();
+  f.Begin(), f.I32(1, kInt64), f.I32(3, 1), f.Bin(4, "x"), f.End();
+  f.I64(3, 3);
+  f.List(4, 12, 1);
+  f.Begin();
+  f.List(1, 12, 1);
+  f.Begin();
+  f.I64(2, 4);
+  f.Struct(3);
+  f.I32(1, kInt64);
+  f.List(2, 5, 1), f.Zig(kPlain);
+  f.List(3, 8, 1), f.Varint(1), f.s += "x";
+  f.I32(4, codec), f.I64(5, 3), f.I64(6, static_cast<int64_t>(chunk.size()));
+  f.I64(7, static_cast<int64_t>(chunk.size())), f.I64(9, 4);
+  f.End();  // ColumnMetaData
+  f.End();  // ColumnChunk
+  f.I64(2, static_cast<int64_t>(chunk.size())), f.I64(3, 3);
+  f.End();  // RowGroup
+  f.End();  // FileMetaData
+  std::string len(4, '\0');
+  auto n = static_cast<uint32_t>(f.s.size());
+  std::memcpy(len.data(), &n, 4);
+  return "PAR1" + chunk + f.s + len + "PAR1";
+}
+
+TEST(ParquetFile, DataPageV2UncompressedAndZstd) {
+  sagebox::testing::TempDir dir("parquet_v2");
+  for (int codec : {static_cast<int>(kUncompressed), static_cast<int>(kZstd)}) {
+    std::string path = dir.Path("v2-" + std::to_string(codec) + ".parquet");
+    ASSERT_TRUE(Env::Default()->WriteFileAtomic(path, FileWithV2Page(codec)).ok());
+    auto f = ParquetFile::Open(Env::Default(), path);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    ASSERT_EQ((*f)->leaves().size(), 1u);
+    EXPECT_EQ((*f)->leaves()[0].max_def, 1);
+    ColumnData col;
+    Status s = (*f)->ReadColumn(0, 0, &col);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(col.num_levels, 3u);
+    EXPECT_EQ(col.def, (std::vector<int16_t>{1, 0, 1}));
+    EXPECT_EQ(col.values.ints, (std::vector<int64_t>{5, 7}));
   }
 }
 
