@@ -14,7 +14,7 @@ PACKAGES=(
   # formatting and lint
   clang-format clang-tidy
   # libraries
-  nlohmann-json3-dev libcli11-dev libfmt-dev libzstd-dev libdeflate-dev libzip-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libzstd-dev libdeflate-dev libzip-dev zlib1g-dev libsnappy-dev
   libhowardhinnant-date-dev libcpp-httplib-dev libfast-float-dev
   # IANA timezones for schedules (findings)
   tzdata

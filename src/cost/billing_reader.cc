@@ -3,6 +3,8 @@
 #include <array>
 #include <unordered_map>
 
+#include "cost/billing_columns.h"
+#include "cost/parquet_billing_reader.h"
 #include "io/byte_source.h"
 #include "io/csv_reader.h"
 
@@ -22,50 +24,9 @@ std::string_view ExportFormatName(ExportFormat f) {
   return "unknown";
 }
 
-namespace {
+namespace internal {
 
-// Canonical fields a format can provide, in one enum so each format is a
-// table of (field, column name) and the row loop is shared.
-enum Field : int {
-  kBillingPeriodStart,
-  kUsageStart,
-  kUsageEnd,
-  kPayer,
-  kUsageAccount,
-  kLineItemType,
-  kProductCode,
-  kUsageType,
-  kOperation,
-  kRegion,
-  kRegionCode,
-  kAz,
-  kResourceId,
-  kCurrency,
-  kPricingTerm,
-  kSpArn,
-  kRiArn,
-  kUsageAmount,
-  kUnblended,
-  kBlended,
-  kNetUnblended,
-  kPublicOnDemand,
-  kSpEffective,
-  kSpTotalCommitment,
-  kSpUsedCommitment,
-  kSpRate,
-  kRiEffective,
-  kRiUnusedUpfront,
-  kRiUnusedRecurring,
-  kTagsJson,
-  // FOCUS only.
-  kFocusChargeCategory,
-  kFocusChargeFrequency,
-  kFocusCommitmentType,
-  kFocusCommitmentStatus,
-  kFocusEffectiveCost,
-  kFocusServiceName,
-  kNumFields
-};
+namespace {
 
 struct Binding {
   Field field;
@@ -173,11 +134,8 @@ constexpr Field kSnakeRequired[] = {kUsageStart, kLineItemType, kProductCode, kU
 constexpr Field kFocusRequired[] = {kUsageStart, kBillingPeriodStart, kUnblended,
                                     kFocusEffectiveCost, kFocusChargeCategory};
 
-bool IsNull(std::string_view v) { return v.empty() || v == "NULL"; }
+}  // namespace
 
-// A flat JSON object of string (or scalar) values, e.g. CUR 2.0's
-// resource_tags {"user_team":"ml"} and FOCUS's Tags. Unescapes into `arena`.
-// Returns false for anything that is not such an object.
 bool ParseFlatJsonObject(std::string_view s, std::string* arena,
                          std::vector<std::pair<size_t, size_t>>* spans) {
   size_t i = 0;
@@ -284,6 +242,105 @@ bool ParseFlatJsonObject(std::string_view s, std::string* arena,
   }
 }
 
+bool Has(const std::vector<std::string>& h, std::string_view name) {
+  for (const auto& c : h) {
+    if (c == name) return true;
+  }
+  return false;
+}
+
+StatusOr<ExportFormat> DetectFormat(const std::vector<std::string>& h, const std::string& file) {
+  if (Has(h, "lineItem/UsageStartDate") || Has(h, "lineItem/LineItemType") ||
+      Has(h, "identity/LineItemId")) {
+    return ExportFormat::kLegacyCur;
+  }
+  if (Has(h, "line_item_usage_start_date") || Has(h, "line_item_line_item_type")) {
+    bool maps = Has(h, "product") || Has(h, "resource_tags") || Has(h, "cost_category") ||
+                Has(h, "discount");
+    return maps ? ExportFormat::kCur2 : ExportFormat::kCur1Snake;
+  }
+  if (Has(h, "BilledCost") && Has(h, "ChargePeriodStart")) return ExportFormat::kFocus;
+  std::string first = h.empty() ? "" : h[0];
+  return BadInput(file +
+                  ":1:1: unknown format: the header matches no billing export (expected "
+                  "legacy CUR columns like 'lineItem/UsageStartDate', CUR 1.0/2.0 "
+                  "columns like 'line_item_usage_start_date', or FOCUS columns like "
+                  "'BilledCost'; found '" +
+                  first.substr(0, 60) + "' first)");
+}
+
+Status BindColumns(ExportFormat fmt, const std::vector<std::string>& header,
+                   const std::string& file, BoundColumns* out) {
+  ColumnIndex& idx = out->idx;
+  idx.fill(-1);
+  out->tag_cols.clear();
+  std::unordered_map<std::string_view, int> pos;
+  for (size_t i = 0; i < header.size(); ++i) pos.emplace(header[i], static_cast<int>(i));
+  auto bind = [&](const auto& table) {
+    for (const Binding& b : table) {
+      auto it = pos.find(b.column);
+      if (it != pos.end()) idx[b.field] = it->second;
+    }
+  };
+  std::string_view tag_prefix;
+  switch (fmt) {
+    case ExportFormat::kLegacyCur:
+      bind(kLegacy);
+      tag_prefix = "resourceTags/";
+      break;
+    case ExportFormat::kCur1Snake:
+    case ExportFormat::kCur2:
+      bind(kSnake);
+      tag_prefix = "resource_tags_";
+      break;
+    case ExportFormat::kFocus:
+      bind(kFocus);
+      break;
+  }
+  // FOCUS 1.0-preview and 1.2 spellings.
+  if (fmt == ExportFormat::kFocus) {
+    if (idx[kUsageAmount] < 0 && pos.count("UsageQuantity"))
+      idx[kUsageAmount] = pos["UsageQuantity"];
+    if (idx[kRegion] < 0 && pos.count("RegionId")) idx[kRegion] = pos["RegionId"];
+  }
+  if (!tag_prefix.empty()) {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i].size() > tag_prefix.size() &&
+          header[i].compare(0, tag_prefix.size(), tag_prefix) == 0) {
+        out->tag_cols.emplace_back(static_cast<int>(i), NormalizeTagKey(header[i]));
+      }
+    }
+  }
+  auto require = [&](const auto& req, const auto& table) -> Status {
+    for (Field f : req) {
+      if (idx[f] >= 0) continue;
+      std::string_view col;
+      for (const Binding& b : table) {
+        if (b.field == f) col = b.column;
+      }
+      return BadInput(file + ":1:1: missing required column '" + std::string(col) + "' for a " +
+                      std::string(ExportFormatName(fmt)) + " export");
+    }
+    return Status::Ok();
+  };
+  switch (fmt) {
+    case ExportFormat::kLegacyCur:
+      return require(kLegacyRequired, kLegacy);
+    case ExportFormat::kCur1Snake:
+    case ExportFormat::kCur2:
+      return require(kSnakeRequired, kSnake);
+    case ExportFormat::kFocus:
+      return require(kFocusRequired, kFocus);
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::Field;
+
 class CsvBillingReader final : public BillingReader {
  public:
   CsvBillingReader(ExportFormat fmt, std::unique_ptr<io::ByteSource> src)
@@ -303,68 +360,7 @@ class CsvBillingReader final : public BillingReader {
   const std::vector<std::string>& header() const { return header_; }
 
   // Binds columns for `fmt_`; BadInput naming the first missing required column.
-  Status Bind() {
-    idx_.fill(-1);
-    std::unordered_map<std::string_view, int> pos;
-    for (size_t i = 0; i < header_.size(); ++i) pos.emplace(header_[i], static_cast<int>(i));
-    auto bind = [&](const auto& table) {
-      for (const Binding& b : table) {
-        auto it = pos.find(b.column);
-        if (it != pos.end()) idx_[b.field] = it->second;
-      }
-    };
-    std::string_view tag_prefix;
-    switch (fmt_) {
-      case ExportFormat::kLegacyCur:
-        bind(kLegacy);
-        tag_prefix = "resourceTags/";
-        break;
-      case ExportFormat::kCur1Snake:
-      case ExportFormat::kCur2:
-        bind(kSnake);
-        tag_prefix = "resource_tags_";
-        break;
-      case ExportFormat::kFocus:
-        bind(kFocus);
-        break;
-    }
-    // FOCUS 1.0-preview and 1.2 spellings.
-    if (fmt_ == ExportFormat::kFocus) {
-      if (idx_[kUsageAmount] < 0 && pos.count("UsageQuantity"))
-        idx_[kUsageAmount] = pos["UsageQuantity"];
-      if (idx_[kRegion] < 0 && pos.count("RegionId")) idx_[kRegion] = pos["RegionId"];
-    }
-    if (!tag_prefix.empty()) {
-      for (size_t i = 0; i < header_.size(); ++i) {
-        if (header_[i].size() > tag_prefix.size() &&
-            header_[i].compare(0, tag_prefix.size(), tag_prefix) == 0) {
-          tag_cols_.emplace_back(static_cast<int>(i), NormalizeTagKey(header_[i]));
-        }
-      }
-    }
-    auto require = [&](const auto& req, const auto& table) -> Status {
-      for (Field f : req) {
-        if (idx_[f] >= 0) continue;
-        std::string_view col;
-        for (const Binding& b : table) {
-          if (b.field == f) col = b.column;
-        }
-        return BadInput(name() + ":1:1: missing required column '" + std::string(col) + "' for a " +
-                        std::string(ExportFormatName(fmt_)) + " export");
-      }
-      return Status::Ok();
-    };
-    switch (fmt_) {
-      case ExportFormat::kLegacyCur:
-        return require(kLegacyRequired, kLegacy);
-      case ExportFormat::kCur1Snake:
-      case ExportFormat::kCur2:
-        return require(kSnakeRequired, kSnake);
-      case ExportFormat::kFocus:
-        return require(kFocusRequired, kFocus);
-    }
-    return Status::Ok();
-  }
+  Status Bind() { return internal::BindColumns(fmt_, header_, name(), &cols_); }
 
   ExportFormat format() const override { return fmt_; }
   void set_format(ExportFormat f) { fmt_ = f; }
@@ -384,28 +380,30 @@ class CsvBillingReader final : public BillingReader {
         return BadInput(csv_.Location(col) + ": expected " + std::to_string(header_.size()) +
                         " fields as in the header, found " + std::to_string(n));
       }
-      RETURN_IF_ERROR(Fill(it));
+      RETURN_IF_ERROR(internal::MapRow(fmt_, cols_.idx, *this, it));
       return true;
     }
   }
 
- private:
-  std::string_view Get(Field f) const {
-    int i = idx_[f];
+  // The row accessor for internal::MapRow.
+  std::string_view Str(Field f) const {
+    int i = cols_.idx[f];
     if (i < 0) return {};
     std::string_view v = csv_.field(static_cast<size_t>(i));
     if (fmt_ == ExportFormat::kFocus && v == "NULL") return {};
     return v;
   }
 
+  bool Present(Field f) const { return cols_.idx[f] >= 0 && !internal::IsNull(Str(f)); }
+
   Status Num(Field f, Decimal* out) const {
-    int i = idx_[f];
+    int i = cols_.idx[f];
     if (i < 0) {
       *out = Decimal();
       return Status::Ok();
     }
     std::string_view v = csv_.field(static_cast<size_t>(i));
-    if (IsNull(v)) {
+    if (internal::IsNull(v)) {
       *out = Decimal();
       return Status::Ok();
     }
@@ -417,9 +415,9 @@ class CsvBillingReader final : public BillingReader {
   }
 
   Status Time(Field f, UnixSeconds* out, bool required) const {
-    int i = idx_[f];
+    int i = cols_.idx[f];
     std::string_view v = i < 0 ? std::string_view() : csv_.field(static_cast<size_t>(i));
-    if (IsNull(v)) {
+    if (internal::IsNull(v)) {
       if (!required || i < 0) {
         *out = 0;
         return Status::Ok();
@@ -440,107 +438,19 @@ class CsvBillingReader final : public BillingReader {
     return Status::Ok();
   }
 
-  Status Fill(LineItem* it) {
-    RETURN_IF_ERROR(Time(kUsageStart, &it->usage_start, true));
-    RETURN_IF_ERROR(Time(kUsageEnd, &it->usage_end, false));
-    if (it->usage_end == 0) it->usage_end = it->usage_start;
-    UnixSeconds bp = 0;
-    RETURN_IF_ERROR(Time(kBillingPeriodStart, &bp, fmt_ == ExportFormat::kFocus));
-    it->billing_period =
-        MonthStart(DayOf(idx_[kBillingPeriodStart] >= 0 && bp != 0 ? bp : it->usage_start));
-
-    it->payer_account = Get(kPayer);
-    it->usage_account = Get(kUsageAccount);
-    it->product_code = Get(kProductCode);
-    it->usage_type = Get(kUsageType);
-    it->operation = Get(kOperation);
-    it->region = Get(kRegion);
-    if (it->region.empty()) it->region = Get(kRegionCode);
-    it->availability_zone = Get(kAz);
-    it->resource_id = Get(kResourceId);
-    it->currency = Get(kCurrency);
-    it->pricing_term = Get(kPricingTerm);
-    it->savings_plan_arn = Get(kSpArn);
-    it->reservation_arn = Get(kRiArn);
-
-    RETURN_IF_ERROR(Num(kUsageAmount, &it->usage_amount));
-    RETURN_IF_ERROR(Num(kUnblended, &it->unblended_cost));
-    RETURN_IF_ERROR(Num(kBlended, &it->blended_cost));
-    if (idx_[kBlended] < 0) it->blended_cost = it->unblended_cost;
-    if (idx_[kNetUnblended] >= 0 && !IsNull(Get(kNetUnblended))) {
-      RETURN_IF_ERROR(Num(kNetUnblended, &it->net_unblended_cost));
-    } else {
-      it->net_unblended_cost = it->unblended_cost;  // no discounts in this export
-    }
-    RETURN_IF_ERROR(Num(kPublicOnDemand, &it->public_on_demand_cost));
-    RETURN_IF_ERROR(Num(kSpEffective, &it->sp_effective_cost));
-    RETURN_IF_ERROR(Num(kSpTotalCommitment, &it->sp_total_commitment));
-    RETURN_IF_ERROR(Num(kSpUsedCommitment, &it->sp_used_commitment));
-    RETURN_IF_ERROR(Num(kSpRate, &it->sp_rate));
-    RETURN_IF_ERROR(Num(kRiEffective, &it->ri_effective_cost));
-    RETURN_IF_ERROR(Num(kRiUnusedUpfront, &it->ri_unused_amortized_upfront));
-    RETURN_IF_ERROR(Num(kRiUnusedRecurring, &it->ri_unused_recurring));
-
-    if (fmt_ == ExportFormat::kFocus) {
-      RETURN_IF_ERROR(FillFocus(it));
-    } else {
-      it->line_item_type = Get(kLineItemType);
-      DeriveAmortized(it);
-    }
-    return FillTags(it);
-  }
-
-  // FOCUS has no line item type; derive the CUR one from the charge columns
-  // so LINE_ITEM_TYPE means the same for every format. EffectiveCost is
-  // FOCUS's amortized cost by definition.
-  Status FillFocus(LineItem* it) {
-    if (it->product_code.empty()) it->product_code = Get(kFocusServiceName);
-    std::string_view cat = Get(kFocusChargeCategory);
-    std::string_view ctype = Get(kFocusCommitmentType);
-    std::string_view cstatus = Get(kFocusCommitmentStatus);
-    bool sp = ctype == "Savings Plan";
-    if (cat == "Usage") {
-      if (cstatus == "Used")
-        it->line_item_type = sp ? "SavingsPlanCoveredUsage" : "DiscountedUsage";
-      else if (cstatus == "Unused")
-        it->line_item_type = sp ? "SavingsPlanRecurringFee" : "RIFee";
-      else
-        it->line_item_type = "Usage";
-    } else if (cat == "Purchase") {
-      bool once = Get(kFocusChargeFrequency) == "One-Time";
-      if (sp)
-        it->line_item_type = once ? "SavingsPlanUpfrontFee" : "SavingsPlanRecurringFee";
-      else if (ctype == "Reservation")
-        it->line_item_type = "RIFee";
-      else
-        it->line_item_type = "Fee";
-    } else if (cat == "Tax") {
-      it->line_item_type = "Tax";
-    } else if (cat == "Credit") {
-      it->line_item_type = "Credit";
-    } else if (cat == "Adjustment") {
-      it->line_item_type = "Refund";
-    } else {
-      it->line_item_type = cat;
-    }
-    RETURN_IF_ERROR(Num(kFocusEffectiveCost, &it->amortized_cost));
-    if (it->line_item_type == "SavingsPlanCoveredUsage") it->sp_effective_cost = it->amortized_cost;
-    return Status::Ok();
-  }
-
-  Status FillTags(LineItem* it) {
+  Status Tags(LineItem* it) {
     it->tags.clear();
-    for (const auto& [col, key] : tag_cols_) {
+    for (const auto& [col, key] : cols_.tag_cols) {
       std::string_view v = csv_.field(static_cast<size_t>(col));
-      if (!IsNull(v)) it->tags.emplace_back(key, v);
+      if (!internal::IsNull(v)) it->tags.emplace_back(key, v);
     }
-    int j = idx_[kTagsJson];
+    int j = cols_.idx[internal::kTagsJson];
     if (j >= 0) {
       std::string_view v = csv_.field(static_cast<size_t>(j));
-      if (!IsNull(v) && v != "{}") {
+      if (!internal::IsNull(v) && v != "{}") {
         arena_.clear();
         spans_.clear();
-        if (!ParseFlatJsonObject(v, &arena_, &spans_) || spans_.size() % 2 != 0) {
+        if (!internal::ParseFlatJsonObject(v, &arena_, &spans_) || spans_.size() % 2 != 0) {
           return BadInput(csv_.Location(static_cast<size_t>(j)) +
                           ": expected a JSON object of "
                           "tags like {\"user:team\":\"ml\"} in column '" +
@@ -565,19 +475,11 @@ class CsvBillingReader final : public BillingReader {
   std::unique_ptr<io::ByteSource> src_;
   io::CsvReader csv_;
   std::vector<std::string> header_;
-  std::array<int, kNumFields> idx_{};
-  std::vector<std::pair<int, std::string>> tag_cols_;
+  internal::BoundColumns cols_;
   std::string arena_;
   std::vector<std::pair<size_t, size_t>> spans_;
   std::vector<std::string> json_keys_;
 };
-
-bool Has(const std::vector<std::string>& h, std::string_view name) {
-  for (const auto& c : h) {
-    if (c == name) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -592,36 +494,14 @@ StatusOr<std::unique_ptr<BillingReader>> OpenBillingReader(Env* env, const std::
     ASSIGN_OR_RETURN(auto f, env->OpenSequential(path));
     size_t got = 0;
     RETURN_IF_ERROR(f->Read(magic, 4, &got));
-    if (got == 4 && std::string_view(magic, 4) == "PAR1") {
-      return Unimplemented(path +
-                           ": Parquet input is not supported yet; export as CSV "
-                           "(Parquet support is planned)");
-    }
+    if (got == 4 && std::string_view(magic, 4) == "PAR1")
+      return OpenParquetBillingReader(env, path);
   }
   // Decompress on a second thread so inflating and parsing overlap.
   auto reader =
       std::make_unique<CsvBillingReader>(ExportFormat::kLegacyCur, io::Prefetch(std::move(src)));
   RETURN_IF_ERROR(reader->ReadHeader());
-  const auto& h = reader->header();
-  ExportFormat fmt = ExportFormat::kLegacyCur;
-  if (Has(h, "lineItem/UsageStartDate") || Has(h, "lineItem/LineItemType") ||
-      Has(h, "identity/LineItemId")) {
-    fmt = ExportFormat::kLegacyCur;
-  } else if (Has(h, "line_item_usage_start_date") || Has(h, "line_item_line_item_type")) {
-    bool maps = Has(h, "product") || Has(h, "resource_tags") || Has(h, "cost_category") ||
-                Has(h, "discount");
-    fmt = maps ? ExportFormat::kCur2 : ExportFormat::kCur1Snake;
-  } else if (Has(h, "BilledCost") && Has(h, "ChargePeriodStart")) {
-    fmt = ExportFormat::kFocus;
-  } else {
-    std::string first = h.empty() ? "" : h[0];
-    return BadInput(path +
-                    ":1:1: unknown format: the header matches no billing export (expected "
-                    "legacy CUR columns like 'lineItem/UsageStartDate', CUR 1.0/2.0 "
-                    "columns like 'line_item_usage_start_date', or FOCUS columns like "
-                    "'BilledCost'; found '" +
-                    first.substr(0, 60) + "' first)");
-  }
+  ASSIGN_OR_RETURN(ExportFormat fmt, internal::DetectFormat(reader->header(), path));
   reader->set_format(fmt);
   RETURN_IF_ERROR(reader->Bind());
   return std::unique_ptr<BillingReader>(std::move(reader));

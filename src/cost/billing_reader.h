@@ -1,15 +1,17 @@
 // billing_reader.h: reads AWS billing exports as a stream of LineItems.
 //
 // One interface for every export format. OpenBillingReader() opens a file
-// (plain, .gz or .zip), detects the format from the header row (not the file
-// name) and returns a reader that maps each row to the canonical LineItem.
-// Parquet (CUR 2.0 / FOCUS / CUR 1.0 for Athena) is a later reader behind the
-// same interface.
+// (plain, .gz or .zip CSV, or Parquet), detects the format from the column
+// names (not the file name) and returns a reader that maps each row to the
+// canonical LineItem. Parquet files (CUR 2.0 / FOCUS / CUR 1.0 for Athena) are
+// recognised by their "PAR1" magic and read by parquet_billing_reader.h.
 //
 // Errors are BadInput statuses that name file:line:column and say what was
 // expected: an empty file, an unknown header, a missing required column, a
 // ragged row, an unterminated quote, a bad number or timestamp, corrupt or
-// truncated compression.
+// truncated compression; for Parquet, a bad magic, a footer beyond the file,
+// a corrupt page or an unsupported codec or encoding (naming the column, row
+// group and page).
 //
 // Thread-safety: one reader per thread.
 #pragma once

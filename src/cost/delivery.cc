@@ -48,6 +48,21 @@ bool IsPeriodToken(const std::string& n) {
   return std::regex_match(n, legacy) || n.rfind("BILLING_PERIOD=", 0) == 0;
 }
 
+// The Athena-style partition folder of a period token ("20240101-20240201" or
+// "BILLING_PERIOD=2024-01" -> "/year=2024/month=1/"); CUR 1.0 for Athena keeps
+// a period's Parquet files there, outside the period folder. "" if unknown.
+std::string PartitionOf(const std::string& token) {
+  std::string ym;
+  if (token.rfind("BILLING_PERIOD=", 0) == 0 && token.size() >= 22) {
+    ym = token.substr(15, 4) + token.substr(20, 2);
+  } else if (token.size() == 17 && token[8] == '-') {
+    ym = token.substr(0, 6);
+  }
+  if (ym.size() != 6 || ym.find_first_not_of("0123456789") != std::string::npos) return "";
+  int month = std::stoi(ym.substr(4, 2));
+  return "/year=" + ym.substr(0, 4) + "/month=" + std::to_string(month) + "/";
+}
+
 Status Walk(Env* env, const std::string& dir, std::vector<std::string>* files) {
   ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
   for (const auto& n : names) {
@@ -250,8 +265,13 @@ StatusOr<IngestPlan> PlanIngest(Env* env, const std::vector<std::string>& paths)
       claimed.insert(*best);
     }
     if (!m.period_token.empty()) {
+      // Files of older deliveries: in the period folder, or in the period's
+      // year=/month= partition (Athena-style Parquet, rewritten in place).
+      std::string part = PartitionOf(m.period_token);
       for (const auto& f : data) {
-        if (Under(f, m.root) && f.find("/" + m.period_token + "/") != std::string::npos) {
+        if (!Under(f, m.root)) continue;
+        if (f.find("/" + m.period_token + "/") != std::string::npos ||
+            (!part.empty() && f.find(part) != std::string::npos)) {
           superseded.insert(f);
         }
       }

@@ -6,7 +6,9 @@
 // CUR 2.0 / FOCUS data exports `metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json`
 // (dataFiles). A folder is walked; for each billing period only the files
 // the newest manifest names are read, and files of older deliveries beside
-// them are skipped. Files no manifest speaks for are read on their own.
+// them (in the period folder, or in the period's Athena-style
+// `year=YYYY/month=M/` partition) are skipped. Files no manifest speaks for
+// (.csv, .csv.gz, .csv.zip, .parquet) are read on their own.
 //
 // Thread-safety: pure functions over the Env.
 #pragma once

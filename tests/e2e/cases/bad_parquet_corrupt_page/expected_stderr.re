@@ -1,0 +1,1 @@
+^sagebox: .*tests/data/parquet/bad/corrupt-gzip-page\.parquet: column 'line_item_usage_type', row group 0, page [0-9]+: corrupt GZIP page
