@@ -73,9 +73,13 @@ Status SavingsPlanRule(const RuleContext& ctx, const store::Store& st, std::vect
   if (r.hourly_commitment <= Decimal() || r.monthly_savings <= Decimal()) return Status::Ok();
   Finding f;
   f.kind = "savings-plan-opportunity";
-  f.resource_id = r.account_id;
-  f.account_id = r.account_id;
-  f.id = StableId(f.kind, r.account_id, ctx.cfg.sp_term + ctx.cfg.sp_payment);
+  // The payer account buys the plan; a bill without payer ids names the
+  // usage account instead.
+  std::string payer = r.account_id;
+  if (payer.empty() && !ctx.usage.resources.empty()) payer = ctx.usage.resources[0].account_id;
+  f.resource_id = payer;
+  f.account_id = payer;
+  f.id = StableId(f.kind, payer, ctx.cfg.sp_term + ctx.cfg.sp_payment);
   f.monthly_savings = r.monthly_savings;
   f.evidence = {
       {"term", plan::TermName(o.term)},

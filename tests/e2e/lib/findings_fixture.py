@@ -17,6 +17,7 @@ Planted (kind -> resource):
   failed-jobs                 processing-job/etl-nightly*
   data-wrangler-job-sizing    processing-job/dw-flow-002
   leftover-dataset-copies     s3://ml-data/athena-copies/athena-prep-001/
+  savings-plan-opportunity    the account (no Savings Plan in the bill: 64% fallback rate, low confidence)
 Healthy: day-notebook (9 h weekdays), busy-endpoint, busy-job-*, train-prep-* (1 failure
 in 10), dw-busy-001 (85% memory), fast-io-* (script fills the job).
 """
