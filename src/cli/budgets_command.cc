@@ -43,11 +43,7 @@ StatusOr<double> SavingsPlansPercent(const store::Store* st, std::string_view ty
 
 int Run(const Globals& g, const BudgetsFlags& f) {
   plan::CheckOptions opt;
-  if (!f.as_of.empty()) {
-    auto d = ParseDate(f.as_of);
-    if (!d) return Fail(InvalidArgument("--as-of '" + f.as_of + "' is not a date (YYYY-MM-DD)"));
-    opt.as_of = *d;
-  }
+  if (Status ds = ParseDateFlag("--as-of", f.as_of, &opt.as_of); !ds.ok()) return Fail(ds);
   Env* env = Env::Default();
   std::string text;
   Status rs = env->ReadFileToString(f.file, &text);

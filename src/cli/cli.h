@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "core/time.h"
 
 namespace sagebox::cli {
 
@@ -17,6 +18,9 @@ struct Globals {
 // Prints the error and returns the exit code for `s`.
 int Fail(const Status& s);
 int ExitCode(StatusCode c);
+// A YYYY-MM-DD flag value into *out; empty text leaves *out as it is.
+// InvalidArgument naming the flag otherwise.
+Status ParseDateFlag(std::string_view flag, const std::string& text, Days* out);
 
 void AddCostCommands(CLI::App& app, Globals& g, int* exit_code);
 void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);

@@ -25,16 +25,8 @@ bool StdoutIsTerminal() { return ::isatty(STDOUT_FILENO) == 1; }
 
 StatusOr<cost::Query> BuildQuery(const QueryFlags& f) {
   cost::Query q;
-  if (!f.from.empty()) {
-    auto d = ParseDate(f.from);
-    if (!d) return InvalidArgument("--from '" + f.from + "' is not a date (expected YYYY-MM-DD)");
-    q.from = *d;
-  }
-  if (!f.to.empty()) {
-    auto d = ParseDate(f.to);
-    if (!d) return InvalidArgument("--to '" + f.to + "' is not a date (expected YYYY-MM-DD)");
-    q.to = *d;
-  }
+  RETURN_IF_ERROR(ParseDateFlag("--from", f.from, &q.from));
+  RETURN_IF_ERROR(ParseDateFlag("--to", f.to, &q.to));
   ASSIGN_OR_RETURN(q.granularity, cost::ParseGranularity(f.granularity));
   q.metrics.clear();
   size_t i = 0;
@@ -192,14 +184,9 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
   summary->add_option("--as-of", as_of, "Treat this day (YYYY-MM-DD) as today");
   summary->callback([&g, exit_code] {
     Days day = 0;
-    if (!as_of.empty()) {
-      auto d = ParseDate(as_of);
-      if (!d) {
-        *exit_code =
-            Fail(InvalidArgument("--as-of '" + as_of + "' is not a date (expected YYYY-MM-DD)"));
-        return;
-      }
-      day = *d;
+    if (Status ds = ParseDateFlag("--as-of", as_of, &day); !ds.ok()) {
+      *exit_code = Fail(ds);
+      return;
     }
     auto st = store::Store::Open(Env::Default(), g.store);
     if (!st.ok()) {

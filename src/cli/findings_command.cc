@@ -56,16 +56,8 @@ StatusOr<std::vector<int>> ParseWorkdays(const std::string& text) {
 }
 
 Status Configure(FindingsFlags& f) {
-  if (!f.from.empty()) {
-    auto d = ParseDate(f.from);
-    if (!d) return InvalidArgument("--from '" + f.from + "' is not a date (expected YYYY-MM-DD)");
-    f.cfg.from = *d;
-  }
-  if (!f.to.empty()) {
-    auto d = ParseDate(f.to);
-    if (!d) return InvalidArgument("--to '" + f.to + "' is not a date (expected YYYY-MM-DD)");
-    f.cfg.to = *d;
-  }
+  RETURN_IF_ERROR(ParseDateFlag("--from", f.from, &f.cfg.from));
+  RETURN_IF_ERROR(ParseDateFlag("--to", f.to, &f.cfg.to));
   int a = -1, b = -1;
   if (std::sscanf(f.work_hours.c_str(), "%d-%d", &a, &b) != 2 || a < 0 || b > 24 || a >= b) {
     return InvalidArgument("--work-hours '" + f.work_hours +

@@ -17,23 +17,11 @@ struct ForecastFlags {
   double interval = 80;
 };
 
-StatusOr<Days> DateFlag(const std::string& name, const std::string& v) {
-  auto d = ParseDate(v);
-  if (!d) return InvalidArgument(name + " '" + v + "' is not a date (expected YYYY-MM-DD)");
-  return *d;
-}
-
 StatusOr<plan::ForecastRequest> BuildRequest(const ForecastFlags& f) {
   plan::ForecastRequest r;
-  if (!f.from.empty()) {
-    ASSIGN_OR_RETURN(r.query.from, DateFlag("--from", f.from));
-  }
-  if (!f.to.empty()) {
-    ASSIGN_OR_RETURN(r.query.to, DateFlag("--to", f.to));
-  }
-  if (!f.as_of.empty()) {
-    ASSIGN_OR_RETURN(r.as_of, DateFlag("--as-of", f.as_of));
-  }
+  RETURN_IF_ERROR(ParseDateFlag("--from", f.from, &r.query.from));
+  RETURN_IF_ERROR(ParseDateFlag("--to", f.to, &r.query.to));
+  RETURN_IF_ERROR(ParseDateFlag("--as-of", f.as_of, &r.as_of));
   ASSIGN_OR_RETURN(auto m, cost::ParseMetric(f.metric));
   r.query.metrics = {m};
   ASSIGN_OR_RETURN(r.granularity, cost::ParseGranularity(f.granularity));

@@ -22,6 +22,17 @@ int ExitCode(StatusCode c) {
   }
 }
 
+Status ParseDateFlag(std::string_view flag, const std::string& text, Days* out) {
+  if (text.empty()) return Status::Ok();
+  auto d = ParseDate(text);
+  if (!d) {
+    return InvalidArgument(std::string(flag) + " '" + text +
+                           "' is not a date (expected YYYY-MM-DD)");
+  }
+  *out = *d;
+  return Status::Ok();
+}
+
 int Fail(const Status& s) {
   (void)std::fprintf(stderr, "sagebox: %s\n", s.message().c_str());
   return ExitCode(s.code());

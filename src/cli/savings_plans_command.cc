@@ -30,16 +30,8 @@ std::string FormatOr(const std::string& f) {
 
 StatusOr<plan::SpReportOptions> ReportOptions(const ReportFlags& f) {
   plan::SpReportOptions o;
-  if (!f.from.empty()) {
-    auto d = ParseDate(f.from);
-    if (!d) return InvalidArgument("--from '" + f.from + "' is not a date (expected YYYY-MM-DD)");
-    o.from = *d;
-  }
-  if (!f.to.empty()) {
-    auto d = ParseDate(f.to);
-    if (!d) return InvalidArgument("--to '" + f.to + "' is not a date (expected YYYY-MM-DD)");
-    o.to = *d;
-  }
+  RETURN_IF_ERROR(ParseDateFlag("--from", f.from, &o.from));
+  RETURN_IF_ERROR(ParseDateFlag("--to", f.to, &o.to));
   ASSIGN_OR_RETURN(o.granularity, cost::ParseGranularity(f.granularity));
   if (f.type == "SAGEMAKER_SP" || f.type == "sagemaker") {
     o.sagemaker_only = true;
@@ -54,11 +46,7 @@ StatusOr<plan::RecommendOptions> RecommendOpts(const RecommendFlags& f) {
   ASSIGN_OR_RETURN(o.term, plan::ParseTerm(f.term));
   ASSIGN_OR_RETURN(o.payment, plan::ParsePayment(f.payment));
   ASSIGN_OR_RETURN(o.lookback_days, plan::ParseLookbackDays(f.lookback));
-  if (!f.as_of.empty()) {
-    auto d = ParseDate(f.as_of);
-    if (!d) return InvalidArgument("--as-of '" + f.as_of + "' is not a date (expected YYYY-MM-DD)");
-    o.as_of = *d;
-  }
+  RETURN_IF_ERROR(ParseDateFlag("--as-of", f.as_of, &o.as_of));
   if (f.has_discount) o.discount_pct = f.discount;
   for (const auto& pe : f.plan_ends) {
     size_t eq = pe.rfind('=');
