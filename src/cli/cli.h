@@ -20,5 +20,7 @@ int ExitCode(StatusCode c);
 
 void AddCostCommands(CLI::App& app, Globals& g, int* exit_code);
 void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);
+// `cost sql`; call after AddCostCommands (it adds itself under `cost`).
+void AddSqlCommand(CLI::App& app, Globals& g, int* exit_code);
 
 }  // namespace sagebox::cli

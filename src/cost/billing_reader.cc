@@ -57,6 +57,10 @@ enum Field : int {
   kRiUnusedUpfront,
   kRiUnusedRecurring,
   kTagsJson,
+  kUnblendedRate,
+  kBlendedRate,
+  kDescription,
+  kProductName,
   // FOCUS only.
   kFocusChargeCategory,
   kFocusChargeFrequency,
@@ -102,6 +106,10 @@ constexpr Binding kLegacy[] = {
     {kRiEffective, "reservation/EffectiveCost"},
     {kRiUnusedUpfront, "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"},
     {kRiUnusedRecurring, "reservation/UnusedRecurringFee"},
+    {kUnblendedRate, "lineItem/UnblendedRate"},
+    {kBlendedRate, "lineItem/BlendedRate"},
+    {kDescription, "lineItem/LineItemDescription"},
+    {kProductName, "product/ProductName"},
 };
 
 // CUR 1.0 for Athena and CUR 2.0 share the snake_case names.
@@ -136,6 +144,10 @@ constexpr Binding kSnake[] = {
     {kRiUnusedUpfront, "reservation_unused_amortized_upfront_fee_for_billing_period"},
     {kRiUnusedRecurring, "reservation_unused_recurring_fee"},
     {kTagsJson, "resource_tags"},
+    {kUnblendedRate, "line_item_unblended_rate"},
+    {kBlendedRate, "line_item_blended_rate"},
+    {kDescription, "line_item_line_item_description"},
+    {kProductName, "product_product_name"},
 };
 
 constexpr Binding kFocus[] = {
@@ -164,6 +176,8 @@ constexpr Binding kFocus[] = {
     {kFocusCommitmentStatus, "CommitmentDiscountStatus"},
     {kFocusEffectiveCost, "EffectiveCost"},
     {kFocusServiceName, "ServiceName"},
+    {kDescription, "ChargeDescription"},
+    {kProductName, "ServiceName"},
 };
 
 constexpr Field kLegacyRequired[] = {kUsageStart, kLineItemType, kProductCode, kUsageType,
@@ -462,6 +476,10 @@ class CsvBillingReader final : public BillingReader {
     it->pricing_term = Get(kPricingTerm);
     it->savings_plan_arn = Get(kSpArn);
     it->reservation_arn = Get(kRiArn);
+    it->unblended_rate = Get(kUnblendedRate);
+    it->blended_rate = Get(kBlendedRate);
+    it->description = Get(kDescription);
+    it->product_name = Get(kProductName);
 
     RETURN_IF_ERROR(Num(kUsageAmount, &it->usage_amount));
     RETURN_IF_ERROR(Num(kUnblended, &it->unblended_cost));
