@@ -215,6 +215,11 @@ struct AggSpec {
   std::string fn;  // sum count min max avg
   bool distinct = false;
   bool star = false;
+  // SUM/AVG(CAST(decimal AS DOUBLE)): the decimals are summed exactly and
+  // the total converted once (arg is then the decimal expression, of scale
+  // exact_scale), so the result is the CUR values' sum correctly rounded.
+  bool exact_double = false;
+  int exact_scale = 0;
   BPtr arg;
   SqlType result;
   std::string key;
@@ -705,19 +710,56 @@ Status Eval(const BExpr& e, EvalCtx& c, Value* out) {
 struct AggState {
   int64_t n = 0;
   int128 x = 0;
-  double d = 0, comp = 0;  // Neumaier-compensated double sum
-  Value m;                 // min / max
+  // Double sums are exact until the end (Shewchuk's non-overlapping
+  // partials, as Python's math.fsum): the result is the correctly rounded
+  // sum, whatever the row order or segment layout.
+  std::vector<double> partials;
+  double special = 0;  // sum of infinities / NaN, if any
+  bool has_special = false;
+  Value m;  // min / max
   bool overflow = false;
   std::unique_ptr<std::map<std::string, Value>> distinct;
 };
 
-void AddDouble(AggState* s, double v) {
-  double t = s->d + v;
-  if (std::fabs(s->d) >= std::fabs(v))
-    s->comp += (s->d - t) + v;
-  else
-    s->comp += (v - t) + s->d;
-  s->d = t;
+void AddDouble(AggState* s, double x) {
+  if (!std::isfinite(x)) {
+    s->special += x;
+    s->has_special = true;
+    return;
+  }
+  size_t i = 0;
+  for (double y : s->partials) {
+    if (std::fabs(x) < std::fabs(y)) std::swap(x, y);
+    double hi = x + y;
+    double lo = y - (hi - x);
+    if (lo != 0) s->partials[i++] = lo;
+    x = hi;
+  }
+  s->partials.resize(i);
+  s->partials.push_back(x);
+}
+
+double DoubleSum(const AggState& s) {
+  if (s.has_special) return s.special;
+  const auto& p = s.partials;
+  size_t n = p.size();
+  double hi = 0, lo = 0;
+  if (n > 0) {
+    hi = p[--n];
+    while (n > 0) {
+      double x = hi, y = p[--n];
+      hi = x + y;
+      double yr = hi - x;
+      lo = y - yr;
+      if (lo != 0) break;
+    }
+    // Round half to even across the remaining partials, as fsum does.
+    if (n > 0 && ((lo < 0 && p[n - 1] < 0) || (lo > 0 && p[n - 1] > 0))) {
+      double y = lo * 2, x = hi + y;
+      if (y == x - hi) hi = x;
+    }
+  }
+  return hi;
 }
 
 void Update(const AggSpec& a, AggState* s, const Value& v) {
@@ -739,6 +781,10 @@ void Update(const AggSpec& a, AggState* s, const Value& v) {
       AddDouble(s, v.d);
     } else {
       int128 x = v.kind == Kind::kBigint ? static_cast<int128>(v.i) : v.x;
+      if (a.exact_double && v.kind == Kind::kDecimal && v.scale != a.exact_scale &&
+          !Rescale(x, v.scale, a.exact_scale, &x)) {
+        s->overflow = true;
+      }
       if (__builtin_add_overflow(s->x, x, &s->x)) s->overflow = true;
     }
   } else if (a.fn == "min" || a.fn == "max") {
@@ -762,8 +808,8 @@ void Merge(const AggSpec& a, AggState* into, AggState* from) {
   into->n += from->n;
   if (__builtin_add_overflow(into->x, from->x, &into->x)) into->overflow = true;
   into->overflow |= from->overflow;
-  AddDouble(into, from->d);
-  AddDouble(into, from->comp);
+  for (double d : from->partials) AddDouble(into, d);
+  if (from->has_special) AddDouble(into, from->special);
   if (!from->m.null()) {
     if (into->m.null()) {
       into->m = from->m;
@@ -800,10 +846,18 @@ bool Finish(const AggSpec& a, AggState* s, Value* out, std::string* err) {
     *out = s->m;
     return true;
   }
+  if (a.exact_double) {
+    // Exact decimal text to the nearest double.
+    std::string t = DecimalText(s->x, a.exact_scale);
+    double d = 0;
+    std::from_chars(t.data(), t.data() + t.size(), d);
+    *out = Value::Double(a.fn == "sum" ? d : d / static_cast<double>(s->n));
+    return true;
+  }
   const bool dbl_in = a.result.kind == Kind::kDouble && a.fn == "sum";
   if (a.fn == "sum") {
     if (dbl_in) {
-      *out = Value::Double(s->d + s->comp);
+      *out = Value::Double(DoubleSum(*s));
     } else if (a.result.kind == Kind::kBigint) {
       if (s->x > INT64_MAX || s->x < INT64_MIN) {
         *err = "sum overflows BIGINT";
@@ -821,8 +875,8 @@ bool Finish(const AggSpec& a, AggState* s, Value* out, std::string* err) {
     int128 ar = rem < 0 ? -rem : rem;
     if (ar * 2 >= s->n) q += s->x < 0 ? -1 : 1;
     *out = Value::Dec(q, a.result.scale);
-  } else if (s->d != 0 || s->comp != 0) {
-    *out = Value::Double((s->d + s->comp) / static_cast<double>(s->n));
+  } else if (!s->partials.empty() || s->has_special) {
+    *out = Value::Double(DoubleSum(*s) / static_cast<double>(s->n));
   } else {
     *out = Value::Double(static_cast<double>(s->x) / static_cast<double>(s->n));
   }
@@ -1049,8 +1103,16 @@ class Binder {
         return Err(*e.args[0], "aggregate functions cannot be nested");
       }
       ASSIGN_OR_RETURN(a.arg, BindRow(*e.args[0]));
+      if ((e.name == "sum" || e.name == "avg") && !e.distinct && a.arg->op == Op::kCast &&
+          !a.arg->try_cast && a.arg->type.kind == Kind::kDouble &&
+          a.arg->kids[0]->type.kind == Kind::kDecimal) {
+        a.exact_double = true;
+        a.exact_scale = a.arg->kids[0]->type.scale;
+        BPtr inner = std::move(a.arg->kids[0]);
+        a.arg = std::move(inner);
+      }
       AssignMemo(a.arg.get(), false);
-      const SqlType t = a.arg->type;
+      const SqlType t = a.exact_double ? SqlType{Kind::kDouble} : a.arg->type;
       if (e.name == "count") {
         a.result = {Kind::kBigint};
       } else if (e.name == "sum" || e.name == "avg") {
