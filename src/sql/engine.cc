@@ -1350,6 +1350,14 @@ class Binder {
           b->value = Value::Date(today_);
           return b;
         }
+        if (!KnownFunction(e.name)) {
+          std::string err;
+          Fn fn0 = Fn::kNone;
+          SqlType rt0;
+          int bad0 = -1;
+          (void)BindFunction(e.name, {}, {}, &fn0, &rt0, &err, &bad0);
+          return Err(e, err);
+        }
         std::vector<BPtr> args;
         std::vector<SqlType> types;
         std::vector<const Value*> consts;

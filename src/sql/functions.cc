@@ -613,6 +613,39 @@ bool CastValue(const Value& v, const SqlType& to, Value* out, std::string* err) 
   }
 }
 
+bool KnownFunction(const std::string& n) {
+  static constexpr std::string_view kNames[] = {"date_format",
+                                                "date_trunc",
+                                                "from_iso8601_timestamp",
+                                                "from_iso8601_date",
+                                                "split_part",
+                                                "concat",
+                                                "round",
+                                                "abs",
+                                                "lower",
+                                                "upper",
+                                                "trim",
+                                                "length",
+                                                "substr",
+                                                "substring",
+                                                "replace",
+                                                "strpos",
+                                                "coalesce",
+                                                "nullif",
+                                                "year",
+                                                "month",
+                                                "day",
+                                                "hour",
+                                                "day_of_month",
+                                                "date_add",
+                                                "date_diff",
+                                                "date"};
+  for (auto k : kNames) {
+    if (k == n) return true;
+  }
+  return false;
+}
+
 bool BindFunction(const std::string& name, const std::vector<SqlType>& t,
                   const std::vector<const Value*>& consts, Fn* fn, SqlType* rt, std::string* err,
                   int* bad) {

@@ -52,6 +52,9 @@ enum class Fn {
 bool BindFunction(const std::string& name, const std::vector<SqlType>& types,
                   const std::vector<const Value*>& consts, Fn* fn, SqlType* result,
                   std::string* err, int* bad_arg);
+// True if `name` is a scalar function of the subset (checked before its
+// arguments, so an unknown function is reported as such).
+bool KnownFunction(const std::string& name);
 // Evaluates a bound call; NULL in, NULL out except coalesce. False with a
 // message on a runtime error (e.g. an unparsable ISO 8601 string).
 bool CallFunction(Fn fn, const std::vector<Value>& args, const SqlType& result, Value* out,

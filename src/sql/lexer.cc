@@ -41,7 +41,7 @@ std::string Describe(const Token& t) {
     case Tok::kQuotedIdent:
       return "\"" + t.text + "\"";
     case Tok::kPlaceholder:
-      return "placeholder {$" + t.text + "}";
+      return "placeholder " + t.raw;
     default:
       return "'" + t.text + "'";
   }
@@ -99,6 +99,7 @@ StatusOr<std::vector<Token>> Lex(const Source& src) {
       }
       t.kind = Tok::kPlaceholder;
       t.text = std::string(s.substr(i + 2, end - i - 2));
+      t.raw = std::string(s.substr(i, end + 1 - i));
       advance(end + 1 - i);
       out.push_back(std::move(t));
       continue;

@@ -21,6 +21,7 @@ enum class Tok { kEnd, kIdent, kQuotedIdent, kString, kNumber, kSymbol, kPlaceho
 struct Token {
   Tok kind = Tok::kEnd;
   std::string text;  // identifiers as written; strings and quoted names unescaped
+  std::string raw;   // placeholders: as written, e.g. "${date_filter}"
   int line = 1, col = 1;
 };
 

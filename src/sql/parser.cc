@@ -420,8 +420,8 @@ class Parser {
       }
       case Tok::kPlaceholder:
         return SqlError(src_, t.line, t.col,
-                        "placeholder {$" + t.text +
-                            "} of the CUR Query Library: replace it with a condition, e.g. "
+                        "placeholder " + t.raw +
+                            " of the CUR Query Library: replace it with a condition, e.g. "
                             "line_item_usage_start_date >= DATE '2024-01-01'");
       case Tok::kEnd:
         return Expected("an expression");
