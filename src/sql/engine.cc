@@ -249,8 +249,6 @@ struct EvalCtx {
   const std::vector<Value>* aggs = nullptr;
   std::vector<StrMemo>* str_memo = nullptr;
   std::vector<std::unordered_map<int64_t, Value>>* int_memo = nullptr;
-  std::vector<std::vector<Value>> scratch;  // argument vectors by depth
-  int depth = 0;
 };
 
 namespace {
@@ -650,7 +648,6 @@ Status EvalNoMemo(const BExpr& e, EvalCtx& c, Value* out) {
       return Status::Ok();
     }
     case Op::kFunc: {
-      if (static_cast<size_t>(c.depth) >= c.scratch.size()) c.scratch.resize(c.depth + 1);
       std::vector<Value> args(e.kids.size());
       for (size_t k = 0; k < e.kids.size(); ++k) {
         // coalesce evaluates lazily.
@@ -977,14 +974,17 @@ class Binder {
   // leaves; any other column is an error.
   StatusOr<BPtr> BindGroup(const Expr& e) { return Bind(e, true); }
 
-  // Assigns memo slots to the largest subtrees over one column that are
-  // worth caching (they contain a call, cast, CASE, LIKE or IN).
+  // Assigns memo slots to the largest subtrees over one column worth
+  // caching: any computation over a string column (evaluated once per
+  // dictionary entry), or a call, cast, CASE, LIKE or IN over a timestamp
+  // (once per distinct time).
   void AssignMemo(BExpr* e, bool parent_same) {
-    bool mine = e->dep >= 0 && e->worth_memo && e->op != Op::kConst;
-    if (mine && !parent_same) {
+    bool mine = false;
+    if (e->dep >= 0 && e->op != Op::kConst && e->op != Op::kCol) {
       Src s = cols_[static_cast<size_t>(e->dep)].src;
-      if (s == Src::kString || s == Src::kTag || s == Src::kTime) e->memo = memo_slots_++;
+      mine = s == Src::kString || s == Src::kTag || (s == Src::kTime && e->worth_memo);
     }
+    if (mine && !parent_same) e->memo = memo_slots_++;
     for (auto& k : e->kids) AssignMemo(k.get(), mine && (parent_same || e->memo >= 0));
   }
 

@@ -12,12 +12,14 @@ bool RightAligned(const SqlType& t) { return IsNumeric(t.kind); }
 
 std::string ResultToTable(const ResultSet& r) {
   std::vector<TextTable::Align> align;
+  align.reserve(r.types.size());
   for (const auto& t : r.types) {
     align.push_back(RightAligned(t) ? TextTable::Align::kRight : TextTable::Align::kLeft);
   }
   TextTable tt(r.names, align);
   for (const auto& row : r.rows) {
     std::vector<std::string> cells;
+    cells.reserve(row.size());
     for (const auto& v : row) cells.push_back(v.null() ? "NULL" : ToText(v));
     tt.AddRow(std::move(cells));
   }
