@@ -92,10 +92,16 @@ function rewrite(sql) {
 
 const inst = await DuckDBInstance.create(':memory:');
 const con = await inst.connect();
+const hdr = await con.runAndReadAll(
+  `SELECT * FROM read_csv('${glob}', all_varchar = true, header = true) LIMIT 0`);
+const present = new Set(hdr.columnNames());
+// A column the export lacks is '' / 0, as in the store (net unblended = unblended).
+const dec = (c) => (present.has(c) ? `COALESCE(CAST(NULLIF(${c}, '') AS DECIMAL(38,10)), 0)`
+  : c === 'line_item_net_unblended_cost' ? dec('line_item_unblended_cost') : 'CAST(0 AS DECIMAL(38,10))');
 const cols = [
-  ...STR.map((c) => `COALESCE(${c}, '') AS ${c}`),
+  ...STR.map((c) => (present.has(c) ? `COALESCE(${c}, '')` : `''`) + ` AS ${c}`),
   ...TS.map((c) => `CAST(replace(replace(${c}, 'T', ' '), 'Z', '') AS TIMESTAMP) AS ${c}`),
-  ...DEC.map((c) => `COALESCE(CAST(NULLIF(${c}, '') AS DECIMAL(38,10)), 0) AS ${c}`),
+  ...DEC.map((c) => `${dec(c)} AS ${c}`),
   'year', 'month'];
 let t0 = process.hrtime.bigint();
 await con.run(`CREATE TABLE cur AS SELECT ${cols.join(', ')} FROM read_csv('${glob}', all_varchar = true,

@@ -589,12 +589,13 @@ Status EvalNoMemo(const BExpr& e, EvalCtx& c, Value* out) {
       int ge = lo.null() ? -1 : (Compare(a, lo) >= 0);
       int le = hi.null() ? -1 : (Compare(a, hi) <= 0);
       Value r;
-      if (ge == 0 || le == 0)
+      if (ge == 0 || le == 0) {
         r = Value::Bool(false);
-      else if (ge == -1 || le == -1)
+      } else if (ge == -1 || le == -1) {
         r = Value::Null();
-      else
+      } else {
         r = Value::Bool(true);
+      }
       if (e.negated && !r.null()) r.i = !r.i;
       *out = r;
       return Status::Ok();
@@ -1199,21 +1200,22 @@ class Binder {
         v.kind = Kind::kInterval;
         std::string u = e.name;
         if (u.size() > 1 && u.back() == 's') u.pop_back();
-        if (u == "year")
+        if (u == "year") {
           v.i = n * 12;
-        else if (u == "month")
+        } else if (u == "month") {
           v.i = n;
-        else if (u == "day")
+        } else if (u == "day") {
           v.j = n * 86400;
-        else if (u == "hour")
+        } else if (u == "hour") {
           v.j = n * 3600;
-        else if (u == "minute")
+        } else if (u == "minute") {
           v.j = n * 60;
-        else if (u == "second")
+        } else if (u == "second") {
           v.j = n;
-        else
+        } else {
           return Err(e, "unknown interval unit '" + e.name +
                             "' (expected YEAR, MONTH, DAY, HOUR, MINUTE or SECOND)");
+        }
         ASSIGN_OR_RETURN(auto b, Node(e, Op::kConst, {Kind::kInterval}));
         b->value = v;
         return b;
@@ -1369,6 +1371,7 @@ class Binder {
           types.push_back(b->type);
           args.push_back(std::move(b));
         }
+        consts.reserve(args.size());
         for (const auto& a : args) consts.push_back(a->op == Op::kConst ? &a->value : nullptr);
         Fn fn = Fn::kNone;
         SqlType rt;
@@ -1459,7 +1462,7 @@ class Binder {
       return Err(e, "cannot apply " + op + " to " + ta.Name() + " and " + tc.Name());
     }
     SqlType t;
-    Arith mode;
+    Arith mode = Arith::kDbl;
     if (ta.kind == Kind::kDouble || tc.kind == Kind::kDouble) {
       t = {Kind::kDouble};
       mode = Arith::kDbl;
@@ -1669,12 +1672,13 @@ StatusOr<ResultSet> RunSql(const store::Store& st, const Source& src, const SqlO
   ResultSet rs;
   for (size_t i = 0; i < items.size(); ++i) {
     const auto& it = items[i];
-    if (!it.alias.empty())
+    if (!it.alias.empty()) {
       rs.names.push_back(it.alias);
-    else if (it.expr->kind == ExprKind::kColumn)
+    } else if (it.expr->kind == ExprKind::kColumn) {
       rs.names.push_back(it.expr->name);
-    else
+    } else {
       rs.names.push_back("_col" + std::to_string(i));
+    }
   }
 
   bool aggregate = !q.group_by.empty() || q.having;

@@ -401,7 +401,11 @@ bool CastTarget(const std::string& n, int p, int s, SqlType* out, std::string* e
   }
   if (n == "timestamp") {
     *out = {Kind::kTimestamp};
-    return p < 0 || p <= 3 ? true : (*err = "timestamp precision over 3 is not supported", false);
+    if (p > 3) {
+      *err = "timestamp precision over 3 is not supported";
+      return false;
+    }
+    return true;
   }
   if (n == "boolean") {
     *out = {Kind::kBool};
@@ -726,7 +730,7 @@ bool BindFunction(const std::string& name, const std::vector<SqlType>& t,
     return true;
   }
   if (name == "concat") {
-    if (t.size() < 1) return nargs(1, 254);
+    if (t.empty()) return nargs(1, 254);
     for (size_t i = 0; i < t.size(); ++i) {
       if (!want(i, is_str(i), "a varchar")) return false;
     }

@@ -29,7 +29,10 @@ std::string ResultToTable(const ResultSet& r) {
 
 std::string ResultToCsv(const ResultSet& r) {
   std::string out;
-  for (size_t i = 0; i < r.names.size(); ++i) out += (i ? "," : "") + CsvField(r.names[i]);
+  for (size_t i = 0; i < r.names.size(); ++i) {
+    if (i) out += ",";
+    out += CsvField(r.names[i]);
+  }
   out += "\n";
   for (const auto& row : r.rows) {
     for (size_t i = 0; i < row.size(); ++i) {
@@ -61,10 +64,11 @@ nlohmann::json ResultToJson(const ResultSet& r) {
           jr.push_back(v.i);
           break;
         case Kind::kDouble:
-          if (std::isfinite(v.d))
+          if (std::isfinite(v.d)) {
             jr.push_back(v.d);
-          else
+          } else {
             jr.push_back(ToText(v));
+          }
           break;
         default:
           jr.push_back(ToText(v));  // decimals exact, as strings
