@@ -1837,8 +1837,17 @@ StatusOr<ResultSet> RunSql(const store::Store& st, const Source& src, const SqlO
   bool done = early_stop && *q.limit == 0;
 
   // Key ids: per key, how a row's id is found.
-  enum class KeyMode { kCode, kTime, kIntern };
+  //   kCode: a plain string column, the row's dictionary code;
+  //   kCodeValue: a computation over one string column, its value per code
+  //     (several codes may give one value, e.g. a CASE);
+  //   kTime: a computation over a timestamp, its value per distinct time
+  //     (DATE_FORMAT of hourly rows: 24 times, one day);
+  //   kIntern: anything else, its value.
+  // Ids stand for distinct values, so a segment has one local group per
+  // result group.
+  enum class KeyMode { kCode, kCodeValue, kTime, kIntern };
   std::vector<std::unordered_map<int64_t, uint32_t>> time_ids(nk);
+  std::vector<std::unordered_map<std::string, uint32_t>> time_val_index(nk);
   std::vector<std::vector<Value>> time_vals(nk);
 
   std::vector<SegCol> sc(cols.size());
@@ -1952,19 +1961,38 @@ StatusOr<ResultSet> RunSql(const store::Store& st, const Source& src, const SqlO
       int d = keys[k].expr->dep;
       if (d >= 0 && !sc[static_cast<size_t>(d)].constant) {
         Src sr = sc[static_cast<size_t>(d)].src;
-        if (sr == Src::kString || sr == Src::kTag) kmode[k] = KeyMode::kCode;
+        if (sr == Src::kString || sr == Src::kTag) {
+          kmode[k] = keys[k].expr->op == Op::kCol ? KeyMode::kCode : KeyMode::kCodeValue;
+        }
         if (sr == Src::kTime) kmode[k] = KeyMode::kTime;
       }
     }
     std::vector<std::unordered_map<std::string, uint32_t>> intern_ids(nk);
     std::vector<std::vector<Value>> intern_vals(nk);
+    std::string kbuf, vbuf;
+    std::vector<std::vector<uint32_t>> code_ids(nk);
+    for (size_t k = 0; k < nk; ++k) {
+      if (kmode[k] == KeyMode::kCodeValue) {
+        code_ids[k].assign(sc[static_cast<size_t>(keys[k].expr->dep)].dict->size(), UINT32_MAX);
+      }
+    }
+    // The id of `v` among key k's values in this segment.
+    auto intern = [&](size_t k, const Value& v) {
+      vbuf.clear();
+      AppendKey(v, &vbuf);
+      auto it = intern_ids[k].find(vbuf);
+      if (it != intern_ids[k].end()) return it->second;
+      auto id = static_cast<uint32_t>(intern_vals[k].size());
+      intern_vals[k].push_back(v);
+      intern_ids[k].emplace(vbuf, id);
+      return id;
+    };
     struct Local {
       std::vector<uint32_t> ids;
       std::vector<AggState> st;
     };
     std::vector<Local> locals;
     std::unordered_map<std::string, uint32_t> local_index;
-    std::string kbuf, vbuf;
     std::vector<uint32_t> ids(nk);
     std::vector<uint32_t> sel;
     Value v;
@@ -2018,6 +2046,16 @@ StatusOr<ResultSet> RunSql(const store::Store& st, const Source& src, const SqlO
             case KeyMode::kCode:
               id = sc[static_cast<size_t>(ke.dep)].codes[r];
               break;
+            case KeyMode::kCodeValue: {
+              uint32_t code = sc[static_cast<size_t>(ke.dep)].codes[r];
+              id = code_ids[k][code];
+              if (id == UINT32_MAX) {
+                RETURN_IF_ERROR(Eval(ke, ctx, &v));
+                id = intern(k, v);
+                code_ids[k][code] = id;
+              }
+              break;
+            }
             case KeyMode::kTime: {
               int64_t t = sc[static_cast<size_t>(ke.dep)].ints[r];
               auto it = time_ids[k].find(t);
@@ -2025,26 +2063,24 @@ StatusOr<ResultSet> RunSql(const store::Store& st, const Source& src, const SqlO
                 id = it->second;
               } else {
                 RETURN_IF_ERROR(Eval(ke, ctx, &v));
-                id = static_cast<uint32_t>(time_vals[k].size());
-                time_vals[k].push_back(v);
+                vbuf.clear();
+                AppendKey(v, &vbuf);
+                auto vi = time_val_index[k].find(vbuf);
+                if (vi != time_val_index[k].end()) {
+                  id = vi->second;
+                } else {
+                  id = static_cast<uint32_t>(time_vals[k].size());
+                  time_vals[k].push_back(v);
+                  time_val_index[k].emplace(vbuf, id);
+                }
                 time_ids[k].emplace(t, id);
               }
               break;
             }
-            case KeyMode::kIntern: {
+            case KeyMode::kIntern:
               RETURN_IF_ERROR(Eval(ke, ctx, &v));
-              vbuf.clear();
-              AppendKey(v, &vbuf);
-              auto it = intern_ids[k].find(vbuf);
-              if (it != intern_ids[k].end()) {
-                id = it->second;
-              } else {
-                id = static_cast<uint32_t>(intern_vals[k].size());
-                intern_vals[k].push_back(v);
-                intern_ids[k].emplace(vbuf, id);
-              }
+              id = intern(k, v);
               break;
-            }
           }
           ids[k] = id;
           kbuf.append(reinterpret_cast<const char*>(&id), sizeof id);
@@ -2085,6 +2121,7 @@ StatusOr<ResultSet> RunSql(const store::Store& st, const Source& src, const SqlO
           case KeyMode::kTime:
             kv[k] = time_vals[k][L.ids[k]];
             break;
+          case KeyMode::kCodeValue:
           case KeyMode::kIntern:
             kv[k] = intern_vals[k][L.ids[k]];
             break;

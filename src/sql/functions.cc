@@ -509,7 +509,7 @@ bool CastValue(const Value& v, const SqlType& to, Value* out, std::string* err) 
         default:
           return fail("");
       }
-      if (DigitCount(x) > to.precision - to.scale + to.scale) return fail("out of range");
+      if (x >= Pow10(to.precision) || x <= -Pow10(to.precision)) return fail("out of range");
       *out = Value::Dec(x, to.scale);
       return true;
     }

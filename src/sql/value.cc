@@ -66,7 +66,7 @@ bool Rescale(int128 x, int from, int to, int128* out) {
     int128 m = Pow10(to - from);
     int128 r = 0;
     if (__builtin_mul_overflow(x, m, &r)) return false;
-    if (DigitCount(r) > 38) return false;
+    if (r >= Pow10(38) || r <= -Pow10(38)) return false;
     *out = r;
     return true;
   }
