@@ -50,8 +50,30 @@ int RunSqlCommand(const Globals& g, const SqlFlags& f) {
     return Fail(InvalidArgument("give a query, e.g. sagebox cost sql \"SELECT ...\", or --file F"));
   }
   src.text = text;
+  // CSV streams rows that need no sorting (a SELECT * of millions of rows
+  // is never held in memory); the header goes out before the first row.
+  bool header_done = false;
+  auto header = [&](const sql::ResultSet& head) {
+    if (header_done) return;
+    sql::ResultSet h;
+    h.names = head.names;
+    std::cout << sql::ResultToCsv(h);
+    header_done = true;
+  };
+  if (fmt == "csv") {
+    opt.row_sink = [&](const sql::ResultSet& head, std::vector<sql::Value>& row) {
+      header(head);
+      std::cout << sql::CsvLine(row);
+      return Status::Ok();
+    };
+  }
   auto r = sql::RunSql(**st, src, opt);
   if (!r.ok()) return Fail(r.status());
+  if (r->streamed) {
+    header(*r);
+    std::cout.flush();
+    return 0;
+  }
   if (fmt == "json")
     std::cout << sql::ResultToJson(*r).dump(2) << "\n";
   else if (fmt == "csv")

@@ -1834,6 +1834,11 @@ StatusOr<ResultSet> RunSql(const store::Store& st, const Source& src, const SqlO
   std::unordered_map<std::string, size_t> group_index;
   std::vector<OutRow> rows;
   const bool early_stop = !aggregate && order.empty() && q.limit.has_value();
+  // Rows that need no sorting go straight to the caller's sink, if any, so a
+  // SELECT * over millions of rows is not held in memory.
+  const bool stream = !aggregate && order.empty() && opt.row_sink != nullptr;
+  rs.streamed = stream;
+  int64_t emitted = 0;
   bool done = early_stop && *q.limit == 0;
 
   // Key ids: per key, how a row's id is found.
@@ -2027,8 +2032,13 @@ StatusOr<ResultSet> RunSql(const store::Store& st, const Source& src, const SqlO
           for (size_t i = 0; i < hidden.size(); ++i) {
             RETURN_IF_ERROR(Eval(*hidden[i], ctx, &row.hidden[i]));
           }
-          rows.push_back(std::move(row));
-          if (early_stop && static_cast<int64_t>(rows.size()) >= *q.limit) {
+          if (stream) {
+            RETURN_IF_ERROR(opt.row_sink(rs, row.out));
+          } else {
+            rows.push_back(std::move(row));
+          }
+          ++emitted;
+          if (early_stop && emitted >= *q.limit) {
             done = true;
             break;
           }

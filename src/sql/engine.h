@@ -25,6 +25,7 @@
 // Thread-safety: RunSql is reentrant; the Store is only read.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -37,15 +38,21 @@
 
 namespace sagebox::sql {
 
-struct SqlOptions {
-  Days as_of = 0;          // current_date; 0 = today (UTC)
-  std::string table_name;  // another accepted table name (besides the defaults)
-};
-
 struct ResultSet {
   std::vector<std::string> names;
   std::vector<SqlType> types;
   std::vector<std::vector<Value>> rows;
+  bool streamed = false;  // rows went to SqlOptions::row_sink instead
+};
+
+struct SqlOptions {
+  Days as_of = 0;          // current_date; 0 = today (UTC)
+  std::string table_name;  // another accepted table name (besides the defaults)
+  // Optional: rows of a query that needs no sorting (no aggregation, no
+  // ORDER BY) are handed here one at a time, in store order, instead of
+  // being collected; `head` has the names and types. An error it returns
+  // stops the query and is returned by RunSql.
+  std::function<Status(const ResultSet& head, std::vector<Value>& row)> row_sink;
 };
 
 // Runs one SELECT. BadInput "query:line:col: ..." (with a caret line) for
@@ -62,6 +69,8 @@ std::vector<std::pair<std::string, std::string>> CurColumns(const store::Store& 
 // with decimals as exact strings and doubles/bigints as numbers.
 std::string ResultToTable(const ResultSet& r);
 std::string ResultToCsv(const ResultSet& r);
+// One CSV line (with its newline), as ResultToCsv writes rows.
+std::string CsvLine(const std::vector<Value>& row);
 nlohmann::json ResultToJson(const ResultSet& r);
 
 }  // namespace sagebox::sql

@@ -34,13 +34,17 @@ std::string ResultToCsv(const ResultSet& r) {
     out += CsvField(r.names[i]);
   }
   out += "\n";
-  for (const auto& row : r.rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (i) out += ",";
-      if (!row[i].null()) out += CsvField(ToText(row[i]));
-    }
-    out += "\n";
+  for (const auto& row : r.rows) out += CsvLine(row);
+  return out;
+}
+
+std::string CsvLine(const std::vector<Value>& row) {
+  std::string out;
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i) out += ",";
+    if (!row[i].null()) out += CsvField(ToText(row[i]));
   }
+  out += "\n";
   return out;
 }
 
