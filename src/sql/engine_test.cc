@@ -200,6 +200,34 @@ TEST_F(EngineTest, ErrorsNameTheProblemAndItsPlace) {
             std::string::npos);
 }
 
+TEST_F(EngineTest, RowsThatNeedNoSortingStreamToTheSink) {
+  std::vector<std::string> got;
+  SqlOptions opt;
+  opt.as_of = *ParseDate("2024-04-15");
+  opt.row_sink = [&](const ResultSet& head, std::vector<Value>& row) {
+    EXPECT_EQ(head.names.size(), 1u);
+    got.push_back(ToText(row[0]));
+    return Status::Ok();
+  };
+  Source src{"q",
+             "SELECT line_item_resource_id FROM customer_all WHERE line_item_resource_id <> '' "
+             "LIMIT 3"};
+  auto r = RunSql(*st_, src, opt);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->streamed);
+  EXPECT_TRUE(r->rows.empty());
+  EXPECT_EQ(got, (std::vector<std::string>{"nb-a", "nb-a", "nb-a"}));
+  // ORDER BY needs every row first: collected, not streamed.
+  got.clear();
+  Source sorted{"q", "SELECT line_item_resource_id FROM customer_all ORDER BY 1 DESC LIMIT 1"};
+  auto r2 = RunSql(*st_, sorted, opt);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_FALSE(r2->streamed);
+  EXPECT_TRUE(got.empty());
+  ASSERT_EQ(r2->rows.size(), 1u);
+  EXPECT_EQ(ToText(r2->rows[0][0]), "nb-a");
+}
+
 TEST(ValueTest, TextForms) {
   EXPECT_EQ(DoubleText(24), "24.0");
   EXPECT_EQ(DoubleText(0.0464), "0.0464");
