@@ -42,7 +42,8 @@ int RunSqlCommand(const Globals& g, const SqlFlags& f) {
   if (!f.file.empty()) {
     if (!f.query.empty()) return Fail(InvalidArgument("give the query or --file, not both"));
     Status rs = Env::Default()->ReadFileToString(f.file, &text);
-    if (!rs.ok()) return Fail(rs);
+    // A --file that cannot be read is a usage error (exit 1), not an internal one.
+    if (!rs.ok()) return Fail(InvalidArgument("--file: " + rs.message()));
     src.name = f.file;
   } else if (!f.query.empty()) {
     text = f.query;
