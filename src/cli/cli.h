@@ -29,5 +29,7 @@ void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddForecastCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddBudgetsCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddSavingsPlansCommands(CLI::App& cost, Globals& g, int* exit_code);
+// `cost sql`; call after AddCostCommands (it adds itself under `cost`).
+void AddSqlCommand(CLI::App& app, Globals& g, int* exit_code);
 
 }  // namespace sagebox::cli

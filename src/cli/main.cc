@@ -72,6 +72,7 @@ static int Main(int argc, char** argv) {
       ->capture_default_str();
   int code = 0;
   AddCostCommands(app, g, &code);
+  AddSqlCommand(app, g, &code);
   AddDemoCommand(app, g, &code);
   try {
     app.parse(argc, argv);

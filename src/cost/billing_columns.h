@@ -55,6 +55,10 @@ enum Field : int {
   kRiUnusedUpfront,
   kRiUnusedRecurring,
   kTagsJson,
+  kUnblendedRate,
+  kBlendedRate,
+  kDescription,
+  kProductName,
   // FOCUS only.
   kFocusChargeCategory,
   kFocusChargeFrequency,
@@ -123,6 +127,10 @@ Status MapRow(ExportFormat fmt, const ColumnIndex& idx, Row& row, LineItem* it) 
   it->pricing_term = row.Str(kPricingTerm);
   it->savings_plan_arn = row.Str(kSpArn);
   it->reservation_arn = row.Str(kRiArn);
+  it->unblended_rate = row.Str(kUnblendedRate);
+  it->blended_rate = row.Str(kBlendedRate);
+  it->description = row.Str(kDescription);
+  it->product_name = row.Str(kProductName);
 
   RETURN_IF_ERROR(row.Num(kUsageAmount, &it->usage_amount));
   RETURN_IF_ERROR(row.Num(kUnblended, &it->unblended_cost));

@@ -63,6 +63,10 @@ constexpr Binding kLegacy[] = {
     {kRiEffective, "reservation/EffectiveCost"},
     {kRiUnusedUpfront, "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"},
     {kRiUnusedRecurring, "reservation/UnusedRecurringFee"},
+    {kUnblendedRate, "lineItem/UnblendedRate"},
+    {kBlendedRate, "lineItem/BlendedRate"},
+    {kDescription, "lineItem/LineItemDescription"},
+    {kProductName, "product/ProductName"},
 };
 
 // CUR 1.0 for Athena and CUR 2.0 share the snake_case names.
@@ -97,6 +101,10 @@ constexpr Binding kSnake[] = {
     {kRiUnusedUpfront, "reservation_unused_amortized_upfront_fee_for_billing_period"},
     {kRiUnusedRecurring, "reservation_unused_recurring_fee"},
     {kTagsJson, "resource_tags"},
+    {kUnblendedRate, "line_item_unblended_rate"},
+    {kBlendedRate, "line_item_blended_rate"},
+    {kDescription, "line_item_line_item_description"},
+    {kProductName, "product_product_name"},
 };
 
 constexpr Binding kFocus[] = {
@@ -125,6 +133,8 @@ constexpr Binding kFocus[] = {
     {kFocusCommitmentStatus, "CommitmentDiscountStatus"},
     {kFocusEffectiveCost, "EffectiveCost"},
     {kFocusServiceName, "ServiceName"},
+    {kDescription, "ChargeDescription"},
+    {kProductName, "ServiceName"},
 };
 
 constexpr Field kLegacyRequired[] = {kUsageStart, kLineItemType, kProductCode, kUsageType,

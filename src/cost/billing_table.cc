@@ -16,6 +16,8 @@ const std::string_view kDecimalCols[] = {
     col::kUsageAmount,      col::kUnblended,      col::kBlended,     col::kNetUnblended,
     col::kAmortized,        col::kPublicOnDemand, col::kSpEffective, col::kSpTotalCommitment,
     col::kSpUsedCommitment, col::kSpRate};
+const std::string_view kLateStringCols[] = {col::kUnblendedRate, col::kBlendedRate,
+                                            col::kDescription, col::kProductName};
 }  // namespace
 
 std::vector<ColumnSpec> BillingColumns() {
@@ -23,6 +25,7 @@ std::vector<ColumnSpec> BillingColumns() {
   for (auto n : kStringCols) c.push_back({std::string(n), ColumnType::kString});
   for (auto n : kTimeCols) c.push_back({std::string(n), ColumnType::kInt64});
   for (auto n : kDecimalCols) c.push_back({std::string(n), ColumnType::kDecimal});
+  for (auto n : kLateStringCols) c.push_back({std::string(n), ColumnType::kString});
   return c;
 }
 
@@ -57,6 +60,10 @@ Status LineItemWriter::Write(const LineItem& it, std::string_view region) {
   w_->SetDecimal(i[22], it.sp_total_commitment);
   w_->SetDecimal(i[23], it.sp_used_commitment);
   w_->SetDecimal(i[24], it.sp_rate);
+  w_->SetString(i[25], it.unblended_rate);
+  w_->SetString(i[26], it.blended_rate);
+  w_->SetString(i[27], it.description);
+  w_->SetString(i[28], it.product_name);
   for (const auto& [k, v] : it.tags) {
     int c = -1;
     for (const auto& [name, ci] : tag_cols_) {

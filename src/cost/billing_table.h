@@ -43,6 +43,11 @@ inline constexpr std::string_view kSpEffective = "sp_effective_cost";
 inline constexpr std::string_view kSpTotalCommitment = "sp_total_commitment";
 inline constexpr std::string_view kSpUsedCommitment = "sp_used_commitment";
 inline constexpr std::string_view kSpRate = "sp_rate";
+// String columns added after the first release (older segments lack them).
+inline constexpr std::string_view kUnblendedRate = "unblended_rate";
+inline constexpr std::string_view kBlendedRate = "blended_rate";
+inline constexpr std::string_view kDescription = "line_item_description";
+inline constexpr std::string_view kProductName = "product_name";
 inline constexpr std::string_view kTagPrefix = "tag:";
 }  // namespace col
 

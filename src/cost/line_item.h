@@ -38,6 +38,12 @@ struct LineItem {
   std::string_view pricing_term;  // OnDemand, Spot, Reserved, Savings Plan
   std::string_view savings_plan_arn;
   std::string_view reservation_arn;
+  // Kept as the export wrote them: Athena's CUR table types the rates as
+  // strings, and `cost sql` groups by them.
+  std::string_view unblended_rate;
+  std::string_view blended_rate;
+  std::string_view description;   // lineItem/LineItemDescription
+  std::string_view product_name;  // product/ProductName
 
   Decimal usage_amount;
   Decimal unblended_cost;

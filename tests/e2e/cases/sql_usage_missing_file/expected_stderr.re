@@ -1,0 +1,1 @@
+sagebox: --file: cannot open .*no-such-query\.sql
