@@ -36,7 +36,7 @@ std::string RenderFindingsTable(const FindingsReport& r, size_t width) {
       total += f.monthly_savings;
       ++per_kind[f.kind];
       t.AddRow({std::to_string(i + 1), f.kind, ShortResource(f.resource_id), f.account_id,
-                f.instance_type, "$" + GroupThousands(f.monthly_savings.ToFixed(2)),
+                f.instance_type, fmt::format("${}", GroupThousands(f.monthly_savings.ToFixed(2))),
                 std::string(ConfidenceName(f.confidence))});
     }
     out += t.Render(width > 0 ? width / 3 : 0);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "core/table.h"
 
 #ifndef SAGEBOX_VERSION
 #define SAGEBOX_VERSION "dev"
@@ -31,14 +32,7 @@ std::string Dump(const json& j, int indent = -1) {
 std::string E(std::string_view s) { return HtmlEscape(s); }
 
 // "1234567.891" -> "1,234,567.89": money as people read it, from the exact value.
-std::string Money(Decimal d) {
-  std::string s = d.ToFixed(2);
-  size_t digits_start = (!s.empty() && s[0] == '-') ? 1 : 0;
-  size_t dot = s.find('.');
-  if (dot == std::string::npos) dot = s.size();
-  for (size_t i = dot; i > digits_start + 3; i -= 3) s.insert(i - 3, ",");
-  return s;
-}
+std::string Money(Decimal d) { return GroupThousands(d.ToFixed(2)); }
 
 // A number for SVG attributes: fixed, locale-free, never NaN.
 std::string Num(double v) {
