@@ -120,7 +120,7 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
       opt = nullptr;
     }
     if (opt == nullptr || key == "config") {
-      return InvalidArgument(where + ": unknown setting '" + key +
+      return InvalidArgument(fmt::format("{}: unknown setting '{}'", where, key) +
                              "' (settings are the long flag names of `cost findings --help`)");
     }
     if (opt->count() > 0) continue;  // the command line wins
@@ -143,7 +143,7 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
       for (const auto& v : values) opt->add_result(v);
       opt->run_callback();
     } catch (const CLI::Error& e) {
-      return InvalidArgument(where + ": " + key + ": " + e.what());
+      return InvalidArgument(fmt::format("{}: {}: {}", where, key, e.what()));
     }
   }
   return Status::Ok();

@@ -143,7 +143,7 @@ constexpr int128 kSat = (static_cast<int128>(1) << 126);
 }  // namespace
 
 Decimal Decimal::Mul(Decimal a, Decimal b) {
-  int128 p;
+  int128 p = 0;
   if (__builtin_mul_overflow(a.raw_, b.raw_, &p)) {
     return FromRaw(((a.raw_ < 0) != (b.raw_ < 0)) ? -kSat : kSat);
   }
@@ -152,7 +152,7 @@ Decimal Decimal::Mul(Decimal a, Decimal b) {
 
 Decimal Decimal::Div(Decimal a, Decimal b) {
   if (b.raw_ == 0) return Decimal();
-  int128 n;
+  int128 n = 0;
   if (__builtin_mul_overflow(a.raw_, static_cast<int128>(kOne), &n)) {
     return FromRaw(((a.raw_ < 0) != (b.raw_ < 0)) ? -kSat : kSat);
   }

@@ -26,7 +26,7 @@ StatusOr<FindingsReport> RunFindings(const store::Store& st, const FindingsInput
   report.daily_cost = usage.daily_cost;
   RuleContext ctx{cfg, usage, *in.catalog, in.meta, in.metrics, in.logs, &report.notes};
   if (in.metrics.empty()) {
-    report.notes.push_back(
+    report.notes.emplace_back(
         "oversized-job, idle-endpoint, data-wrangler-job-sizing: not judged: no CloudWatch "
         "metrics (--metrics)");
   }

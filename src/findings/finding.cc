@@ -32,7 +32,7 @@ std::string StableId(std::string_view kind, std::string_view resource_id, std::s
   mix(resource_id);
   mix(scope);
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  (void)std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return std::string(kind) + "-" + hex;
 }
 

@@ -190,7 +190,8 @@ StatusOr<UsageFacts> CollectUsage(const store::Store& st, const CollectOptions& 
         if (it == local.end()) {
           const std::string& r = seg->Dictionary(c.resource)[rid[i]];
           const std::string& u = udict[ut[i]];
-          std::string gkey = r + '\x1f' + u + '\x1f' + acct_s;
+          std::string gkey = r;
+          gkey.append(1, '\x1f').append(u).append(1, '\x1f').append(acct_s);
           auto [git, fresh] = index.emplace(gkey, f.resources.size());
           if (fresh) {
             ResourceUsage ru;

@@ -29,8 +29,9 @@ Status AccountRules(const RuleContext& ctx, std::vector<Finding>* out) {
       list.push_back({{"resource", res}, {"cost", cost.ToString()}});
       if (res.rfind("arn:", 0) == 0) {
         std::string kv;
-        for (const auto& t : ctx.cfg.required_tags) kv += " Key=" + t + ",Value=<" + t + ">";
-        commands.push_back("aws sagemaker add-tags --resource-arn " + res + " --tags" + kv);
+        for (const auto& t : ctx.cfg.required_tags) kv += fmt::format(" Key={0},Value=<{0}>", t);
+        commands.push_back(
+            fmt::format("aws sagemaker add-tags --resource-arn {} --tags{}", res, kv));
       }
     }
     Finding f;

@@ -23,7 +23,7 @@ std::string NameFromArn(std::string_view arn) {
 Decimal FromDouble(double v) {
   if (!std::isfinite(v)) return Decimal();
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10f", v);
+  (void)std::snprintf(buf, sizeof buf, "%.10f", v);
   Decimal d;
   Decimal::Parse(buf, &d);
   return d;

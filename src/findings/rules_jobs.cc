@@ -106,6 +106,7 @@ std::vector<Job> CollectJobs(const RuleContext& ctx) {
     if (info.end) j.end = info.end;
   }
   std::vector<Job> out;
+  out.reserve(by_name.size());
   for (auto& [k, j] : by_name) out.push_back(std::move(j));
   return out;
 }

@@ -232,7 +232,7 @@ void GpuNotebook(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
   if (alt && std::find(allowed.begin(), allowed.end(), alt->type) == allowed.end()) {
     allowed.push_back(alt->type);
   }
-  if (kind != AppKind::kNotebook) allowed.push_back("system");
+  if (kind != AppKind::kNotebook) allowed.emplace_back("system");
   const std::string action =
       kind == AppKind::kNotebook ? "sagemaker:CreateNotebookInstance" : "sagemaker:CreateApp";
   f.action = {{"type", "resize"},
