@@ -64,10 +64,19 @@ Decimal ResourceUsage::TotalHours() const {
 
 std::vector<const ResourceUsage*> UsageFacts::ById(std::string_view id) const {
   std::vector<const ResourceUsage*> out;
-  for (const auto& r : resources) {
-    if (!r.resource_id.empty() && EqualsIgnoreCase(r.resource_id, id)) out.push_back(&r);
-  }
+  auto it = by_id.find(AsciiLower(id));
+  if (it == by_id.end()) return out;
+  for (size_t i : it->second) out.push_back(&resources[i]);
   return out;
+}
+
+std::optional<Decimal> UsageFacts::BilledRateFor(const std::string& kind, const std::string& region,
+                                                 const std::string& instance_type) const {
+  std::string key = kind;
+  key.append(1, '|').append(region).append(1, '|').append(instance_type);
+  auto it = rate_by_kind_region_type.find(key);
+  if (it == rate_by_kind_region_type.end()) return std::nullopt;
+  return it->second;
 }
 
 StatusOr<UsageFacts> CollectUsage(const store::Store& st, const CollectOptions& opt) {
@@ -229,11 +238,30 @@ StatusOr<UsageFacts> CollectUsage(const store::Store& st, const CollectOptions& 
     }
   }
   if (f.data_start == INT64_MAX) return NotFound("the store holds no billing data in that range");
-  std::sort(f.resources.begin(), f.resources.end(), [](const auto& a, const auto& b) {
+  // Sort an index, then move each resource once (they are large).
+  std::vector<size_t> order(f.resources.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&f](size_t x, size_t y) {
+    const auto& a = f.resources[x];
+    const auto& b = f.resources[y];
     if (a.resource_id != b.resource_id) return a.resource_id < b.resource_id;
     if (a.usage_type != b.usage_type) return a.usage_type < b.usage_type;
     return a.account_id < b.account_id;
   });
+  std::vector<ResourceUsage> sorted;
+  sorted.reserve(order.size());
+  for (size_t i : order) sorted.push_back(std::move(f.resources[i]));
+  f.resources = std::move(sorted);
+  for (size_t i = 0; i < f.resources.size(); ++i) {
+    const ResourceUsage& r = f.resources[i];
+    if (!r.resource_id.empty()) f.by_id[AsciiLower(r.resource_id)].push_back(i);
+    if (r.parsed.is_storage || r.parsed.instance_type.empty()) continue;
+    if (auto rate = r.BilledRate()) {
+      std::string key = r.parsed.kind;
+      key.append(1, '|').append(r.region).append(1, '|').append(r.parsed.instance_type);
+      f.rate_by_kind_region_type.emplace(std::move(key), *rate);
+    }
+  }
   for (Days d = DayOf(f.data_start); d <= DayOf(f.data_end - 1); ++d) {
     auto it = daily.find(d);
     f.daily_cost.emplace_back(d, it == daily.end() ? Decimal() : it->second);

@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/decimal.h"
@@ -77,6 +78,14 @@ struct UsageFacts {
   // Resources whose resource id equals `id` (ASCII case-insensitive: AWS
   // lower-cases some ARNs), any usage type.
   std::vector<const ResourceUsage*> ById(std::string_view id) const;
+  // The first billed rate (resources in order) of a usage kind, region and
+  // instance type; nullopt if the bill has none. For pricing resize targets.
+  std::optional<Decimal> BilledRateFor(const std::string& kind, const std::string& region,
+                                       const std::string& instance_type) const;
+
+  // Lookup indexes, filled by CollectUsage.
+  std::unordered_map<std::string, std::vector<size_t>> by_id;  // lower-cased id
+  std::map<std::string, Decimal> rate_by_kind_region_type;     // "kind|region|type"
 };
 
 struct CollectOptions {

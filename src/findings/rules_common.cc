@@ -49,11 +49,8 @@ std::optional<Rate> RateOf(const RuleContext& ctx, const ResourceUsage& r) {
 
 std::optional<Rate> TargetRate(const RuleContext& ctx, const ResourceUsage& current,
                                const std::string& instance_type) {
-  for (const auto& r : ctx.usage.resources) {
-    if (r.parsed.kind == current.parsed.kind && r.region == current.region &&
-        r.parsed.instance_type == instance_type && !r.parsed.is_storage) {
-      if (auto b = r.BilledRate()) return Rate{*b, "bill"};
-    }
+  if (auto b = ctx.usage.BilledRateFor(current.parsed.kind, current.region, instance_type)) {
+    return Rate{*b, "bill"};
   }
   auto cur_cat = ctx.catalog.OnDemandPrice(current.parsed.instance_type, current.region);
   auto tgt_cat = ctx.catalog.OnDemandPrice(instance_type, current.region);

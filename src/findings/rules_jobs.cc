@@ -172,15 +172,23 @@ Peaks PeaksOf(const RuleContext& ctx, const std::vector<const Job*>& jobs,
 // CloudWatch series name a job's host ("<job>/algo-1") but not its account
 // or region. A family may use them when its job names are unique in the
 // bill, or when only its runs were described (--jobs) among same-named jobs.
-bool OwnsMetrics(const std::vector<Job>& all, const std::vector<const Job*>& runs) {
-  std::map<std::string, std::pair<int, int>> seen;  // name -> (jobs, described)
+using NameCounts = std::map<std::string, std::pair<int, int>>;  // name -> (jobs, described)
+
+NameCounts CountNames(const std::vector<Job>& all) {
+  NameCounts seen;
   for (const Job& j : all) {
     auto& c = seen[AsciiLower(j.name)];
     ++c.first;
     c.second += j.info ? 1 : 0;
   }
+  return seen;
+}
+
+bool OwnsMetrics(const NameCounts& seen, const std::vector<const Job*>& runs) {
   for (const Job* r : runs) {
-    const auto& c = seen[AsciiLower(r->name)];
+    auto it = seen.find(AsciiLower(r->name));
+    if (it == seen.end()) continue;
+    const auto& c = it->second;
     if (c.first > 1 && !(r->info && c.second == 1)) return false;
   }
   return true;
@@ -254,12 +262,13 @@ Families GroupFamilies(const std::vector<Job>& jobs, bool dw_only) {
 }
 
 void Oversized(const RuleContext& ctx, const std::vector<Job>& jobs, std::vector<Finding>* out) {
+  const NameCounts names = CountNames(jobs);
   int unmeasured = 0;
   const double thr = ctx.cfg.oversized_pct, tgt = ctx.cfg.target_pct;
   for (const auto& [key, runs] : GroupFamilies(jobs, /*dw_only=*/false)) {
     const Job& last = *runs.back();
     const InstanceSpec* spec = ctx.catalog.Find(last.instance_type);
-    if (!spec || !OwnsMetrics(jobs, runs)) continue;
+    if (!spec || !OwnsMetrics(names, runs)) continue;
     Peaks pk = PeaksOf(ctx, runs, spec);
     if (!pk.cpu_per_vcpu && !pk.memory) {
       ++unmeasured;
@@ -542,6 +551,7 @@ void FailedJobs(const RuleContext& ctx, const std::vector<Job>& jobs, std::vecto
 
 void DataWranglerSizing(const RuleContext& ctx, const std::vector<Job>& jobs,
                         std::vector<Finding>* out) {
+  const NameCounts names = CountNames(jobs);
   // The article's memory figures, kept to show where they would mislead.
   const std::map<std::string, int> article = {
       {"ml.m5.4xlarge", 128}, {"ml.m5.12xlarge", 256}, {"ml.m5.24xlarge", 768}};
@@ -549,7 +559,7 @@ void DataWranglerSizing(const RuleContext& ctx, const std::vector<Job>& jobs,
   for (const auto& [key, runs] : GroupFamilies(jobs, /*dw_only=*/true)) {
     const Job& last = *runs.back();
     const InstanceSpec* spec = ctx.catalog.Find(last.instance_type);
-    if (!spec || !OwnsMetrics(jobs, runs)) continue;
+    if (!spec || !OwnsMetrics(names, runs)) continue;
     Peaks pk = PeaksOf(ctx, runs, spec);
     if (pk.memory_by_host.empty()) {
       ++unmeasured;
