@@ -126,11 +126,18 @@ StatusOr<UsageFacts> CollectUsage(const store::Store& st, const CollectOptions& 
       is_s3[i] = pdict[i] == kS3;
     }
     const auto& tdict = seg->Dictionary(c.type);
-    std::vector<char> is_usage(tdict.size());
-    for (size_t i = 0; i < tdict.size(); ++i) is_usage[i] = IsUsageLine(tdict[i]);
+    std::vector<char> is_usage(tdict.size()), is_plain_usage(tdict.size());
+    for (size_t i = 0; i < tdict.size(); ++i) {
+      is_usage[i] = IsUsageLine(tdict[i]);
+      is_plain_usage[i] = tdict[i] == "Usage";
+    }
     const auto& udict = seg->Dictionary(c.usage_type);
     std::vector<cost::UsageType> uparsed(udict.size());
-    for (size_t i = 0; i < udict.size(); ++i) uparsed[i] = cost::ParseUsageType(udict[i]);
+    std::vector<char> timed_storage(udict.size());
+    for (size_t i = 0; i < udict.size(); ++i) {
+      uparsed[i] = cost::ParseUsageType(udict[i]);
+      timed_storage[i] = udict[i].find("TimedStorage") != std::string::npos;
+    }
     std::vector<char> ondemand;
     if (c.term >= 0) {
       const auto& d = seg->Dictionary(c.term);
@@ -170,8 +177,7 @@ StatusOr<UsageFacts> CollectUsage(const store::Store& st, const CollectOptions& 
         const Days day = DayOf(start[i]);
         const Decimal cost_i = Decimal::FromRaw(amortized[i]);
         if (is_s3[product[i]]) {
-          if (is_usage[type[i]] && rid[i] != 0 &&
-              seg->Dictionary(c.usage_type)[ut[i]].find("TimedStorage") != std::string::npos) {
+          if (is_usage[type[i]] && rid[i] != 0 && timed_storage[ut[i]]) {
             f.s3_storage_by_bucket[seg->Dictionary(c.resource)[rid[i]]] += cost_i;
           }
           continue;
@@ -227,7 +233,7 @@ StatusOr<UsageFacts> CollectUsage(const store::Store& st, const CollectOptions& 
         }
         ru.all_usage += u;
         if (c.pod >= 0) ru.public_cost += Decimal::FromRaw(pod[i]);
-        const bool od = tdict[type[i]] == "Usage" && (c.term < 0 || ondemand[term[i]]);
+        const bool od = is_plain_usage[type[i]] && (c.term < 0 || ondemand[term[i]]);
         if (od) {
           ru.od_cost += Decimal::FromRaw(unblended[i]);
           ru.od_usage += u;

@@ -61,6 +61,10 @@ struct Rate {
 // What one hour of `r` costs: the billed rate, else the catalog price of its
 // instance type in its region. nullopt when neither is known.
 std::optional<Rate> RateOf(const RuleContext& ctx, const ResourceUsage& r);
+// The catalog's on-demand price of `instance_type` in `region` (else its
+// us-east-1 price), with the source named; nullopt when the catalog has none.
+std::optional<Rate> CatalogRate(const RuleContext& ctx, const std::string& instance_type,
+                                const std::string& region);
 // What one hour of `instance_type` would cost for the same kind of usage in
 // the same region: a rate billed for it elsewhere in the bill, else the
 // current billed rate scaled by the catalog's price ratio, else the catalog.

@@ -1,4 +1,6 @@
 // Shared helpers of the findings rules (declared in rules.h).
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
 
@@ -38,13 +40,17 @@ nlohmann::json DailySeries(const ResourceUsage& r) {
   return a;
 }
 
+std::optional<Rate> CatalogRate(const RuleContext& ctx, const std::string& instance_type,
+                                const std::string& region) {
+  auto q = ctx.catalog.OnDemandPrice(instance_type, region);
+  if (!q) return std::nullopt;
+  return Rate{q->usd_per_hour, fmt::format("catalog ({}, {})", q->source, q->region)};
+}
+
 std::optional<Rate> RateOf(const RuleContext& ctx, const ResourceUsage& r) {
   if (auto b = r.BilledRate()) return Rate{*b, "bill"};
   if (r.parsed.instance_type.empty()) return std::nullopt;
-  if (auto q = ctx.catalog.OnDemandPrice(r.parsed.instance_type, r.region)) {
-    return Rate{q->usd_per_hour, "catalog (" + q->source + ", " + q->region + ")"};
-  }
-  return std::nullopt;
+  return CatalogRate(ctx, r.parsed.instance_type, r.region);
 }
 
 std::optional<Rate> TargetRate(const RuleContext& ctx, const ResourceUsage& current,
@@ -73,7 +79,7 @@ std::optional<Rate> TargetRate(const RuleContext& ctx, const ResourceUsage& curr
     return Rate{Decimal::Div(Decimal::Mul(*b, tgt_cat->usd_per_hour), cur_cat->usd_per_hour),
                 "bill x catalog ratio"};
   }
-  return Rate{tgt_cat->usd_per_hour, "catalog (" + tgt_cat->source + ", " + tgt_cat->region + ")"};
+  return CatalogRate(ctx, instance_type, current.region);
 }
 
 }  // namespace sagebox::findings

@@ -229,18 +229,12 @@ Finding JobFinding(std::string_view kind, const Job& j, const std::string& resou
 
 std::optional<Rate> JobRate(const RuleContext& ctx, const Job& j) {
   if (j.instance) return RateOf(ctx, *j.instance);
-  if (auto q = ctx.catalog.OnDemandPrice(j.instance_type, j.region)) {
-    return Rate{q->usd_per_hour, "catalog (" + q->source + ", " + q->region + ")"};
-  }
-  return std::nullopt;
+  return CatalogRate(ctx, j.instance_type, j.region);
 }
 
 std::optional<Rate> JobTargetRate(const RuleContext& ctx, const Job& j, const std::string& type) {
   if (j.instance) return TargetRate(ctx, *j.instance, type);
-  if (auto q = ctx.catalog.OnDemandPrice(type, j.region)) {
-    return Rate{q->usd_per_hour, "catalog (" + q->source + ", " + q->region + ")"};
-  }
-  return std::nullopt;
+  return CatalogRate(ctx, type, j.region);
 }
 
 using Families = std::map<std::string, std::vector<const Job*>>;
