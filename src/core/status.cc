@@ -21,6 +21,10 @@ const char* CodeName(StatusCode c) {
       return "unimplemented";
     case StatusCode::kInternal:
       return "internal error";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case StatusCode::kResourceExhausted:
+      return "resource exhausted";
   }
   return "unknown";
 }

@@ -24,6 +24,8 @@ enum class StatusCode {
   kCorruption,  // our own store is damaged
   kUnimplemented,
   kInternal,
+  kUnauthenticated,    // missing or wrong credentials (bad signature, token)
+  kResourceExhausted,  // a request over a size limit
 };
 
 class [[nodiscard]] Status {
@@ -54,6 +56,12 @@ inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m
 inline Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
 
 // A value or the Status explaining why there is none.
 template <typename T>
