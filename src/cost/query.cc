@@ -95,10 +95,18 @@ std::vector<std::string> Labels(const store::Segment& seg, const store::SegmentI
   return out;
 }
 
-bool Matches(const Filter& f, const std::string& label) {
-  if (f.contains) return AsciiLower(label).find(AsciiLower(f.values[0])) != std::string::npos;
-  for (const auto& v : f.values) {
-    if (v == label) return true;
+bool MatchesOne(const Filter& f, std::string_view label, std::string_view v) {
+  switch (f.match) {
+    case MatchKind::kEquals:
+      return label == v;
+    case MatchKind::kContains:
+      return label.find(v) != std::string_view::npos;
+    case MatchKind::kStartsWith:
+      return label.substr(0, v.size()) == v;
+    case MatchKind::kEndsWith:
+      return label.size() >= v.size() && label.substr(label.size() - v.size()) == v;
+    case MatchKind::kAbsent:
+      return label.empty();
   }
   return false;
 }
@@ -183,6 +191,23 @@ class SegmentSums {
 };
 
 }  // namespace
+
+bool FilterMatches(const Filter& f, std::string_view label) {
+  if (f.contains) {
+    return !f.values.empty() &&
+           AsciiLower(label).find(AsciiLower(f.values[0])) != std::string::npos;
+  }
+  bool hit = false;
+  if (f.match == MatchKind::kAbsent) {
+    hit = label.empty();
+  } else if (f.case_insensitive) {
+    const std::string l = AsciiLower(label);
+    for (const auto& v : f.values) hit = hit || MatchesOne(f, l, AsciiLower(v));
+  } else {
+    for (const auto& v : f.values) hit = hit || MatchesOne(f, label, v);
+  }
+  return hit != f.negate;
+}
 
 std::string Dimension::Name() const {
   if (kind == DimKind::kTag) return "TAG:" + tag_key;
@@ -398,7 +423,7 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
       int c = seg->FindColumn(ColumnOf(f.dim));
       auto labels = Labels(*seg, info, c, f.dim);
       std::vector<char> allow(labels.size());
-      for (size_t i = 0; i < labels.size(); ++i) allow[i] = Matches(f, labels[i]);
+      for (size_t i = 0; i < labels.size(); ++i) allow[i] = FilterMatches(f, labels[i]);
       fcol.push_back(c);
       fallow.push_back(std::move(allow));
     }
