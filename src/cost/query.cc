@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "core/strings.h"
@@ -323,6 +324,27 @@ StatusOr<std::pair<Days, Days>> DataRange(const store::Store& st) {
     return InvalidArgument("the store is empty; run 'sagebox cost ingest PATH' first");
   }
   return std::make_pair(DayOf(lo), DayOf(hi));
+}
+
+Status ResolveDefaultRange(const store::Store& st, Query* q) {
+  if (q->from && q->to) return Status::Ok();
+  auto r = DataRange(st);
+  if (!r.ok()) return r.status();
+  if (!q->from) q->from = MonthStart(r->first);
+  if (!q->to) q->to = NextMonthStart(r->second);
+  return Status::Ok();
+}
+
+StatusOr<std::vector<std::string>> TagKeys(const store::Store& st) {
+  std::set<std::string> keys;
+  for (const auto& info : st.segments()) {
+    ASSIGN_OR_RETURN(auto seg, st.OpenSegment(info));
+    for (size_t c = 0; c < seg->num_columns(); ++c) {
+      const std::string& name = seg->column(c).name;
+      if (name.starts_with(col::kTagPrefix)) keys.insert(name.substr(col::kTagPrefix.size()));
+    }
+  }
+  return std::vector<std::string>(keys.begin(), keys.end());
 }
 
 StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {

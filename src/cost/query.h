@@ -109,6 +109,15 @@ std::string_view GranularityName(Granularity g);
 // The [first, last] usage days in the store; NotFound if it is empty.
 StatusOr<std::pair<Days, Days>> DataRange(const store::Store& st);
 
+// Fills a missing from/to with the whole months around the data, as the
+// console's default view does. InvalidArgument if the store is empty and a
+// bound is missing.
+Status ResolveDefaultRange(const store::Store& st, Query* q);
+
+// The tag keys present in the store's segments ("team" for column tag:team),
+// sorted. Corruption if a segment cannot be opened.
+StatusOr<std::vector<std::string>> TagKeys(const store::Store& st);
+
 // InvalidArgument for more than two group-bys or from >= to; Corruption if
 // a segment is damaged.
 StatusOr<QueryResult> RunQuery(const store::Store& st, Query q);
