@@ -1,12 +1,12 @@
 #include "server/sigv4.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <cstdio>
 
 #include "core/strings.h"
 
@@ -215,11 +215,8 @@ std::string FormatAmzDate(UnixSeconds t) {
   unsigned m = 0;
   unsigned d = 0;
   CivilFromDays(days, &y, &m, &d);
-  std::array<char, 48> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04d%02u%02uT%02d%02d%02dZ", y, m, d,
-                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
-                static_cast<int>(secs % 60));
-  return buf.data();
+  return fmt::format("{:04d}{:02d}{:02d}T{:02d}{:02d}{:02d}Z", y, m, d, secs / 3600, secs / 60 % 60,
+                     secs % 60);
 }
 
 std::vector<std::string_view> Split(std::string_view s, char sep) {
