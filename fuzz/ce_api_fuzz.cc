@@ -28,9 +28,9 @@ const sagebox::store::Store& TinyStore() {
     for (int d = 1; d <= 20; ++d) {
       char day[64];
       std::snprintf(day, sizeof day, "2024-03-%02dT00:00:00Z", d);
-      csv += std::to_string(d) + ",2024-03-01T00:00:00Z,1," + (d == 3 ? "Credit" : "Usage") +
-             "," + day + ",AmazonSageMaker,USE1-Host:ml.m5.xlarge,us-east-1," +
-             std::to_string(d % 5) + ".5," + (d % 2 ? "a" : "") + "\n";
+      csv += std::to_string(d) + ",2024-03-01T00:00:00Z,1," + (d == 3 ? "Credit" : "Usage") + "," +
+             day + ",AmazonSageMaker,USE1-Host:ml.m5.xlarge,us-east-1," + std::to_string(d % 5) +
+             ".5," + (d % 2 ? "a" : "") + "\n";
     }
     std::ofstream(dir + "/in.csv") << csv;
     auto r = sagebox::cost::Ingest(sagebox::Env::Default(), dir + "/store", {dir + "/in.csv"}, {});

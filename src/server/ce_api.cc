@@ -695,6 +695,7 @@ Err GetDimensionValues(const store::Store& st, const json& req, const CeContext&
     return a.first < b.first;
   });
   std::vector<std::string> values;
+  values.reserve(shown.size());
   for (auto& s : shown) values.push_back(std::move(s.first));
   return PageValues(req, ctx, "GetDimensionValues", values, "DimensionValues", true, out);
 }

@@ -34,6 +34,7 @@ struct CeContext {
   int page_size = 500;  // groups per page of GetCostAndUsage; values per page by default
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): only std::bad_alloc, as anywhere.
 struct CeResponse {
   int http_status = 200;
   nlohmann::json body;

@@ -29,7 +29,7 @@ fi
 start_server() {
   rm -f "$TMP/port"
   "$SAGEBOX" --store "$TMP/store" serve --listen 127.0.0.1:0 --port-file "$TMP/port" \
-    --ce-page-size 7 "$@" > "$TMP/serve.log" 2>&1 &
+    --ce-page-size 20 "$@" > "$TMP/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 300); do
     if [ -s "$TMP/port" ] && grep -q "listening on" "$TMP/serve.log"; then
@@ -46,7 +46,7 @@ stop_server() {
 
 start_server
 /usr/bin/python3 "$HERE/clients.py" --sagebox "$SAGEBOX" --store "$TMP/store" --port "$PORT" \
-  --page-size 7
+  --page-size 20
 stop_server
 
 cat > "$TMP/credentials" << 'CREDS'
@@ -56,6 +56,6 @@ aws_secret_access_key = sagebox-test-secret-0123456789
 CREDS
 start_server --credentials "$TMP/credentials"
 /usr/bin/python3 "$HERE/clients.py" --sagebox "$SAGEBOX" --store "$TMP/store" --port "$PORT" \
-  --page-size 7 --key AKIASAGEBOXTEST00001 --secret sagebox-test-secret-0123456789 --auth
+  --page-size 20 --key AKIASAGEBOXTEST00001 --secret sagebox-test-secret-0123456789 --auth
 stop_server
 echo "ce_clients: ok"
