@@ -3,6 +3,7 @@
 # over a year of demo billing data. Fails (exit 1) on any socket error or non-2xx response.
 #
 #   bash bench/serve_load.sh [SECONDS]        (default 30; needs build/release and wrk)
+#   CACHE_MB=0 bash bench/serve_load.sh       (every request computed: the response cache off)
 #
 # Endpoints, each its own wrk run:
 #   explorer  GET /api/query, a year of DAILY cost grouped by SERVICE (the dashboard's default
@@ -29,7 +30,8 @@ trap cleanup EXIT
 
 "$BIN" demo --dir "$WORK/demo" --months 12 --start-month 2024-01 --formats legacy-csv --generate-only > /dev/null
 "$BIN" --store "$WORK/store" cost ingest -q "$WORK/demo/exports/legacy-csv" > "$OUT/ingest.txt"
-"$BIN" --store "$WORK/store" serve --listen 127.0.0.1:0 --port-file "$WORK/port" > "$OUT/serve.log" 2>&1 &
+"$BIN" --store "$WORK/store" serve --listen 127.0.0.1:0 --port-file "$WORK/port" \
+  --cache-mb "${CACHE_MB:-64}" > "$OUT/serve.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do [[ -s $WORK/port ]] && break; sleep 0.1; done
 PORT=$(cat "$WORK/port")
@@ -44,7 +46,7 @@ wrk.body = '{"TimePeriod":{"Start":"2024-01-01","End":"2025-01-01"},"Granularity
 LUA
 
 rows=$(grep -oE '[0-9]+ line items' "$OUT/ingest.txt" | head -1)
-echo "store: 12 months of demo data, $rows; server pid $PID on port $PORT"
+echo "store: 12 months of demo data, $rows; response cache ${CACHE_MB:-64} MiB; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 status=0
 run() {
   local name=$1

@@ -40,7 +40,10 @@ StatusOr<std::string> WriteDemoBudgets(Env* env, const store::Store& st, const s
   cost::Query q;
   q.to = MonthStart(range.second);
   q.from = MonthStart(q.to - 1);
-  q.filters.push_back({{cost::DimKind::kService, ""}, {"AmazonSageMaker"}, false});
+  cost::Filter sagemaker;
+  sagemaker.dim.kind = cost::DimKind::kService;
+  sagemaker.values = {"AmazonSageMaker"};
+  q.filters.push_back(sagemaker);
   Decimal last;
   if (q.from < q.to) {
     ASSIGN_OR_RETURN(auto r, cost::RunQuery(st, q));

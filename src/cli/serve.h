@@ -12,6 +12,7 @@ struct ServeFlags {
   std::string credentials, budgets, catalog, port_file;
   std::vector<std::string> jobs, metrics, logs;
   int threads = 0;
+  int cache_mb = 64;
   int ce_page_size = 0;
 };
 

@@ -40,6 +40,8 @@ int Serve(const std::string& store_dir, const ServeFlags& f) {
   so.listen = *listen;
   so.store_dir = store_dir;
   so.threads = f.threads;
+  if (f.cache_mb < 0) return Fail(InvalidArgument("--cache-mb must be 0 or more"));
+  so.cache_bytes = static_cast<size_t>(f.cache_mb) << 20;
   if (f.ce_page_size > 0) so.ce.page_size = f.ce_page_size;
   bool token_generated = false;
   if (!f.credentials.empty()) {
@@ -134,6 +136,9 @@ void AddServeOptions(CLI::App* cmd, ServeFlags* f) {
   cmd->add_option("--catalog", f->catalog, "Instance catalog overrides (JSON)");
   cmd->add_option("--port-file", f->port_file, "Write the bound port to this file when ready");
   cmd->add_option("--threads", f->threads, "Worker threads (default 96)");
+  cmd->add_option("--cache-mb", f->cache_mb,
+                  "Memory for answers already computed for the current store state (0 = off)")
+      ->capture_default_str();
   // For tests of NextPageToken paging with small data.
   cmd->add_option("--ce-page-size", f->ce_page_size, "Cost Explorer groups per page")->group("");
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +14,17 @@
 #include "store/store.h"
 
 namespace sagebox::server {
+
+// httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled
+// into Debian's library), so a burst of connections (wrk opens 64 at once;
+// a dashboard opens several) overflows the accept queue and the kernel
+// drops SYNs, which clients retry only after 1 s and 3 s. Calling listen()
+// again on the bound socket raises the backlog; the socket is a protected
+// member, hence this subclass.
+class HttplibServer : public httplib::Server {
+ public:
+  bool RaiseBacklog() { return ::listen(svr_sock_, SOMAXCONN) == 0; }
+};
 
 namespace {
 
@@ -95,7 +107,18 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 HttpServer::HttpServer(Env* env, ServerOptions opt, DashboardApi* api)
-    : env_(env), opt_(std::move(opt)), api_(api), srv_(std::make_unique<httplib::Server>()) {}
+    : env_(env),
+      opt_(std::move(opt)),
+      api_(api),
+      srv_(std::make_unique<HttplibServer>()),
+      cache_(opt_.cache_bytes) {}
+
+std::string HttpServer::CacheKey(const std::string& request) const {
+  std::string manifest;
+  // A missing MANIFEST is an empty store: the key is that of "".
+  (void)env_->ReadFileToString(JoinPath(opt_.store_dir, "MANIFEST"), &manifest);
+  return ResponseCache::Key(manifest, request);
+}
 
 HttpServer::~HttpServer() = default;
 
@@ -127,6 +150,7 @@ Status HttpServer::Bind() {
                     opt_.listen.host, opt_.listen.port));
   }
   port_ = port;
+  if (!srv_->RaiseBacklog()) return IoError("cannot raise the listen backlog");
   return Status::Ok();
 }
 
@@ -146,6 +170,9 @@ void HttpServer::Routes() {
   const int threads = opt_.threads > 0 ? opt_.threads : 96;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.set_keep_alive_max_count(1000);
+  // Headers and body go out in separate writes; with Nagle's algorithm the
+  // body waits for the client's delayed ACK (40 ms on Linux).
+  s.set_tcp_nodelay(true);
   s.set_keep_alive_timeout(5);
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
@@ -204,6 +231,12 @@ void HttpServer::Routes() {
         return;
       }
     }
+    const std::string key = CacheKey("CE " + target + "\n" + req.body);
+    if (auto hit = cache_.Get(key)) {
+      res.set_header("X-Sagebox-Cache", "hit");
+      res.set_content(hit->body, kAmzJson);
+      return;
+    }
     auto st = store::Store::Open(env_, opt_.store_dir);
     if (!st.ok()) {
       SetAwsError(res, 500, "InternalServerError", st.status().message());
@@ -214,8 +247,12 @@ void HttpServer::Routes() {
     if (r.http_status >= 400 && r.body.contains("__type") && r.body["__type"].is_string()) {
       res.set_header("x-amzn-ErrorType", r.body["__type"].get<std::string>());
     }
-    res.set_content(r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    kAmzJson);
+    std::string body = r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (r.http_status == 200) {
+      res.set_header("X-Sagebox-Cache", "miss");
+      cache_.Put(key, {200, kAmzJson, body, {}});
+    }
+    res.set_content(std::move(body), kAmzJson);
   });
 
   auto api = [this, auth](const httplib::Request& req, httplib::Response& res) {
@@ -231,6 +268,25 @@ void HttpServer::Routes() {
         return;
       }
     }
+    // Reads answer from the store alone and can be cached; saved reports
+    // are state of their own and never are.
+    const bool cacheable = req.method == "GET" && !req.path.starts_with("/api/reports");
+    std::string key;
+    if (cacheable) {
+      std::string request = "GET " + req.path;
+      for (const auto& [k, v] : req.params) {
+        request += fmt::format("\n{}:{}={}:{}", k.size(), k, v.size(), v);
+      }
+      key = CacheKey(request);
+      if (auto hit = cache_.Get(key)) {
+        res.status = hit->status;
+        for (const auto& [k, v] : hit->headers) res.set_header(k, v);
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("X-Sagebox-Cache", "hit");
+        res.set_content(hit->body, hit->content_type);
+        return;
+      }
+    }
     ApiRequest ar;
     ar.method = req.method;
     ar.path = req.path;
@@ -240,6 +296,10 @@ void HttpServer::Routes() {
     res.status = r.status;
     for (const auto& [k, v] : r.headers) res.set_header(k, v);
     res.set_header("Cache-Control", "no-store");
+    if (cacheable && r.status == 200) {
+      res.set_header("X-Sagebox-Cache", "miss");
+      cache_.Put(key, {r.status, r.content_type, r.body, r.headers});
+    }
     res.set_content(std::move(r.body), r.content_type);
   };
   s.Get("/api/.*", api);

@@ -28,12 +28,11 @@
 #include "server/ce_api.h"
 #include "server/credentials.h"
 #include "server/dashboard_api.h"
-
-namespace httplib {
-class Server;
-}
+#include "server/response_cache.h"
 
 namespace sagebox::server {
+
+class HttplibServer;  // httplib::Server with access to its listening socket
 
 struct ListenAddress {
   std::string host;  // "127.0.0.1", "::1", "0.0.0.0", "localhost"
@@ -55,6 +54,8 @@ struct ServerOptions {
   size_t max_header_bytes = size_t{16} << 10;
   size_t max_headers = 100;
   int threads = 0;  // 0 = enough for 64 keep-alive connections
+  // Budget of the response cache (response_cache.h); 0 turns it off.
+  size_t cache_bytes = size_t{64} << 20;
   CeContext ce;
 };
 
@@ -80,11 +81,14 @@ class HttpServer {
  private:
   HttpServer(Env* env, ServerOptions opt, DashboardApi* api);
   void Routes();
+  // The cache key of a request against the store's current MANIFEST.
+  std::string CacheKey(const std::string& request) const;
 
   Env* env_;
   ServerOptions opt_;
   DashboardApi* api_;
-  std::unique_ptr<httplib::Server> srv_;
+  std::unique_ptr<HttplibServer> srv_;
+  ResponseCache cache_;
   int port_ = 0;
 };
 

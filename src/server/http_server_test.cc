@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/testing/temp_dir.h"
+#include "cost/ingest.h"
 #include "server/assets.h"
 
 namespace sagebox::server {
@@ -187,6 +188,32 @@ TEST(HttpServer, ServesDashboardApiAndRefusesWhatItShould) {
   auto alive = c.Get("/api/meta");
   ASSERT_TRUE(alive);
   EXPECT_EQ(alive->status, 200);
+}
+
+TEST(HttpServer, CachedAnswersEndWhenTheStoreChanges) {
+  testing::TempDir dir("http_server_cache");
+  const std::string store = dir.Path("store");
+  Running r(store, {});
+  auto c = r.Client();
+  auto first = c.Get("/api/meta");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->get_header_value("X-Sagebox-Cache"), "miss");
+  EXPECT_NE(first->body.find("\"data_range\":null"), std::string::npos);
+  auto second = c.Get("/api/meta");
+  EXPECT_EQ(second->get_header_value("X-Sagebox-Cache"), "hit");
+  EXPECT_EQ(second->body, first->body);
+  // Saved reports are never cached.
+  EXPECT_EQ(c.Get("/api/reports")->get_header_value("X-Sagebox-Cache"), "");
+
+  // An ingest replaces the MANIFEST: the next answer is computed anew.
+  auto ing = cost::Ingest(Env::Default(), store,
+                          {std::string(SAGEBOX_TESTDATA) +
+                           "/real/focus-converters/sample-anonymous-aws-export-dataset.csv"},
+                          cost::IngestOptions{});
+  ASSERT_TRUE(ing.ok()) << ing.status().ToString();
+  auto third = c.Get("/api/meta");
+  EXPECT_EQ(third->get_header_value("X-Sagebox-Cache"), "miss");
+  EXPECT_NE(third->body.find("\"first\":\"2023-11-01\""), std::string::npos);
 }
 
 TEST(HttpServer, TokenGuardsTheApiWhenCredentialsAreSet) {
