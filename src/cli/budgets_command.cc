@@ -8,7 +8,6 @@
 #include "cli/cli.h"
 #include "cost/query.h"
 #include "plan/budgets.h"
-#include "plan/savings_plans.h"
 #include "plan/webhook.h"
 #include "store/store.h"
 
@@ -23,24 +22,6 @@ struct BudgetsFlags {
   std::vector<std::string> webhooks;
 };
 
-// SAVINGS_PLANS_UTILIZATION / _COVERAGE budgets: the percentage over the
-// budget period so far, computed exactly from the bill's Savings Plan lines
-// (plan/savings_plans.h); utilization of SageMaker plans only, as the tool
-// is about SageMaker.
-StatusOr<double> SavingsPlansPercent(const store::Store* st, std::string_view type, Days from,
-                                     Days to) {
-  plan::SpReportOptions o;
-  o.from = from;
-  o.to = to;
-  if (type == "SAVINGS_PLANS_UTILIZATION") {
-    o.sagemaker_only = true;
-    ASSIGN_OR_RETURN(auto u, plan::GetSavingsPlansUtilization(*st, o));
-    return u.total.utilization_percentage().ToDouble();
-  }
-  ASSIGN_OR_RETURN(auto c, plan::GetSavingsPlansCoverage(*st, o));
-  return c.total.coverage_percentage().ToDouble();
-}
-
 int Run(const Globals& g, const BudgetsFlags& f) {
   plan::CheckOptions opt;
   if (Status ds = ParseDateFlag("--as-of", f.as_of, &opt.as_of); !ds.ok()) return Fail(ds);
@@ -52,10 +33,7 @@ int Run(const Globals& g, const BudgetsFlags& f) {
   if (!budgets.ok()) return Fail(budgets.status());
   auto st = store::Store::Open(env, g.store);
   if (!st.ok()) return Fail(st.status());
-  const store::Store* store_ptr = st->get();
-  opt.savings_plans = [store_ptr](std::string_view type, Days from, Days to) {
-    return SavingsPlansPercent(store_ptr, type, from, to);
-  };
+  opt.savings_plans = plan::StoreSavingsPlansProvider(st->get());
   auto statuses = plan::CheckBudgets(**st, *budgets, opt);
   if (!statuses.ok()) return Fail(statuses.status());
   auto state = plan::LoadAlertState(env, g.store);

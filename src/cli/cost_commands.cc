@@ -49,15 +49,6 @@ StatusOr<cost::Query> BuildQuery(const QueryFlags& f) {
   return q;
 }
 
-Status ResolveRange(const store::Store& st, cost::Query* q) {
-  if (q->from && q->to) return Status::Ok();
-  auto r = cost::DataRange(st);
-  if (!r.ok()) return r.status();
-  if (!q->from) q->from = MonthStart(r->first);
-  if (!q->to) q->to = NextMonthStart(r->second);
-  return Status::Ok();
-}
-
 int RunIngest(const Globals& g, const std::vector<std::string>& paths, bool quiet) {
   Progress progress("ingest", !quiet && Progress::StderrIsTerminal());
   cost::IngestOptions opt;
@@ -152,7 +143,7 @@ void AddCostCommands(CLI::App& app, Globals& g, int* exit_code) {
       *exit_code = Fail(st.status());
       return;
     }
-    Status rs = ResolveRange(**st, &*q);
+    Status rs = cost::ResolveDefaultRange(**st, &*q);
     if (!rs.ok()) {
       *exit_code = Fail(rs);
       return;

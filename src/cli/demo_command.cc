@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "cli/serve.h"
 #include "core/progress.h"
 #include "cost/demo_gen.h"
 #include "cost/ingest.h"
@@ -30,8 +31,48 @@ StatusOr<Decimal> TotalUnblended(const std::string& store_dir) {
   return sum;
 }
 
+// A budgets file for the demo store, in the shape of `aws budgets
+// describe-budgets`: SageMaker's monthly spend with its limit 20% above the
+// last full month's (so the 80% alert fires and the forecast one may), and
+// a 90% utilization floor for Savings Plans. Returns the file's path.
+StatusOr<std::string> WriteDemoBudgets(Env* env, const store::Store& st, const std::string& dir) {
+  ASSIGN_OR_RETURN(auto range, cost::DataRange(st));
+  cost::Query q;
+  q.to = MonthStart(range.second);
+  q.from = MonthStart(q.to - 1);
+  q.filters.push_back({{cost::DimKind::kService, ""}, {"AmazonSageMaker"}, false});
+  Decimal last;
+  if (q.from < q.to) {
+    ASSIGN_OR_RETURN(auto r, cost::RunQuery(st, q));
+    for (const auto& b : r.buckets) last += b.total[0];
+  }
+  if (last.is_zero()) last = Decimal::FromInt(1000);
+  last = Decimal::Div(last * 12, Decimal::FromInt(10));
+  const std::string text = fmt::format(
+      R"({{"Budgets": [
+  {{"BudgetName": "sagemaker-monthly", "BudgetType": "COST", "TimeUnit": "MONTHLY",
+    "BudgetLimit": {{"Amount": "{}", "Unit": "USD"}},
+    "CostFilters": {{"Service": ["AmazonSageMaker"]}},
+    "Notifications": [
+      {{"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
+        "Threshold": 80, "ThresholdType": "PERCENTAGE"}},
+      {{"NotificationType": "FORECASTED", "ComparisonOperator": "GREATER_THAN",
+        "Threshold": 100, "ThresholdType": "PERCENTAGE"}}]}},
+  {{"BudgetName": "savings-plans-utilization", "BudgetType": "SAVINGS_PLANS_UTILIZATION",
+    "TimeUnit": "MONTHLY", "BudgetLimit": {{"Amount": "100", "Unit": "PERCENTAGE"}},
+    "Notifications": [
+      {{"NotificationType": "ACTUAL", "ComparisonOperator": "LESS_THAN",
+        "Threshold": 90, "ThresholdType": "PERCENTAGE"}}]}}]}}
+)",
+      last.ToFixed(0));
+  const std::string path = JoinPath(dir, "budgets.json");
+  RETURN_IF_ERROR(env->WriteFileAtomic(path, text));
+  return path;
+}
+
 int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
-            const std::vector<cost::DemoFormat>& formats, bool generate_only) {
+            const std::vector<cost::DemoFormat>& formats, bool generate_only, bool open,
+            ServeFlags* serve) {
   Env* env = Env::Default();
   std::printf(
       "Generating %d months of SageMaker billing data for %d accounts in %d regions into %s\n",
@@ -86,18 +127,20 @@ int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
 
   // Findings: the bill plus job descriptions, metrics and logs written to
   // match it (findings/demo_inputs.h), as a user would pass them.
-  auto catalog = findings::Catalog::Builtin();
-  if (!catalog.ok()) return Fail(catalog.status());
   auto usage = findings::CollectUsage(**st, findings::CollectOptions{});
   if (!usage.ok()) return Fail(usage.status());
   auto aux = findings::WriteDemoInputs(env, *usage, dir);
   if (!aux.ok()) return Fail(aux.status());
+  serve->jobs = {aux->jobs};
+  serve->metrics = {aux->metrics};
+  serve->logs = {aux->logs};
+  findings::Catalog catalog;
   findings::FindingsInputs in;
-  in.catalog = &*catalog;
-  if (Status l = findings::LoadSageMakerMeta(env, aux->jobs, &in.meta); !l.ok()) return Fail(l);
-  if (Status l = findings::LoadMetricSeries(env, aux->metrics, &in.metrics); !l.ok())
+  if (Status l = findings::LoadFindingsInputs(env, {serve->jobs, serve->metrics, serve->logs, ""},
+                                              &catalog, &in);
+      !l.ok()) {
     return Fail(l);
-  if (Status l = findings::LoadLogEvents(env, aux->logs, &in.logs); !l.ok()) return Fail(l);
+  }
   auto report = findings::RunFindings(**st, in, findings::FindingsConfig{});
   if (!report.ok()) return Fail(report.status());
   std::printf("\n");
@@ -115,7 +158,20 @@ int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
       "  sagebox --store %s cost query --granularity DAILY --filter USAGE_TYPE~Notebk "
       "--group-by RESOURCE_ID\n",
       main_store.c_str(), main_store.c_str());
-  return 0;
+
+  auto budgets = WriteDemoBudgets(env, **st, dir);
+  if (!budgets.ok()) return Fail(budgets.status());
+  serve->budgets = *budgets;
+  std::printf(
+      "\nDashboard (charts, findings, forecast, Savings Plans, budgets) and Cost Explorer API:\n"
+      "  sagebox --store %s serve --budgets %s --jobs %s --metrics %s --logs %s\n"
+      "  then open http://127.0.0.1:8080/   (or run `sagebox demo --open`)\n",
+      main_store.c_str(), budgets->c_str(), aux->jobs.c_str(), aux->metrics.c_str(),
+      aux->logs.c_str());
+  if (!open) return 0;
+  std::printf("\n");
+  (void)std::fflush(stdout);
+  return Serve(main_store, *serve);
 }
 
 }  // namespace
@@ -143,6 +199,14 @@ void AddDemoCommand(CLI::App& app, Globals&, int* exit_code) {
       "(default: all)");
   demo->add_option("--max-rows-per-file", opt.max_rows_per_file,
                    "Split data files after this many rows, as AWS does (0 = one file per period)");
+  static bool open = false;
+  static ServeFlags serve;
+  demo->add_flag("--open", open,
+                 "Then serve the dashboard over the demo store (like `sagebox serve`) until "
+                 "Ctrl-C");
+  demo->add_option("--listen", serve.listen, "With --open: HOST:PORT to listen on")
+      ->capture_default_str();
+  demo->add_option("--port-file", serve.port_file, "With --open: write the bound port here");
   demo->add_flag("--generate-only", generate_only,
                  "Only write the exports (for benchmarks and your own experiments)");
   demo->callback([exit_code] {
@@ -162,7 +226,7 @@ void AddDemoCommand(CLI::App& app, Globals&, int* exit_code) {
       i = j + 1;
     }
     if (formats.empty()) formats = cost::AllDemoFormats();
-    *exit_code = RunDemo(dir, opt, formats, generate_only);
+    *exit_code = RunDemo(dir, opt, formats, generate_only, open, &serve);
   });
 }
 

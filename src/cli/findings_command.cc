@@ -152,21 +152,12 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
 int Run(const Globals& g, FindingsFlags& f) {
   if (Status s = Configure(f); !s.ok()) return Fail(s);
   Env* env = Env::Default();
-  auto catalog = findings::Catalog::Builtin();
-  if (!catalog.ok()) return Fail(catalog.status());
-  if (!f.catalog.empty()) {
-    if (Status s = catalog->MergeFile(env, f.catalog); !s.ok()) return Fail(s);
-  }
+  findings::Catalog catalog;
   findings::FindingsInputs in;
-  in.catalog = &*catalog;
-  for (const auto& p : f.jobs) {
-    if (Status s = findings::LoadSageMakerMeta(env, p, &in.meta); !s.ok()) return Fail(s);
-  }
-  for (const auto& p : f.metrics) {
-    if (Status s = findings::LoadMetricSeries(env, p, &in.metrics); !s.ok()) return Fail(s);
-  }
-  for (const auto& p : f.logs) {
-    if (Status s = findings::LoadLogEvents(env, p, &in.logs); !s.ok()) return Fail(s);
+  if (Status s =
+          findings::LoadFindingsInputs(env, {f.jobs, f.metrics, f.logs, f.catalog}, &catalog, &in);
+      !s.ok()) {
+    return Fail(s);
   }
   auto st = store::Store::Open(env, g.store);
   if (!st.ok()) return Fail(st.status());

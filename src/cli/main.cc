@@ -61,7 +61,8 @@ static int Main(int argc, char** argv) {
       "Start with `sagebox demo` (built-in sample data), or point it at your billing export:\n"
       "  sagebox cost ingest ~/cur          # legacy CUR, CUR 2.0 or FOCUS CSV, .gz/.zip\n"
       "  sagebox cost summary               # month to date, top services, trend\n"
-      "  sagebox cost query --group-by SERVICE --granularity DAILY\n"};
+      "  sagebox cost query --group-by SERVICE --granularity DAILY\n"
+      "  sagebox serve                      # dashboard + Cost Explorer API on :8080\n"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("sagebox ") + SAGEBOX_VERSION);
   Globals g;
@@ -73,6 +74,7 @@ static int Main(int argc, char** argv) {
   int code = 0;
   AddCostCommands(app, g, &code);
   AddSqlCommand(app, g, &code);
+  AddServeCommand(app, g, &code);
   AddDemoCommand(app, g, &code);
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "core/strings.h"
@@ -94,10 +95,18 @@ std::vector<std::string> Labels(const store::Segment& seg, const store::SegmentI
   return out;
 }
 
-bool Matches(const Filter& f, const std::string& label) {
-  if (f.contains) return AsciiLower(label).find(AsciiLower(f.values[0])) != std::string::npos;
-  for (const auto& v : f.values) {
-    if (v == label) return true;
+bool MatchesOne(const Filter& f, std::string_view label, std::string_view v) {
+  switch (f.match) {
+    case MatchKind::kEquals:
+      return label == v;
+    case MatchKind::kContains:
+      return label.find(v) != std::string_view::npos;
+    case MatchKind::kStartsWith:
+      return label.substr(0, v.size()) == v;
+    case MatchKind::kEndsWith:
+      return label.size() >= v.size() && label.substr(label.size() - v.size()) == v;
+    case MatchKind::kAbsent:
+      return label.empty();
   }
   return false;
 }
@@ -182,6 +191,23 @@ class SegmentSums {
 };
 
 }  // namespace
+
+bool FilterMatches(const Filter& f, std::string_view label) {
+  if (f.contains) {
+    return !f.values.empty() &&
+           AsciiLower(label).find(AsciiLower(f.values[0])) != std::string::npos;
+  }
+  bool hit = false;
+  if (f.match == MatchKind::kAbsent) {
+    hit = label.empty();
+  } else if (f.case_insensitive) {
+    const std::string l = AsciiLower(label);
+    for (const auto& v : f.values) hit = hit || MatchesOne(f, l, AsciiLower(v));
+  } else {
+    for (const auto& v : f.values) hit = hit || MatchesOne(f, label, v);
+  }
+  return hit != f.negate;
+}
 
 std::string Dimension::Name() const {
   if (kind == DimKind::kTag) return "TAG:" + tag_key;
@@ -300,6 +326,27 @@ StatusOr<std::pair<Days, Days>> DataRange(const store::Store& st) {
   return std::make_pair(DayOf(lo), DayOf(hi));
 }
 
+Status ResolveDefaultRange(const store::Store& st, Query* q) {
+  if (q->from && q->to) return Status::Ok();
+  auto r = DataRange(st);
+  if (!r.ok()) return r.status();
+  if (!q->from) q->from = MonthStart(r->first);
+  if (!q->to) q->to = NextMonthStart(r->second);
+  return Status::Ok();
+}
+
+StatusOr<std::vector<std::string>> TagKeys(const store::Store& st) {
+  std::set<std::string> keys;
+  for (const auto& info : st.segments()) {
+    ASSIGN_OR_RETURN(auto seg, st.OpenSegment(info));
+    for (size_t c = 0; c < seg->num_columns(); ++c) {
+      const std::string& name = seg->column(c).name;
+      if (name.starts_with(col::kTagPrefix)) keys.insert(name.substr(col::kTagPrefix.size()));
+    }
+  }
+  return std::vector<std::string>(keys.begin(), keys.end());
+}
+
 StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
   if (q.group_by.size() > 2) {
     return InvalidArgument("at most two group-by dimensions, as in Cost Explorer");
@@ -376,7 +423,7 @@ StatusOr<QueryResult> RunQuery(const store::Store& st, Query q) {
       int c = seg->FindColumn(ColumnOf(f.dim));
       auto labels = Labels(*seg, info, c, f.dim);
       std::vector<char> allow(labels.size());
-      for (size_t i = 0; i < labels.size(); ++i) allow[i] = Matches(f, labels[i]);
+      for (size_t i = 0; i < labels.size(); ++i) allow[i] = FilterMatches(f, labels[i]);
       fcol.push_back(c);
       fallow.push_back(std::move(allow));
     }

@@ -52,11 +52,24 @@ struct Dimension {
   std::string Name() const;
 };
 
+// How a filter compares a value with its `values` (Cost Explorer's
+// MatchOptions). A value matches when it matches any of `values`; kAbsent
+// matches the empty value (no tag, no region) and ignores `values`.
+enum class MatchKind { kEquals, kContains, kStartsWith, kEndsWith, kAbsent };
+
 struct Filter {
   Dimension dim;
   std::vector<std::string> values;  // DIM=V1,V2: any equal
   bool contains = false;            // DIM~SUB: case-insensitive substring of values[0]
+  // Used when `contains` is false (the Cost Explorer endpoint sets these).
+  MatchKind match = MatchKind::kEquals;
+  bool case_insensitive = false;
+  bool negate = false;  // keep the rows that do not match (CE's Not)
 };
+
+// Whether `value` passes `f` (negate included). RunQuery decides this once
+// per dictionary entry; exposed for callers that filter label lists.
+bool FilterMatches(const Filter& f, std::string_view value);
 
 struct Query {
   Days from = 0, to = 0;  // to exclusive; both 0 = all data
@@ -95,6 +108,15 @@ std::string_view GranularityName(Granularity g);
 
 // The [first, last] usage days in the store; NotFound if it is empty.
 StatusOr<std::pair<Days, Days>> DataRange(const store::Store& st);
+
+// Fills a missing from/to with the whole months around the data, as the
+// console's default view does. InvalidArgument if the store is empty and a
+// bound is missing.
+Status ResolveDefaultRange(const store::Store& st, Query* q);
+
+// The tag keys present in the store's segments ("team" for column tag:team),
+// sorted. Corruption if a segment cannot be opened.
+StatusOr<std::vector<std::string>> TagKeys(const store::Store& st);
 
 // InvalidArgument for more than two group-bys or from >= to; Corruption if
 // a segment is damaged.

@@ -5,6 +5,17 @@
 
 namespace sagebox::findings {
 
+Status LoadFindingsInputs(Env* env, const FindingsInputFiles& files, Catalog* catalog,
+                          FindingsInputs* in) {
+  ASSIGN_OR_RETURN(*catalog, Catalog::Builtin());
+  if (!files.catalog.empty()) RETURN_IF_ERROR(catalog->MergeFile(env, files.catalog));
+  in->catalog = catalog;
+  for (const auto& p : files.jobs) RETURN_IF_ERROR(LoadSageMakerMeta(env, p, &in->meta));
+  for (const auto& p : files.metrics) RETURN_IF_ERROR(LoadMetricSeries(env, p, &in->metrics));
+  for (const auto& p : files.logs) RETURN_IF_ERROR(LoadLogEvents(env, p, &in->logs));
+  return Status::Ok();
+}
+
 StatusOr<FindingsReport> RunFindings(const store::Store& st, const FindingsInputs& in,
                                      const FindingsConfig& cfg) {
   if (in.catalog == nullptr) return InvalidArgument("RunFindings needs a catalog");

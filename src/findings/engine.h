@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "findings/catalog.h"
 #include "findings/cloudwatch.h"
@@ -26,6 +27,19 @@ struct FindingsInputs {
   std::vector<MetricSeries> metrics;
   std::vector<LogEvent> logs;
 };
+
+// The files a user names with --jobs, --metrics, --logs and --catalog.
+struct FindingsInputFiles {
+  std::vector<std::string> jobs, metrics, logs;
+  std::string catalog;  // overrides merged into the built-in catalog; "" = none
+};
+
+// Loads the built-in catalog (merged with files.catalog) into *catalog and
+// every file into *in, with in->catalog = catalog (which must outlive *in).
+// BadInput naming file:line:col for a malformed file; IoError/NotFound from
+// the file system.
+Status LoadFindingsInputs(Env* env, const FindingsInputFiles& files, Catalog* catalog,
+                          FindingsInputs* in);
 
 // NotFound when the store has no billing data in the range; InvalidArgument
 // for a bad configuration (unknown timezone, empty schedule); Corruption

@@ -8,6 +8,7 @@
 #include "core/table.h"
 #include "cost/line_item.h"
 #include "plan/forecast.h"
+#include "plan/savings_plans.h"
 
 namespace sagebox::plan {
 
@@ -586,6 +587,21 @@ std::string BudgetsToText(const std::vector<BudgetStatus>& statuses) {
     }
   }
   return out;
+}
+
+SavingsPlansProvider StoreSavingsPlansProvider(const store::Store* st) {
+  return [st](std::string_view type, Days from, Days to) -> StatusOr<double> {
+    SpReportOptions o;
+    o.from = from;
+    o.to = to;
+    if (type == "SAVINGS_PLANS_UTILIZATION") {
+      o.sagemaker_only = true;
+      ASSIGN_OR_RETURN(auto u, GetSavingsPlansUtilization(*st, o));
+      return u.total.utilization_percentage().ToDouble();
+    }
+    ASSIGN_OR_RETURN(auto c, GetSavingsPlansCoverage(*st, o));
+    return c.total.coverage_percentage().ToDouble();
+  };
 }
 
 }  // namespace sagebox::plan

@@ -76,6 +76,13 @@ StatusOr<std::vector<Budget>> ParseBudgets(std::string_view text, const std::str
 using SavingsPlansProvider =
     std::function<StatusOr<double>(std::string_view type, Days from, Days to)>;
 
+// The provider over the bill itself: SAVINGS_PLANS_UTILIZATION /
+// _COVERAGE budgets get the percentage over the period so far, computed
+// exactly from the bill's Savings Plan lines (plan/savings_plans.h);
+// utilization of SageMaker plans only, as the tool is about SageMaker.
+// `st` must outlive the provider.
+SavingsPlansProvider StoreSavingsPlansProvider(const store::Store* st);
+
 struct Alert {
   std::string budget;
   std::string unit;  // the budget's (USD, PERCENTAGE, ...)

@@ -1,0 +1,157 @@
+// `sagebox serve`: the dashboard, its JSON API and the Cost Explorer
+// endpoint over the store (server/http_server.h). This file only reads
+// flags and files, then hands everything to the server library.
+#include <fmt/format.h>
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "cli/cli.h"
+#include "cli/serve.h"
+#include "plan/budgets.h"
+#include "server/credentials.h"
+#include "server/dashboard_api.h"
+#include "server/http_server.h"
+
+namespace sagebox::cli {
+
+namespace {
+
+// 128 bits from the OS's random source (std::random_device reads
+// /dev/urandom or getrandom on Linux), as hex.
+std::string RandomToken() {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 4; ++i) out += fmt::format("{:08x}", rd());
+  return out;
+}
+
+}  // namespace
+
+int Serve(const std::string& store_dir, const ServeFlags& f) {
+  Env* env = Env::Default();
+  auto listen = server::ParseListen(f.listen);
+  if (!listen.ok()) return Fail(listen.status());
+
+  server::ServerOptions so;
+  so.listen = *listen;
+  so.store_dir = store_dir;
+  so.threads = f.threads;
+  if (f.ce_page_size > 0) so.ce.page_size = f.ce_page_size;
+  bool token_generated = false;
+  if (!f.credentials.empty()) {
+    auto creds = server::LoadCredentials(env, f.credentials);
+    if (!creds.ok()) return Fail(creds.status());
+    so.credentials = *creds;
+    so.dashboard_token = creds->dashboard_token;
+    if (so.dashboard_token.empty()) {
+      so.dashboard_token = RandomToken();
+      token_generated = true;
+    }
+  }
+
+  server::DashboardOptions dopt;
+  dopt.store_dir = store_dir;
+  if (!f.budgets.empty()) {
+    std::string text;
+    if (Status s = env->ReadFileToString(f.budgets, &text); !s.ok()) return Fail(s);
+    auto budgets = plan::ParseBudgets(text, f.budgets);
+    if (!budgets.ok()) return Fail(budgets.status());
+    dopt.budgets = std::move(*budgets);
+    dopt.budgets_configured = true;
+  }
+  findings::Catalog catalog;
+  if (Status s = findings::LoadFindingsInputs(env, {f.jobs, f.metrics, f.logs, f.catalog}, &catalog,
+                                              &dopt.findings_inputs);
+      !s.ok()) {
+    return Fail(s);
+  }
+  server::DashboardApi api(env, std::move(dopt));
+
+  auto srv = server::HttpServer::Create(env, so, &api);
+  if (!srv.ok()) return Fail(srv.status());
+  if (Status s = (*srv)->Bind(); !s.ok()) return Fail(s);
+  const int port = (*srv)->port();
+
+  // SIGINT/SIGTERM stop the server cleanly: they are blocked in every
+  // thread (the pool inherits the mask) and one watcher thread waits for
+  // them, so no handler runs in async-signal context.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  server::HttpServer* raw = srv->get();
+  std::thread([sigs, raw] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    raw->Stop();
+  }).detach();
+
+  const std::string host =
+      so.listen.host.find(':') != std::string::npos ? "[" + so.listen.host + "]" : so.listen.host;
+  const std::string url = fmt::format("http://{}:{}/", host, port);
+  std::printf("sagebox serve: listening on %s\n", url.c_str());
+  std::printf("  dashboard     %s%s\n", url.c_str(),
+              so.credentials.empty() ? "" : ("?token=" + so.dashboard_token).c_str());
+  std::printf("  JSON API      %sapi/meta  (docs/api.md)\n", url.c_str());
+  std::printf("  Cost Explorer aws ce get-cost-and-usage --endpoint-url %s ...\n",
+              url.substr(0, url.size() - 1).c_str());
+  if (token_generated) {
+    std::printf(
+        "  (dashboard token generated for this run; put sagebox_dashboard_token in %s "
+        "to keep one)\n",
+        f.credentials.c_str());
+  }
+  std::printf("Stop with Ctrl-C.\n");
+  (void)std::fflush(stdout);
+  if (!f.port_file.empty()) {
+    if (Status s = env->WriteFileAtomic(f.port_file, std::to_string(port) + "\n"); !s.ok()) {
+      return Fail(s);
+    }
+  }
+  if (Status s = (*srv)->Run(); !s.ok()) return Fail(s);
+  std::printf("sagebox serve: stopped\n");
+  return 0;
+}
+
+void AddServeOptions(CLI::App* cmd, ServeFlags* f) {
+  cmd->add_option("--listen", f->listen,
+                  "HOST:PORT to listen on; a non-loopback host needs --credentials; port 0 "
+                  "picks a free one")
+      ->capture_default_str();
+  cmd->add_option("--credentials", f->credentials,
+                  "AWS credentials file: its keys sign Cost Explorer requests (SigV4) and its "
+                  "sagebox_dashboard_token guards the dashboard (docs/api.md)");
+  cmd->add_option("--budgets", f->budgets,
+                  "Budgets file (aws budgets describe-budgets shape) shown on the dashboard");
+  cmd->add_option("--jobs", f->jobs, "Findings input: describe-*/list-* JSON (repeatable)");
+  cmd->add_option("--metrics", f->metrics, "Findings input: CloudWatch metrics (repeatable)");
+  cmd->add_option("--logs", f->logs, "Findings input: filter-log-events output (repeatable)");
+  cmd->add_option("--catalog", f->catalog, "Instance catalog overrides (JSON)");
+  cmd->add_option("--port-file", f->port_file, "Write the bound port to this file when ready");
+  cmd->add_option("--threads", f->threads, "Worker threads (default 96)");
+  // For tests of NextPageToken paging with small data.
+  cmd->add_option("--ce-page-size", f->ce_page_size, "Cost Explorer groups per page")->group("");
+}
+
+void AddServeCommand(CLI::App& app, Globals& g, int* exit_code) {
+  static ServeFlags f;
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "Serve the dashboard, its JSON API and a Cost Explorer-compatible endpoint over the "
+      "store.\n"
+      "Examples:\n"
+      "  sagebox serve                                   # http://127.0.0.1:8080/\n"
+      "  aws ce get-cost-and-usage --endpoint-url http://127.0.0.1:8080 \\\n"
+      "      --time-period Start=2024-01-01,End=2024-04-01 --granularity MONTHLY \\\n"
+      "      --metrics UnblendedCost --group-by Type=DIMENSION,Key=SERVICE\n"
+      "  sagebox serve --listen 0.0.0.0:8080 --credentials ~/.sagebox/credentials");
+  AddServeOptions(cmd, &f);
+  cmd->callback([&g, exit_code] { *exit_code = Serve(g.store, f); });
+}
+
+}  // namespace sagebox::cli

@@ -1,0 +1,1 @@
+// The dashboard was not built into this binary (see index.html).

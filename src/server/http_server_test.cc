@@ -1,0 +1,216 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "core/testing/temp_dir.h"
+#include "server/assets.h"
+
+namespace sagebox::server {
+namespace {
+
+TEST(ParseListen, Forms) {
+  auto a = ParseListen("127.0.0.1:8080");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 8080);
+  auto b = ParseListen("[::1]:0");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->host, "::1");
+  EXPECT_EQ(b->port, 0);
+  auto c = ParseListen(":9000");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->host, "127.0.0.1");
+  EXPECT_FALSE(ParseListen("8080").ok());
+  EXPECT_FALSE(ParseListen("host:port").ok());
+  EXPECT_FALSE(ParseListen("host:70000").ok());
+  EXPECT_FALSE(ParseListen("[::1]8080").ok());
+}
+
+TEST(IsLoopbackHost, OnlyLoopback) {
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.5.5.5"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("192.168.1.2"));
+  EXPECT_FALSE(IsLoopbackHost("::"));
+  EXPECT_FALSE(IsLoopbackHost("localhost.evil.com"));
+}
+
+TEST(HttpServerCreate, NonLoopbackNeedsCredentials) {
+  DashboardApi api(Env::Default(), {});
+  ServerOptions o;
+  o.listen = {"0.0.0.0", 0};
+  auto s = HttpServer::Create(Env::Default(), o, &api);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("--credentials"), std::string::npos);
+
+  o.credentials.secret_by_access_key["AKID"] = "secret";
+  o.dashboard_token = "tok";
+  EXPECT_TRUE(HttpServer::Create(Env::Default(), o, &api).ok());
+}
+
+// A server on a free loopback port, run on its own thread for one test.
+class Running {
+ public:
+  Running(const std::string& store, ServerOptions o) : api_(Env::Default(), Opts(store)) {
+    o.listen = {"127.0.0.1", 0};
+    o.store_dir = store;
+    o.threads = 8;
+    auto s = HttpServer::Create(Env::Default(), o, &api_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    srv_ = std::move(*s);
+    EXPECT_TRUE(srv_->Bind().ok());
+    thread_ = std::thread([this] { (void)srv_->Run(); });
+  }
+  ~Running() {
+    srv_->Stop();
+    thread_.join();
+  }
+  int port() const { return srv_->port(); }
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port());
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+
+ private:
+  static DashboardOptions Opts(const std::string& store) {
+    DashboardOptions d;
+    d.store_dir = store;
+    return d;
+  }
+  DashboardApi api_;
+  std::unique_ptr<HttpServer> srv_;
+  std::thread thread_;
+};
+
+// Sends raw bytes and returns what comes back (until the server closes or 2 s pass).
+std::string Raw(int port, const std::string& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  ::shutdown(fd, SHUT_WR);
+  std::string out;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST(HttpServer, ServesDashboardApiAndRefusesWhatItShould) {
+  testing::TempDir dir("http_server");
+  Running r(dir.Path("empty-store"), {});
+  auto c = r.Client();
+
+  auto index = c.Get("/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_EQ(index->body, std::string(FindAsset("/")->data));
+  EXPECT_NE(index->get_header_value("Content-Security-Policy").find("default-src 'none'"),
+            std::string::npos);
+  EXPECT_EQ(c.Get("/assets/app.js")->status, 200);
+
+  auto meta = c.Get("/api/meta");
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->status, 200);
+  EXPECT_EQ(meta->get_header_value("Content-Type"), "application/json");
+
+  // Only embedded files exist: traversal and unknown paths are 404.
+  for (const char* p : {"/../../../../etc/passwd", "/assets/../../CMakeLists.txt",
+                        "/%2e%2e/%2e%2e/etc/passwd", "/assets/app.js/..", "/etc/passwd"}) {
+    auto res = c.Get(p);
+    ASSERT_TRUE(res) << p;
+    EXPECT_EQ(res->status, 404) << p;
+    EXPECT_EQ(res->body.find("root:"), std::string::npos) << p;
+  }
+
+  // Another Host (DNS rebinding) is refused without credentials.
+  httplib::Headers evil = {{"Host", "evil.example:8080"}};
+  EXPECT_EQ(c.Get("/api/meta", evil)->status, 403);
+
+  // Body over 1 MiB: 413.
+  auto big = c.Put("/api/reports/x", std::string((1 << 20) + 10, 'x'), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+
+  // Too many header fields: 431.
+  httplib::Headers many;
+  for (int i = 0; i < 150; ++i) many.emplace("X-H" + std::to_string(i), "v");
+  auto h = c.Get("/api/meta", many);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 431);
+
+  // Cost Explorer without a target: the AWS error shape.
+  auto ce = c.Post("/", "{}", "application/x-amz-json-1.1");
+  ASSERT_TRUE(ce);
+  EXPECT_EQ(ce->status, 400);
+  EXPECT_EQ(ce->get_header_value("x-amzn-ErrorType"), "UnknownOperationException");
+  EXPECT_NE(ce->body.find("\"__type\":\"UnknownOperationException\""), std::string::npos);
+
+  // Malformed requests get 4xx (or a closed connection), and the server lives on.
+  for (const std::string& bad :
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET\r\n\r\n"),
+        std::string("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n"),
+        std::string(
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+        std::string("GET /") + std::string(20000, 'a') + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        std::string("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: ") + std::string(20000, 'b') +
+            "\r\n\r\n",
+        std::string("\0\0\0\xff\xfe", 5),
+        std::string("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\nzz\r\n")}) {
+    std::string resp = Raw(r.port(), bad);
+    if (!resp.empty()) {
+      EXPECT_TRUE(resp.starts_with("HTTP/1.1 4"))
+          << bad.substr(0, 60) << " -> " << resp.substr(0, 40);
+    }
+  }
+  auto alive = c.Get("/api/meta");
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200);
+}
+
+TEST(HttpServer, TokenGuardsTheApiWhenCredentialsAreSet) {
+  testing::TempDir dir("http_server_auth");
+  ServerOptions o;
+  o.credentials.secret_by_access_key["AKIDEXAMPLE"] = "secret";
+  o.dashboard_token = "t0ken";
+  Running r(dir.Path("store"), o);
+  auto c = r.Client();
+  auto none = c.Get("/api/meta");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(c.Get("/api/meta", {{"Authorization", "Bearer wrong"}})->status, 401);
+  EXPECT_EQ(c.Get("/api/meta", {{"Authorization", "Bearer t0ken"}})->status, 200);
+  // The page itself loads without the token (it carries no data).
+  EXPECT_EQ(c.Get("/")->status, 200);
+  // Unsigned Cost Explorer calls are refused in AWS's shape.
+  httplib::Headers t = {{"X-Amz-Target", "AWSInsightsIndexService.GetCostAndUsage"}};
+  auto ce = c.Post("/", t, "{}", "application/x-amz-json-1.1");
+  ASSERT_TRUE(ce);
+  EXPECT_GE(ce->status, 400);
+  EXPECT_LT(ce->status, 500);
+  EXPECT_FALSE(ce->get_header_value("x-amzn-ErrorType").empty());
+}
+
+}  // namespace
+}  // namespace sagebox::server
