@@ -38,6 +38,10 @@ export function sumDec(texts) {
 
 // Rounds half away from zero to `digits` decimals and adds thousands separators.
 export function displayDec(text, digits = 2) {
+  if (digits === 2 && typeof text === 'string') {
+    const fast = display2(text);
+    if (fast !== null) return fast;
+  }
   if (text === null || text === undefined || text === '') return '—';
   let v;
   try {
@@ -65,4 +69,17 @@ export function compareDec(a, b) {
   const x = parseDec(a);
   const y = parseDec(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// displayDec(text, 2) without BigInt for plain amounts (the common case in big tables).
+function display2(text) {
+  const m = /^(-?)(\d{1,15})(?:\.(\d*))?$/.exec(text);
+  if (!m) return null;
+  const f = m[3] || '';
+  let cents = Number(m[2]) * 100 + Number((f + '00').slice(0, 2));
+  if (f.length > 2 && f.charCodeAt(2) >= 53) cents += 1; // third digit >= 5: round half up (away from zero)
+  if (!Number.isSafeInteger(cents)) return null;
+  const int = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const frac = (cents % 100).toString().padStart(2, '0');
+  return (m[1] && cents !== 0 ? '-' : '') + int + '.' + frac;
 }

@@ -134,29 +134,62 @@ export function chartSeries(table, state) {
   return { labels, datasets };
 }
 
+// The table as one HTML string. Rows go in chunks of ROWS_PER_CHUNK, each its own <table>
+// inside a `content-visibility: auto` box, so the browser lays out only the chunks on screen:
+// a year of days × hundreds of groups stays fast, and every cell is still in the page.
+// Columns have fixed widths so the chunks, the header and the Total row line up.
+// Amounts were validated by parseDec in tabulate, so they need no escaping.
+const ROWS_PER_CHUNK = 40;
+const ROW_PX = 23;
+
 function renderTable(table, state) {
+  const cols = table.periods.map((p) => esc(p.start));
+  const shown = (a) => (a === null ? '—' : displayDec(a));
+  let longest = 5;
+  for (const row of table.rows) {
+    longest = Math.max(longest, shown(row.total).length);
+  }
+  for (const c of table.columnTotals) longest = Math.max(longest, shown(c).length);
+  for (const p of table.periods) longest = Math.max(longest, periodLabel(p.start, p.end, state.granularity).length);
+  const colPx = Math.max(84, Math.ceil(longest * 7.2 + 18));
+  const headPx = 240;
+  const width = headPx + colPx * (table.periods.length + 1);
+  const colgroup = `<colgroup><col style="width:${headPx}px">${`<col style="width:${colPx}px">`.repeat(table.periods.length + 1)}</colgroup>`;
+  const open = (cls) => `<table class="data ${cls}" style="width:${width}px">${colgroup}`;
+  const groupName = state.group_by.length ? state.group_by.join(' · ') : 'Metric';
   const head = table.periods
     .map((p) => `<th scope="col" title="${esc(p.start)} to ${esc(p.end)} (exclusive)">${esc(periodLabel(p.start, p.end, state.granularity))}</th>`)
     .join('');
-  const cell = (row, col, amount) =>
-    `<td data-testid="cell" data-row="${esc(row)}" data-col="${esc(col)}" data-amount="${esc(amount ?? '')}">${esc(displayDec(amount))}</td>`;
-  const groupName = state.group_by.length ? state.group_by.join(' · ') : 'Metric';
+  const line = (id, label, amounts, total) => {
+    const r = esc(id);
+    const out = [`<tr data-testid="row" data-row="${r}"><th scope="row" class="rowhead" title="${esc(label)}">${esc(shortLabel(label, 31))}</th>`];
+    for (let i = 0; i < amounts.length; i++) {
+      const a = amounts[i];
+      out.push(`<td data-testid="cell" data-row="${r}" data-col="${cols[i]}" data-amount="${a ?? ''}">${shown(a)}</td>`);
+    }
+    out.push(`<td class="total" data-testid="cell" data-row="${r}" data-col="__total__" data-amount="${total}">${shown(total)}</td></tr>`);
+    return out.join('');
+  };
   const parts = [
-    `<table class="data" data-testid="table"><thead><tr><th scope="col" class="rowhead">${esc(groupName)}</th>${head}<th scope="col" class="total">Total</th></tr></thead><tbody>`,
+    `<div class="grid" data-testid="table" style="width:${width}px">`,
+    `${open('head')}<thead><tr><th scope="col" class="rowhead">${esc(groupName)}</th>${head}<th scope="col" class="total">Total</th></tr></thead></table>`,
   ];
-  for (const row of table.rows) {
-    parts.push(`<tr data-testid="row" data-row="${esc(row.id)}"><th scope="row" class="rowhead" title="${esc(row.label)}">${esc(row.label)}</th>`);
-    row.amounts.forEach((a, i) => parts.push(cell(row.id, table.periods[i].start, a)));
-    parts.push(cell(row.id, '__total__', row.total).replace('<td ', '<td class="total" '), '</tr>');
+  for (let i = 0; i < table.rows.length; i += ROWS_PER_CHUNK) {
+    const rows = table.rows.slice(i, i + ROWS_PER_CHUNK);
+    parts.push(`<div class="chunk" style="contain-intrinsic-size:auto ${rows.length * ROW_PX}px">${open('body')}<tbody>`);
+    for (const row of rows) parts.push(line(row.id, row.label, row.amounts, row.total));
+    parts.push('</tbody></table></div>');
   }
-  parts.push('</tbody>');
   if (table.grouped) {
-    parts.push('<tfoot><tr data-testid="row" data-row="__total__"><th scope="row" class="rowhead">Total</th>');
-    table.columnTotals.forEach((a, i) => parts.push(cell('__total__', table.periods[i].start, a)));
-    parts.push(cell('__total__', '__total__', table.grandTotal).replace('<td ', '<td class="total" '), '</tr></tfoot>');
+    parts.push(`${open('foot')}<tfoot>${line('__total__', 'Total', table.columnTotals, table.grandTotal)}</tfoot></table>`);
   }
-  parts.push('</table>');
+  parts.push('</div>');
   return parts.join('');
+}
+
+// Legend text: long keys (ARNs) keep their distinctive end.
+function shortLabel(label, max = 42) {
+  return label.length > max ? '…' + label.slice(1 - max) : label;
 }
 
 export class Explorer {
@@ -341,11 +374,11 @@ export class Explorer {
       const series = chartSeries(table, s);
       this.drawChart(series, s);
       this.el.table.innerHTML = renderTable(table, s);
-      this.el.summary.replaceChildren(
+      this.el.summary.replaceChildren(h('span', {},
         h('span', { 'data-testid': 'grand-total', 'data-amount': table.grandTotal }, `Total ${displayDec(table.grandTotal)} ${table.unit}`),
         h('span', { class: 'muted' }, ` · ${table.rows.length} ${table.grouped ? 'group(s)' : 'row'} · ${table.periods.length} period(s) · ${s.from} to ${s.to} (exclusive)`),
         table.rows.length > TOP_N ? h('span', { class: 'muted' }, ` · chart shows the top ${TOP_N}, the rest as Others; the table has every group`) : null,
-      );
+      ));
       publish('explorer', series, query, { renderMs: performance.now() - t0 });
       ready(isCurrent);
     } catch (err) {
@@ -361,7 +394,7 @@ export class Explorer {
       data: {
         labels: series.labels,
         datasets: series.datasets.map((d) => ({
-          label: d.label,
+          label: shortLabel(d.label),
           data: d.data,
           backgroundColor: d.color,
           borderColor: d.color,

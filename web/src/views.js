@@ -117,7 +117,7 @@ export async function showFindings(main) {
     drawChart(canvas, {
       type: 'bar',
       data: { labels: series.labels, datasets: [{ ...series.datasets[0], backgroundColor: PALETTE[2] }] },
-      options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true } } },
+      options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true }, y: { ticks: { autoSkip: false, font: { size: 11 } } } } },
     });
     if (!findings.length) {
       list.replaceChildren(h('div', { class: 'empty', 'data-testid': 'findings-empty' }, 'No findings: nothing to save was found in this store with the inputs given to serve.'));
@@ -347,12 +347,12 @@ export async function showBudgets(main) {
       const scale = Math.max(limit || 0, actual || 0, fc || 0) || 1;
       const pct = (v) => `${Math.max(0, Math.min(100, (v / scale) * 100)).toFixed(2)}%`;
       const over = limit !== null && actual !== null && actual > limit;
-      const unit = b.unit || '';
+      const unit = b.unit === 'PERCENTAGE' ? '%' : b.unit || '';
       return h('div', { class: 'budget', 'data-testid': 'budget', 'data-name': b.name },
         h('div', { class: 'budget-head' },
           h('strong', {}, b.name),
-          h('span', { class: 'muted' }, ` ${b.type || ''} · ${b.period ? `${b.period.start} to ${b.period.end}` : ''}`),
           h('span', { class: `pct ${over ? 'over' : ''}`, 'data-testid': 'budget-percent' }, b.percent_used !== undefined && b.percent_used !== null ? `${b.percent_used}% used` : '')),
+        h('div', { class: 'muted small' }, `${b.type || ''} · ${b.period ? `${b.period.start} to ${b.period.end}` : ''}`),
         h('div', { class: 'bars' },
           h('div', { class: 'bar-row' }, h('span', { class: 'bar-label' }, 'Actual'), h('span', { class: 'bar-track' }, actual !== null ? h('span', { class: `bar actual ${over ? 'over' : ''}`, style: `width:${pct(actual)}` }) : null), h('span', { class: 'bar-val', 'data-testid': 'budget-actual', 'data-amount': b.actual ?? '' }, b.actual !== null && b.actual !== undefined ? `${displayDec(b.actual)} ${unit}` : '—')),
           h('div', { class: 'bar-row' }, h('span', { class: 'bar-label' }, 'Forecast'), h('span', { class: 'bar-track' }, fc !== null ? h('span', { class: 'bar forecast', style: `width:${pct(fc)}` }) : null), h('span', { class: 'bar-val', 'data-testid': 'budget-forecast', 'data-amount': b.forecast ?? '' }, b.forecast !== null && b.forecast !== undefined ? `${displayDec(b.forecast)} ${unit}` : '—')),
