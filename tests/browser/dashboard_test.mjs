@@ -368,7 +368,7 @@ try {
     let total = 0n;
     want.findings.forEach((f, i) => {
       const w = i === 0 ? perturb('findings', f.monthly_savings_usd) : f.monthly_savings_usd;
-      check(got[i].kind === f.kind && got[i].savings === w && got[i].id === f.id, `finding ${i + 1}: page ${JSON.stringify(got[i])}, CLI ${f.kind} ${f.monthly_savings_usd} ${f.id}`);
+      check(got[i].kind === f.kind && got[i].savings === w && got[i].id === f.id, `finding ${i + 1}: page ${JSON.stringify(got[i])}, CLI ${f.kind} ${w} ${f.id}`);
       total += dec(f.monthly_savings_usd);
     });
     const shown = await page.getAttribute('[data-testid=findings-total] [data-amount]', 'data-amount');

@@ -72,14 +72,9 @@ async function send(path, { method = 'GET', params, body, accept = 'application/
   }
   const message = (detail && detail.message) || text.slice(0, 500) || res.statusText;
   if (res.status === 401) {
-    throw new ApiError(
-      401,
-      'Unauthenticated',
-      (token()
-        ? 'The server refused the dashboard token. '
-        : 'This server needs a dashboard token. ') +
-        'Open the URL that `sagebox serve` printed (it ends in ?token=…). Server said: ' + message,
-    );
+    const lead = token() ? 'The server refused the dashboard token (HTTP 401).' : 'This server needs a dashboard token (HTTP 401).';
+    const how = 'Open the URL that `sagebox serve` printed (it ends in ?token=…).';
+    throw new ApiError(401, 'Unauthenticated', `${lead} ${detail && detail.message ? detail.message : how}`);
   }
   throw new ApiError(res.status, (detail && detail.code) || `HTTP ${res.status}`, message);
 }

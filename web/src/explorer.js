@@ -151,7 +151,7 @@ function renderTable(table, state) {
   }
   for (const c of table.columnTotals) longest = Math.max(longest, shown(c).length);
   for (const p of table.periods) longest = Math.max(longest, periodLabel(p.start, p.end, state.granularity).length);
-  const colPx = Math.max(84, Math.ceil(longest * 7.2 + 18));
+  const colPx = Math.max(84, Math.ceil(longest * 7.6 + 22));
   const headPx = 240;
   const width = headPx + colPx * (table.periods.length + 1);
   const colgroup = `<colgroup><col style="width:${headPx}px">${`<col style="width:${colPx}px">`.repeat(table.periods.length + 1)}</colgroup>`;
