@@ -1,0 +1,183 @@
+// Development stand-in for `sagebox serve`: serves a built dashboard and answers the JSON API
+// of docs/api.md by running the sagebox CLI. Not shipped; the real server is src/server.
+// Usage: node web/dev/mock-server.mjs --sagebox BIN --store DIR --dist DIR [--port-file F]
+//        [--listen 127.0.0.1:0] [--token T] [--budgets-json FILE] [--tag-keys team,project]
+//        [--jobs F] [--metrics F] [--logs F]
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+for (const need of ['sagebox', 'store', 'dist']) {
+  if (!args[need]) {
+    console.error(`mock-server: --${need} is required`);
+    process.exit(2);
+  }
+}
+const [host, port] = (args.listen || '127.0.0.1:0').split(':');
+const reportsFile = join(args.store, 'reports.json');
+
+function cli(argv) {
+  return new Promise((resolve) => {
+    execFile(args.sagebox, ['--store', args.store, ...argv], { maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code || 1 : 0, stdout, stderr });
+    });
+  });
+}
+
+function send(res, status, body, type = 'application/json') {
+  const data = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+  res.end(data);
+}
+
+function error(res, status, code, message) {
+  send(res, status, { error: { code, message } });
+}
+
+async function cliJson(res, argv, extra = {}) {
+  const r = await cli(argv);
+  if (r.code !== 0) return error(res, 400, 'InvalidArgument', r.stderr.trim() || 'failed');
+  const headers = extra.type || 'application/json';
+  return send(res, 200, r.stdout, headers);
+}
+
+function queryArgs(q) {
+  const a = [];
+  if (q.get('from')) a.push('--from', q.get('from'));
+  if (q.get('to')) a.push('--to', q.get('to'));
+  if (q.get('granularity')) a.push('--granularity', q.get('granularity'));
+  const metrics = q.getAll('metric');
+  if (metrics.length) a.push('--metrics', metrics.join(','));
+  for (const g of q.getAll('group_by')) a.push('--group-by', g);
+  for (const f of q.getAll('filter')) a.push('--filter', f);
+  return a;
+}
+
+const DIMENSIONS = ['SERVICE', 'USAGE_TYPE', 'USAGE_KIND', 'INSTANCE_TYPE', 'REGION', 'LINKED_ACCOUNT',
+  'PAYER_ACCOUNT', 'OPERATION', 'LINE_ITEM_TYPE', 'RESOURCE_ID', 'AZ', 'PURCHASE_TYPE', 'BILLING_PERIOD'];
+
+async function meta() {
+  const r = await cli(['cost', 'query', '--granularity', 'DAILY', '--format', 'json']);
+  let range = null;
+  if (r.code === 0) {
+    const days = JSON.parse(r.stdout).ResultsByTime || [];
+    if (days.length) range = { first: days[0].TimePeriod.Start, last: days[days.length - 1].TimePeriod.Start };
+  }
+  return {
+    version: 'mock', store: args.store, currency: 'USD', data_range: range, dimensions: DIMENSIONS,
+    tag_keys: (args['tag-keys'] || 'team').split(',').filter(Boolean),
+    metrics: ['UnblendedCost', 'AmortizedCost', 'BlendedCost', 'NetUnblendedCost', 'UsageQuantity'],
+    auth: Boolean(args.token),
+  };
+}
+
+function sumStrings(list) {
+  // good enough for a dev server: 10 decimals via BigInt
+  let s = 0n;
+  for (const t of list) {
+    const neg = t.startsWith('-');
+    const [i, f = ''] = (neg ? t.slice(1) : t).split('.');
+    const v = BigInt(i || '0') * 10000000000n + BigInt((f + '0000000000').slice(0, 10));
+    s += neg ? -v : v;
+  }
+  const neg = s < 0n;
+  const a = neg ? -s : s;
+  const frac = (a % 10000000000n).toString().padStart(10, '0').replace(/0+$/, '');
+  return (neg ? '-' : '') + (a / 10000000000n) + (frac ? '.' + frac : '');
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://x');
+  const p = url.pathname;
+  if (p === '/' || p === '/index.html') return send(res, 200, readFileSync(join(args.dist, 'index.html')), 'text/html; charset=utf-8');
+  if (p === '/assets/app.js') return send(res, 200, readFileSync(join(args.dist, 'app.js')), 'text/javascript');
+  if (p === '/assets/app.css') return send(res, 200, readFileSync(join(args.dist, 'app.css')), 'text/css');
+  if (!p.startsWith('/api/')) return error(res, 404, 'NotFound', `no such path: ${p}`);
+  if (args.token && req.headers.authorization !== `Bearer ${args.token}`) return error(res, 401, 'Unauthenticated', 'missing or wrong bearer token');
+  const q = url.searchParams;
+  const inputs = [];
+  for (const k of ['jobs', 'metrics', 'logs']) if (args[k]) inputs.push(`--${k}`, args[k]);
+  switch (p) {
+    case '/api/meta': return send(res, 200, await meta());
+    case '/api/query': return cliJson(res, ['cost', 'query', ...queryArgs(q), '--format', 'json']);
+    case '/api/query.csv': return cliJson(res, ['cost', 'query', ...queryArgs(q), '--format', 'csv'], { type: 'text/csv' });
+    case '/api/dimension-values': {
+      const dim = q.get('dimension');
+      const a = ['cost', 'query', '--group-by', dim, '--format', 'json'];
+      if (q.get('from')) a.push('--from', q.get('from'));
+      if (q.get('to')) a.push('--to', q.get('to'));
+      const r = await cli(a);
+      if (r.code !== 0) return error(res, 400, 'InvalidArgument', r.stderr.trim());
+      const sums = new Map();
+      for (const t of JSON.parse(r.stdout).ResultsByTime || []) {
+        for (const g of t.Groups || []) {
+          let k = g.Keys[0];
+          if (dim.startsWith('TAG:') && k.startsWith(dim.slice(4) + '$')) k = k.slice(dim.length - 3);
+          if (!sums.has(k)) sums.set(k, []);
+          sums.get(k).push(g.Metrics.UnblendedCost.Amount);
+        }
+      }
+      const values = [...sums.entries()].map(([value, l]) => ({ value, amount: sumStrings(l) })).sort((x, y) => Number(y.amount) - Number(x.amount));
+      return send(res, 200, { dimension: dim, values });
+    }
+    case '/api/findings': return cliJson(res, ['cost', 'findings', ...inputs, '--format', 'json']);
+    case '/api/forecast': {
+      const a = ['cost', 'forecast', '--format', 'json'];
+      for (const k of ['metric', 'granularity', 'horizon', 'interval']) if (q.get(k)) a.push(`--${k}`, q.get(k));
+      for (const f of q.getAll('filter')) a.push('--filter', f);
+      return cliJson(res, a);
+    }
+    case '/api/savings-plans/recommendation': {
+      const a = ['cost', 'savings-plans', 'recommend', '--format', 'json'];
+      if (q.get('term')) a.push('--term-in-years', q.get('term'));
+      if (q.get('payment')) a.push('--payment-option', q.get('payment'));
+      if (q.get('lookback')) a.push('--lookback-period-in-days', q.get('lookback'));
+      return cliJson(res, a);
+    }
+    case '/api/budgets':
+      if (!args['budgets-json']) return send(res, 200, { configured: false });
+      return send(res, 200, readFileSync(args['budgets-json']));
+    case '/api/reports': {
+      const reports = existsSync(reportsFile) ? JSON.parse(readFileSync(reportsFile, 'utf8')) : { reports: [] };
+      return send(res, 200, reports);
+    }
+    default:
+      break;
+  }
+  if (p.startsWith('/api/reports/')) {
+    const name = decodeURIComponent(p.slice('/api/reports/'.length));
+    const reports = existsSync(reportsFile) ? JSON.parse(readFileSync(reportsFile, 'utf8')) : { reports: [] };
+    if (req.method === 'PUT') {
+      let body = '';
+      for await (const c of req) body += c;
+      const j = JSON.parse(body);
+      reports.reports = reports.reports.filter((r) => r.name !== name);
+      reports.reports.push({ name, query: j.query });
+      writeFileSync(reportsFile, JSON.stringify(reports));
+      return send(res, 200, { name, query: j.query });
+    }
+    if (req.method === 'DELETE') {
+      const before = reports.reports.length;
+      reports.reports = reports.reports.filter((r) => r.name !== name);
+      if (before === reports.reports.length) return error(res, 404, 'NotFound', `no report named ${name}`);
+      writeFileSync(reportsFile, JSON.stringify(reports));
+      return send(res, 200, {});
+    }
+  }
+  return error(res, 404, 'NotFound', `no such API: ${p}`);
+}
+
+const server = createServer((req, res) => {
+  handle(req, res).catch((e) => error(res, 500, 'Internal', String(e)));
+});
+server.listen(Number(port), host, () => {
+  const actual = server.address().port;
+  if (args['port-file']) writeFileSync(args['port-file'], String(actual));
+  console.log(`sagebox serve: listening on http://${host}:${actual}/`);
+});
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
