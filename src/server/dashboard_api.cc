@@ -55,7 +55,7 @@ ApiResponse JsonResponse(const json& j) {
   return r;
 }
 
-std::string Param(const ApiRequest& req, const std::string& name, std::string def = "") {
+std::string Param(const ApiRequest& req, const std::string& name, const std::string& def = "") {
   auto it = req.params.find(name);
   return it == req.params.end() ? def : it->second;
 }

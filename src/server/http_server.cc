@@ -252,7 +252,7 @@ void HttpServer::Routes() {
       res.set_header("X-Sagebox-Cache", "miss");
       cache_.Put(key, {200, kAmzJson, body, {}});
     }
-    res.set_content(std::move(body), kAmzJson);
+    res.set_content(body, kAmzJson);
   });
 
   auto api = [this, auth](const httplib::Request& req, httplib::Response& res) {
@@ -300,7 +300,7 @@ void HttpServer::Routes() {
       res.set_header("X-Sagebox-Cache", "miss");
       cache_.Put(key, {r.status, r.content_type, r.body, r.headers});
     }
-    res.set_content(std::move(r.body), r.content_type);
+    res.set_content(r.body, r.content_type);
   };
   s.Get("/api/.*", api);
   s.Put("/api/.*", api);
