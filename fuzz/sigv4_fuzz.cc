@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
   while (!in.empty()) {
     const std::string h = next();
     const size_t colon = h.find(':');
-    req.headers.emplace_back(h.substr(0, colon), colon == std::string::npos ? "" : h.substr(colon + 1));
+    req.headers.emplace_back(h.substr(0, colon),
+                             colon == std::string::npos ? "" : h.substr(colon + 1));
   }
   const auto ts = sagebox::ParseTimestamp("2025-03-01T10:15:00Z");
   if (!sagebox::server::VerifySigV4(req, creds, *ts)) __builtin_trap();  // forged?
