@@ -226,7 +226,9 @@ void HttpServer::Routes() {
       sr.target = req.target;
       for (const auto& [k, v] : req.headers) sr.headers.emplace_back(k, v);
       sr.body = req.body;
-      if (auto fail = VerifySigV4(sr, opt_.credentials, env_->Now()); fail) {
+      SigV4Options so;
+      so.must_sign = {"x-amz-target"};
+      if (auto fail = VerifySigV4(sr, opt_.credentials, env_->Now(), so); fail) {
         SetAwsError(res, fail->http_status, fail->aws_type, fail->message);
         return;
       }

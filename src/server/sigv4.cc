@@ -445,6 +445,12 @@ std::optional<AuthFailure> VerifySigV4(const SigV4Request& req, const Credential
   if (!date_signed) {
     return Incomplete("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.");
   }
+  for (const std::string& must : opt.must_sign) {
+    if (std::none_of(signed_headers.begin(), signed_headers.end(),
+                     [&](const std::string& h) { return EqualsIgnoreCase(h, must); })) {
+      return Incomplete("'" + must + "' must be a 'SignedHeader' in the AWS Authorization.");
+    }
+  }
   for (const std::string& h : signed_headers) {
     // A signer cannot have seen a header that is not here (a proxy dropped it).
     if (HeaderValues(req, h).empty()) {

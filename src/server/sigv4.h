@@ -48,6 +48,10 @@ struct AuthFailure {
 struct SigV4Options {
   std::string service = "ce";      // the credential scope's service must be this
   int64_t max_skew_seconds = 900;  // AWS allows 15 minutes either way
+  // Headers that must be among SignedHeaders (lower case) besides host and
+  // x-amz-date. The server requires x-amz-target, so nobody can replay a
+  // signed request as another operation; the SDKs sign it.
+  std::vector<std::string> must_sign;
 };
 
 // nullopt when the Authorization header (AWS4-HMAC-SHA256

@@ -305,6 +305,34 @@ TEST(SigV4Botocore, UnsignedHeadersMayChange) {
   }
 }
 
+TEST(SigV4Botocore, TheOperationHeaderMustBeSignedWhenRequired) {
+  SigV4Options must;
+  must.must_sign = {"x-amz-target"};
+  for (const BotocoreCase& c : LoadBotocore()) {
+    SCOPED_TRACE(c.name);
+    // botocore signs X-Amz-Target: accepted with the requirement.
+    EXPECT_EQ(Describe(VerifySigV4(c.req, CredsFor(c, c.secret_key), c.signed_at, must)),
+              "accepted");
+  }
+  // A suite request (validly signed, but without X-Amz-Target) is refused once it is
+  // required, and accepted without the requirement.
+  int found = 0;
+  for (const SuiteCase& v : LoadSuite()) {
+    if (v.name != "post-vanilla") continue;
+    ++found;
+    SigV4Request req = v.req;
+    req.headers.emplace_back("Authorization", v.authz);
+    EXPECT_EQ(Describe(VerifySigV4(req, SuiteCreds(), SuiteTime(), SuiteOptions())), "accepted");
+    SigV4Options o = SuiteOptions();
+    o.must_sign = {"x-amz-target"};
+    auto f = VerifySigV4(req, SuiteCreds(), SuiteTime(), o);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->aws_type, "IncompleteSignatureException");
+    EXPECT_NE(f->message.find("x-amz-target"), std::string::npos);
+  }
+  EXPECT_EQ(found, 1);
+}
+
 TEST(SigV4Botocore, ExpiredMessageHasAwsShape) {
   const auto cases = LoadBotocore();
   const auto it = std::find_if(cases.begin(), cases.end(), [](const BotocoreCase& c) {
