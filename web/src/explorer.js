@@ -141,8 +141,19 @@ export function chartSeries(table, state) {
 // Amounts were validated by parseDec in tabulate, so they need no escaping.
 const ROWS_PER_CHUNK = 40;
 const ROW_PX = 23;
+// Beyond this many cells (a year of days × ~400 groups) the page would spend seconds on
+// markup nobody scrolls through: the table shows the top groups by spend up to the limit,
+// a button shows the rest, and the CSV download always has every group.
+export const MAX_CELLS = 150000;
 
-function renderTable(table, state) {
+// How many rows renderTable draws: all of them, or as many as fit in MAX_CELLS.
+export function rowsShown(table, showAll) {
+  const perRow = table.periods.length + 1;
+  if (showAll || table.rows.length * perRow <= MAX_CELLS) return table.rows.length;
+  return Math.max(50, Math.floor(MAX_CELLS / perRow));
+}
+
+function renderTable(table, state, limit = table.rows.length) {
   const cols = table.periods.map((p) => esc(p.start));
   const shown = (a) => (a === null ? '—' : displayDec(a));
   let longest = 5;
@@ -174,8 +185,8 @@ function renderTable(table, state) {
     `<div class="grid" data-testid="table" style="width:${width}px">`,
     `${open('head')}<thead><tr><th scope="col" class="rowhead">${esc(groupName)}</th>${head}<th scope="col" class="total">Total</th></tr></thead></table>`,
   ];
-  for (let i = 0; i < table.rows.length; i += ROWS_PER_CHUNK) {
-    const rows = table.rows.slice(i, i + ROWS_PER_CHUNK);
+  for (let i = 0; i < limit; i += ROWS_PER_CHUNK) {
+    const rows = table.rows.slice(i, Math.min(i + ROWS_PER_CHUNK, limit));
     parts.push(`<div class="chunk" style="contain-intrinsic-size:auto ${rows.length * ROW_PX}px">${open('body')}<tbody>`);
     for (const row of rows) parts.push(line(row.id, row.label, row.amounts, row.total));
     parts.push('</tbody></table></div>');
@@ -357,6 +368,10 @@ export class Explorer {
   // Shows the view for `params` (URL hash parameters): fetches and redraws.
   async show(params) {
     const isCurrent = begin();
+    // "Show all" holds for the view it was pressed on, not for the next question.
+    const key = JSON.stringify(params);
+    if (key !== this.shownKey) this.showAll = false;
+    this.shownKey = key;
     this.state = stateFromParams(params, this.meta);
     const s = this.state;
     this.syncControls();
@@ -373,11 +388,21 @@ export class Explorer {
       const table = tabulate(resp, s);
       const series = chartSeries(table, s);
       this.drawChart(series, s);
-      this.el.table.innerHTML = renderTable(table, s);
+      const limit = rowsShown(table, this.showAll);
+      this.el.table.innerHTML = renderTable(table, s, limit);
+      const more = limit < table.rows.length
+        ? h('span', { class: 'muted', 'data-testid': 'rows-capped' },
+          ` · the table shows the top ${limit} of ${table.rows.length} groups (the Total row counts all; Download CSV has every group) `,
+          h('button', {
+            type: 'button', class: 'chip-btn', 'data-testid': 'show-all-rows',
+            onclick: () => { this.showAll = true; this.show(params); },
+          }, 'Show all'))
+        : null;
       this.el.summary.replaceChildren(h('span', {},
         h('span', { 'data-testid': 'grand-total', 'data-amount': table.grandTotal }, `Total ${displayDec(table.grandTotal)} ${table.unit}`),
         h('span', { class: 'muted' }, ` · ${table.rows.length} ${table.grouped ? 'group(s)' : 'row'} · ${table.periods.length} period(s) · ${s.from} to ${s.to} (exclusive)`),
-        table.rows.length > TOP_N ? h('span', { class: 'muted' }, ` · chart shows the top ${TOP_N}, the rest as Others; the table has every group`) : null,
+        table.rows.length > TOP_N ? h('span', { class: 'muted' }, ` · chart shows the top ${TOP_N}, the rest as Others`) : null,
+        more,
       ));
       publish('explorer', series, query, { renderMs: performance.now() - t0 });
       ready(isCurrent);
