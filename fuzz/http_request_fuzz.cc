@@ -3,17 +3,13 @@
 // pre-routing checks, routing, the JSON API's parameter parsing). The server
 // must answer with a non-5xx status or close the connection; ASan/UBSan and
 // a hang (libFuzzer -timeout) catch the rest.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <thread>
 
 #include "server/http_server.h"
+#include "server/testing/raw_http.h"
 
 namespace {
 int StartServer() {
@@ -34,19 +30,11 @@ int StartServer() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const int port = StartServer();
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) std::abort();
-  (void)::send(fd, data, size, MSG_NOSIGNAL);
-  ::shutdown(fd, SHUT_WR);
-  std::string resp;
-  char buf[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<size_t>(n));
-  ::close(fd);
+  // No read timeout: a server that hangs is caught by libFuzzer's -timeout.
+  auto got =
+      sagebox::testing::SendRaw(port, std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!got) std::abort();
+  const std::string& resp = *got;
   // "HTTP/1.1 5xx" is a server error caused by a client's bytes: a bug.
   if (resp.size() > 9 && resp.compare(0, 9, "HTTP/1.1 ") == 0 && resp[9] == '5') __builtin_trap();
   return 0;

@@ -310,20 +310,6 @@ std::vector<std::string> Excluded(const CostTypes& c) {
   return out;
 }
 
-std::string TypeName(BudgetType t) {
-  switch (t) {
-    case BudgetType::kCost:
-      return "COST";
-    case BudgetType::kUsage:
-      return "USAGE";
-    case BudgetType::kSavingsPlansUtilization:
-      return "SAVINGS_PLANS_UTILIZATION";
-    case BudgetType::kSavingsPlansCoverage:
-      return "SAVINGS_PLANS_COVERAGE";
-  }
-  return "?";
-}
-
 Status EvaluateSpend(const store::Store& st, const Budget& b, Days as_of, BudgetStatus* s) {
   cost::Metric metric = b.type == BudgetType::kUsage ? cost::Metric::kUsageQuantity
                         : b.cost_types.use_amortized ? cost::Metric::kAmortized
@@ -469,7 +455,7 @@ StatusOr<std::vector<BudgetStatus>> CheckBudgets(const store::Store& st,
     if (b.type == BudgetType::kCost || b.type == BudgetType::kUsage) {
       s.error = EvaluateSpend(st, b, as_of, &s);
     } else {
-      std::string type = TypeName(b.type);
+      std::string type = BudgetTypeName(b.type);
       if (!opt.savings_plans) {
         s.error = Unimplemented(type + " budgets need a Savings Plans provider");
       } else {
@@ -574,7 +560,7 @@ std::string BudgetsToText(const std::vector<BudgetStatus>& statuses) {
     const bool sp = s.type == BudgetType::kSavingsPlansUtilization ||
                     s.type == BudgetType::kSavingsPlansCoverage;
     auto amt = [&](Decimal d) { return sp ? d.ToFixed(2) + "%" : GroupThousands(d.ToFixed(2)); };
-    t.AddRow({s.budget, TypeName(s.type),
+    t.AddRow({s.budget, BudgetTypeName(s.type),
               FormatDate(s.period_start) + ".." + FormatDate(s.period_end - 1), amt(s.limit),
               s.active && s.error.ok() ? amt(s.actual) : "-", s.forecast ? amt(*s.forecast) : "-",
               status});
@@ -602,6 +588,20 @@ SavingsPlansProvider StoreSavingsPlansProvider(const store::Store* st) {
     ASSIGN_OR_RETURN(auto c, GetSavingsPlansCoverage(*st, o));
     return c.total.coverage_percentage().ToDouble();
   };
+}
+
+std::string BudgetTypeName(BudgetType t) {
+  switch (t) {
+    case BudgetType::kCost:
+      return "COST";
+    case BudgetType::kUsage:
+      return "USAGE";
+    case BudgetType::kSavingsPlansUtilization:
+      return "SAVINGS_PLANS_UTILIZATION";
+    case BudgetType::kSavingsPlansCoverage:
+      return "SAVINGS_PLANS_COVERAGE";
+  }
+  return "?";
 }
 
 }  // namespace sagebox::plan

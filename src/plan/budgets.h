@@ -36,6 +36,9 @@ namespace sagebox::plan {
 enum class BudgetType { kCost, kUsage, kSavingsPlansUtilization, kSavingsPlansCoverage };
 enum class TimeUnit { kDaily, kMonthly, kQuarterly, kAnnually };
 
+// AWS's name of the type: "COST", "USAGE", "SAVINGS_PLANS_UTILIZATION", ...
+std::string BudgetTypeName(BudgetType t);
+
 // AWS CostTypes; every Include* defaults to true, Use* to false.
 struct CostTypes {
   bool include_tax = true, include_credit = true, include_refund = true;

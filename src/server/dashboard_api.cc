@@ -129,20 +129,7 @@ StatusOr<std::unique_ptr<store::Store>> OpenStore(Env* env, const std::string& d
 json BudgetJson(const plan::BudgetStatus& b) {
   json j;
   j["name"] = b.budget;
-  switch (b.type) {
-    case plan::BudgetType::kCost:
-      j["type"] = "COST";
-      break;
-    case plan::BudgetType::kUsage:
-      j["type"] = "USAGE";
-      break;
-    case plan::BudgetType::kSavingsPlansUtilization:
-      j["type"] = "SAVINGS_PLANS_UTILIZATION";
-      break;
-    case plan::BudgetType::kSavingsPlansCoverage:
-      j["type"] = "SAVINGS_PLANS_COVERAGE";
-      break;
-  }
+  j["type"] = plan::BudgetTypeName(b.type);
   j["unit"] = b.unit;
   j["period"] = {{"start", FormatDate(b.period_start)}, {"end", FormatDate(b.period_end)}};
   j["active"] = b.active;
@@ -164,6 +151,13 @@ json BudgetJson(const plan::BudgetStatus& b) {
   return j;
 }
 
+// 405 with the methods the path allows.
+ApiResponse MethodNotAllowed(const std::string& message, const char* allow) {
+  ApiResponse r = ErrorBody(405, "InvalidArgument", message);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
 bool ValidReportName(const std::string& n) {
   if (n.empty() || n.size() > 100) return false;
   return std::all_of(n.begin(), n.end(),
@@ -172,11 +166,14 @@ bool ValidReportName(const std::string& n) {
 
 }  // namespace
 
-ApiResponse ErrorResponse(const Status& s) {
-  ApiResponse r =
-      JsonResponse({{"error", {{"code", CodeName(s.code())}, {"message", s.message()}}}});
-  r.status = HttpStatusOf(s.code());
+ApiResponse ErrorBody(int http_status, std::string_view code, std::string_view message) {
+  ApiResponse r = JsonResponse({{"error", {{"code", code}, {"message", message}}}});
+  r.status = http_status;
   return r;
+}
+
+ApiResponse ErrorResponse(const Status& s) {
+  return ErrorBody(HttpStatusOf(s.code()), CodeName(s.code()), s.message());
 }
 
 DashboardApi::DashboardApi(Env* env, DashboardOptions opt) : env_(env), opt_(std::move(opt)) {}
@@ -188,10 +185,7 @@ ApiResponse DashboardApi::Handle(const ApiRequest& req) {
     const std::string& p = req.path;
     if (p.starts_with("/api/reports")) return Reports(req);
     if (req.method != "GET" && req.method != "HEAD") {
-      ApiResponse r = ErrorResponse(InvalidArgument(req.method + " is not allowed on " + p));
-      r.status = 405;
-      r.headers.emplace_back("Allow", "GET");
-      return r;
+      return MethodNotAllowed(req.method + " is not allowed on " + p, "GET");
     }
     if (p == "/api/meta") return Meta();
     if (p == "/api/query") return Query(req, false);
@@ -287,9 +281,7 @@ ApiResponse DashboardApi::DimensionValues(const ApiRequest& req) {
 }
 
 ApiResponse DashboardApi::Findings() {
-  std::string manifest;
-  // A missing MANIFEST is an empty store; RunFindings reports that.
-  (void)env_->ReadFileToString(JoinPath(opt_.store_dir, "MANIFEST"), &manifest);
+  const std::string manifest = store::Store::State(env_, opt_.store_dir);
   std::lock_guard<std::mutex> lock(findings_mu_);
   if (!findings_json_.empty() && manifest == findings_manifest_) {
     ApiResponse r;
@@ -382,11 +374,7 @@ ApiResponse DashboardApi::Reports(const ApiRequest& req) {
   auto& reports = doc["reports"];
   if (req.path == "/api/reports") {
     if (req.method != "GET") {
-      ApiResponse r =
-          ErrorResponse(InvalidArgument(req.method + " is not allowed on /api/reports"));
-      r.status = 405;
-      r.headers.emplace_back("Allow", "GET");
-      return r;
+      return MethodNotAllowed(req.method + " is not allowed on /api/reports", "GET");
     }
     return JsonResponse(doc);
   }
@@ -419,10 +407,7 @@ ApiResponse DashboardApi::Reports(const ApiRequest& req) {
     else
       *it = entry;
   } else {
-    ApiResponse r = ErrorResponse(InvalidArgument(req.method + " is not allowed on a report"));
-    r.status = 405;
-    r.headers.emplace_back("Allow", "GET, PUT, DELETE");
-    return r;
+    return MethodNotAllowed(req.method + " is not allowed on a report", "GET, PUT, DELETE");
   }
   if (Status s = env_->CreateDirs(opt_.store_dir); !s.ok()) return ErrorResponse(s);
   if (Status s = env_->WriteFileAtomic(

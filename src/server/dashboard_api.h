@@ -21,6 +21,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/env.h"
@@ -55,8 +56,11 @@ struct DashboardOptions {
   findings::FindingsConfig findings_config;
 };
 
-// The error body of the API: {"error": {"code": "InvalidArgument", "message": ...}}
-// with the HTTP status of the code.
+// The API's one error shape, {"error": {"code": CODE, "message": MESSAGE}},
+// with `http_status`; the server's own refusals (403, 413, 431) use it too.
+ApiResponse ErrorBody(int http_status, std::string_view code, std::string_view message);
+// ErrorBody for a library Status: the code's name ("InvalidArgument") and
+// its HTTP status (http_status.h).
 ApiResponse ErrorResponse(const Status& s);
 
 class DashboardApi {

@@ -29,7 +29,6 @@ class HttplibServer : public httplib::Server {
 namespace {
 
 constexpr std::string_view kCeTargetPrefix = "AWSInsightsIndexService.";
-constexpr const char* kJson = "application/json";
 constexpr const char* kAmzJson = "application/x-amz-json-1.1";
 
 // The dashboard's own origin only; Chart.js sets canvas sizes through
@@ -39,11 +38,12 @@ constexpr const char* kCsp =
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'";
 
+// The API's error shape (dashboard_api.h) on an httplib response.
 void SetJsonError(httplib::Response& res, int status, std::string_view code,
                   std::string_view message) {
-  nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
-  res.status = status;
-  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kJson);
+  ApiResponse r = ErrorBody(status, code, message);
+  res.status = r.status;
+  res.set_content(r.body, r.content_type);
 }
 
 // AWS JSON 1.1 errors: botocore reads the code from "__type" (or the
@@ -114,10 +114,7 @@ HttpServer::HttpServer(Env* env, ServerOptions opt, DashboardApi* api)
       cache_(opt_.cache_bytes) {}
 
 std::string HttpServer::CacheKey(const std::string& request) const {
-  std::string manifest;
-  // A missing MANIFEST is an empty store: the key is that of "".
-  (void)env_->ReadFileToString(JoinPath(opt_.store_dir, "MANIFEST"), &manifest);
-  return ResponseCache::Key(manifest, request);
+  return ResponseCache::Key(store::Store::State(env_, opt_.store_dir), request);
 }
 
 HttpServer::~HttpServer() = default;

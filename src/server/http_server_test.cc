@@ -1,17 +1,14 @@
 #include "server/http_server.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <thread>
 
 #include "core/testing/temp_dir.h"
 #include "cost/ingest.h"
 #include "server/assets.h"
+#include "server/testing/raw_http.h"
 
 namespace sagebox::server {
 namespace {
@@ -94,29 +91,6 @@ class Running {
   std::thread thread_;
 };
 
-// Sends raw bytes and returns what comes back (until the server closes or 2 s pass).
-std::string Raw(int port, const std::string& bytes) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  ::shutdown(fd, SHUT_WR);
-  std::string out;
-  char buf[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
-
 TEST(HttpServer, ServesDashboardApiAndRefusesWhatItShould) {
   testing::TempDir dir("http_server");
   Running r(dir.Path("empty-store"), {});
@@ -179,7 +153,7 @@ TEST(HttpServer, ServesDashboardApiAndRefusesWhatItShould) {
         std::string("\0\0\0\xff\xfe", 5),
         std::string("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     "Transfer-Encoding: chunked\r\n\r\nzz\r\n")}) {
-    std::string resp = Raw(r.port(), bad);
+    std::string resp = testing::SendRaw(r.port(), bad, 2).value_or("connect failed");
     if (!resp.empty()) {
       EXPECT_TRUE(resp.starts_with("HTTP/1.1 4"))
           << bad.substr(0, 60) << " -> " << resp.substr(0, 40);

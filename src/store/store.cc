@@ -24,6 +24,12 @@ StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& dir) {
   return s;
 }
 
+std::string Store::State(Env* env, const std::string& dir) {
+  std::string text;
+  if (!env->ReadFileToString(JoinPath(dir, kManifest), &text).ok()) return "";
+  return text;
+}
+
 Status Store::Load() {
   segments_.clear();
   std::string path = JoinPath(dir_, kManifest);

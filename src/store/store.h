@@ -41,6 +41,12 @@ struct SegmentInfo {
 
 class Store {
  public:
+  // The store's state as text (its MANIFEST), which every commit changes:
+  // a cache key for answers computed from the store, read without opening
+  // any segment. Empty for a store that does not exist yet (or whose
+  // MANIFEST cannot be read: the next Open reports why).
+  static std::string State(Env* env, const std::string& dir);
+
   // Opens the store in `dir`. A missing folder is an empty store (nothing is
   // created until the first commit). Corruption if MANIFEST is unreadable.
   static StatusOr<std::unique_ptr<Store>> Open(Env* env, const std::string& dir);
