@@ -15,6 +15,7 @@ int ExitCode(StatusCode c) {
       return 1;
     case StatusCode::kBadInput:
     case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
     case StatusCode::kUnimplemented:
       return 2;
     default:

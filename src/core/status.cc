@@ -25,6 +25,10 @@ const char* CodeName(StatusCode c) {
       return "unauthenticated";
     case StatusCode::kResourceExhausted:
       return "resource exhausted";
+    case StatusCode::kAlreadyExists:
+      return "already exists";
+    case StatusCode::kPermissionDenied:
+      return "permission denied";
   }
   return "unknown";
 }

@@ -26,6 +26,8 @@ enum class StatusCode {
   kInternal,
   kUnauthenticated,    // missing or wrong credentials (bad signature, token)
   kResourceExhausted,  // a request over a size limit
+  kAlreadyExists,      // a unique name (user, project, index) is taken
+  kPermissionDenied,   // authenticated, but the role does not allow it
 };
 
 class [[nodiscard]] Status {
@@ -61,6 +63,10 @@ inline Status Unauthenticated(std::string m) {
 }
 inline Status ResourceExhausted(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
+}
+inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
 }
 
 // A value or the Status explaining why there is none.

@@ -11,8 +11,12 @@ int HttpStatusOf(StatusCode c) {
       return 400;
     case StatusCode::kUnauthenticated:
       return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
     case StatusCode::kNotFound:
       return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
     case StatusCode::kResourceExhausted:
       return 413;
     case StatusCode::kUnimplemented:
