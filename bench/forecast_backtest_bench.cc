@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "plan/forecast.h"
+#include "cost/plan/forecast.h"
 
 namespace {
 

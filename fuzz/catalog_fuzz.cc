@@ -10,11 +10,11 @@
 #include <string>
 #include <string_view>
 
-#include "findings/catalog.h"
+#include "catalog/catalog.h"
 
 namespace {
 
-using sagebox::findings::Catalog;
+using sagebox::catalog::Catalog;
 
 void Exercise(const Catalog& c) {
   for (const auto* s : c.All()) {

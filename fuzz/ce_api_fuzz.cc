@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cost/ingest.h"
-#include "server/ce_api.h"
+#include "cost/api/ce_api.h"
 
 namespace {
 
@@ -63,9 +63,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     target = rest.substr(0, nl);
     rest = nl == std::string::npos ? "" : rest.substr(nl + 1);
   }
-  sagebox::server::CeContext ctx;
+  sagebox::cost::api::CeContext ctx;
   ctx.page_size = 1 + data[0] / 8 % 4;
-  auto r = sagebox::server::HandleCostExplorer(TinyStore(), target, rest, ctx);
+  auto r = sagebox::cost::api::HandleCostExplorer(TinyStore(), target, rest, ctx);
   // The server sends this; it must serialize (error messages echo input).
   (void)r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (r.http_status != 200 && !r.body.contains("__type")) std::abort();

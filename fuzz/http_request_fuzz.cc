@@ -8,21 +8,25 @@
 #include <string>
 #include <thread>
 
-#include "server/http_server.h"
-#include "server/testing/raw_http.h"
+#include "cost/api/cost_routes.h"
+#include "http/http_server.h"
+#include "http/testing/raw_http.h"
 
 namespace {
 int StartServer() {
   using namespace sagebox;
   static char dir[] = "/tmp/sagebox_http_fuzz_XXXXXX";
   if (!::mkdtemp(dir)) std::abort();
-  static server::DashboardApi api(Env::Default(), {std::string(dir) + "/store", {}, false, {}, {}});
-  server::ServerOptions o;
+  const std::string store = std::string(dir) + "/store";
+  static cost::api::DashboardApi api(Env::Default(), {store, {}, false, {}, {}});
+  static cost::api::CostRoutes routes(Env::Default(), {store, size_t{1} << 20, {}}, &api);
+  http::ServerOptions o;
   o.listen = {"127.0.0.1", 0};
-  o.store_dir = std::string(dir) + "/store";
   o.threads = 4;
-  static auto srv = server::HttpServer::Create(Env::Default(), o, &api);
-  if (!srv.ok() || !(*srv)->Bind().ok()) std::abort();
+  static auto srv = http::HttpServer::Create(Env::Default(), o);
+  if (!srv.ok()) std::abort();
+  routes.Register((*srv)->router());
+  if (!(*srv)->Bind().ok()) std::abort();
   std::thread([] { (void)(*srv)->Run(); }).detach();
   return (*srv)->port();
 }

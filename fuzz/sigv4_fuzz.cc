@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/sigv4.h"
+#include "http/sigv4.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
   std::string_view in(reinterpret_cast<const char*>(d), n);
@@ -16,12 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
     in.remove_prefix(cut == std::string_view::npos ? in.size() : cut + 1);
     return std::string(part);
   };
-  static const sagebox::server::Credentials creds = [] {
-    sagebox::server::Credentials c;
+  static const sagebox::http::Credentials creds = [] {
+    sagebox::http::Credentials c;
     c.secret_by_access_key["AKID"] = "secret";
     return c;
   }();
-  sagebox::server::SigV4Request req;
+  sagebox::http::SigV4Request req;
   req.method = "POST";
   const std::string auth = next();
   const std::string date = next();
@@ -36,10 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
                              colon == std::string::npos ? "" : h.substr(colon + 1));
   }
   const auto ts = sagebox::ParseTimestamp("2025-03-01T10:15:00Z");
-  if (!sagebox::server::VerifySigV4(req, creds, *ts)) __builtin_trap();  // forged?
-  sagebox::server::SigV4Options opt;
+  if (!sagebox::http::VerifySigV4(req, creds, *ts)) __builtin_trap();  // forged?
+  sagebox::http::SigV4Options opt;
   opt.service = "service";
-  (void)sagebox::server::VerifySigV4(req, creds, *ts, opt);
-  (void)sagebox::server::CanonicalRequest(req, {"host", "x-amz-date", auth});
+  (void)sagebox::http::VerifySigV4(req, creds, *ts, opt);
+  (void)sagebox::http::CanonicalRequest(req, {"host", "x-amz-date", auth});
   return 0;
 }

@@ -6,9 +6,9 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "cost/plan/budgets.h"
+#include "cost/plan/webhook.h"
 #include "cost/query.h"
-#include "plan/budgets.h"
-#include "plan/webhook.h"
 #include "store/store.h"
 
 namespace sagebox::cli {

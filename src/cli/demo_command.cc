@@ -9,13 +9,13 @@
 #include "cli/serve.h"
 #include "core/progress.h"
 #include "cost/demo_gen.h"
+#include "cost/findings/demo_inputs.h"
+#include "cost/findings/engine.h"
+#include "cost/findings/findings_text.h"
+#include "cost/findings/html_report.h"
 #include "cost/ingest.h"
 #include "cost/query.h"
 #include "cost/report.h"
-#include "findings/demo_inputs.h"
-#include "findings/engine.h"
-#include "findings/findings_text.h"
-#include "findings/html_report.h"
 #include "store/store.h"
 
 namespace sagebox::cli {
@@ -137,7 +137,7 @@ int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
   serve->jobs = {aux->jobs};
   serve->metrics = {aux->metrics};
   serve->logs = {aux->logs};
-  findings::Catalog catalog;
+  catalog::Catalog catalog;
   findings::FindingsInputs in;
   if (Status l = findings::LoadFindingsInputs(env, {serve->jobs, serve->metrics, serve->logs, ""},
                                               &catalog, &in);

@@ -7,10 +7,10 @@
 #include "cli/cli.h"
 #include "core/env.h"
 #include "core/time.h"
+#include "cost/findings/engine.h"
+#include "cost/findings/findings_text.h"
+#include "cost/findings/html_report.h"
 #include "cost/line_item.h"
-#include "findings/engine.h"
-#include "findings/findings_text.h"
-#include "findings/html_report.h"
 #include "store/store.h"
 
 namespace sagebox::cli {
@@ -152,7 +152,7 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
 int Run(const Globals& g, FindingsFlags& f) {
   if (Status s = Configure(f); !s.ok()) return Fail(s);
   Env* env = Env::Default();
-  findings::Catalog catalog;
+  catalog::Catalog catalog;
   findings::FindingsInputs in;
   if (Status s =
           findings::LoadFindingsInputs(env, {f.jobs, f.metrics, f.logs, f.catalog}, &catalog, &in);

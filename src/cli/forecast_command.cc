@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "cost/plan/forecast.h"
 #include "cost/query.h"
-#include "plan/forecast.h"
 #include "store/store.h"
 
 namespace sagebox::cli {

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
-#include "plan/savings_plans.h"
+#include "cost/plan/savings_plans.h"
 #include "store/store.h"
 
 namespace sagebox::cli {

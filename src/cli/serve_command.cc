@@ -1,6 +1,6 @@
-// `sagebox serve`: the dashboard, its JSON API and the Cost Explorer
-// endpoint over the store (server/http_server.h). This file only reads
-// flags and files, then hands everything to the server library.
+// `sagebox serve`: one server for every module (http/http_server.h). This
+// file only reads flags and files, builds the authenticator, lets each module
+// register its routes, and runs the server.
 #include <fmt/format.h>
 #include <pthread.h>
 
@@ -11,10 +11,12 @@
 
 #include "cli/cli.h"
 #include "cli/serve.h"
-#include "plan/budgets.h"
-#include "server/credentials.h"
-#include "server/dashboard_api.h"
-#include "server/http_server.h"
+#include "cost/api/cost_routes.h"
+#include "cost/api/dashboard_api.h"
+#include "cost/plan/budgets.h"
+#include "http/authenticator.h"
+#include "http/credentials.h"
+#include "http/http_server.h"
 
 namespace sagebox::cli {
 
@@ -33,29 +35,34 @@ std::string RandomToken() {
 
 int Serve(const std::string& store_dir, const ServeFlags& f) {
   Env* env = Env::Default();
-  auto listen = server::ParseListen(f.listen);
+  auto listen = http::ParseListen(f.listen);
   if (!listen.ok()) return Fail(listen.status());
 
-  server::ServerOptions so;
+  http::ServerOptions so;
   so.listen = *listen;
-  so.store_dir = store_dir;
   so.threads = f.threads;
   if (f.cache_mb < 0) return Fail(InvalidArgument("--cache-mb must be 0 or more"));
-  so.cache_bytes = static_cast<size_t>(f.cache_mb) << 20;
-  if (f.ce_page_size > 0) so.ce.page_size = f.ce_page_size;
+  cost::api::CostRoutesOptions copt;
+  copt.store_dir = store_dir;
+  copt.cache_bytes = static_cast<size_t>(f.cache_mb) << 20;
+  if (f.ce_page_size > 0) copt.ce.page_size = f.ce_page_size;
   bool token_generated = false;
+  std::string dashboard_token;
+  std::vector<std::unique_ptr<http::Authenticator>> sources;
   if (!f.credentials.empty()) {
-    auto creds = server::LoadCredentials(env, f.credentials);
+    auto creds = http::LoadCredentials(env, f.credentials);
     if (!creds.ok()) return Fail(creds.status());
-    so.credentials = *creds;
-    so.dashboard_token = creds->dashboard_token;
-    if (so.dashboard_token.empty()) {
-      so.dashboard_token = RandomToken();
+    dashboard_token = creds->dashboard_token;
+    if (dashboard_token.empty()) {
+      dashboard_token = RandomToken();
       token_generated = true;
     }
+    sources.push_back(std::make_unique<http::CredentialsAuthenticator>(*creds, dashboard_token));
   }
+  http::ChainAuthenticator auth(std::move(sources));
+  so.auth = &auth;
 
-  server::DashboardOptions dopt;
+  cost::api::DashboardOptions dopt;
   dopt.store_dir = store_dir;
   if (!f.budgets.empty()) {
     std::string text;
@@ -65,16 +72,18 @@ int Serve(const std::string& store_dir, const ServeFlags& f) {
     dopt.budgets = std::move(*budgets);
     dopt.budgets_configured = true;
   }
-  findings::Catalog catalog;
+  catalog::Catalog catalog;
   if (Status s = findings::LoadFindingsInputs(env, {f.jobs, f.metrics, f.logs, f.catalog}, &catalog,
                                               &dopt.findings_inputs);
       !s.ok()) {
     return Fail(s);
   }
-  server::DashboardApi api(env, std::move(dopt));
+  cost::api::DashboardApi api(env, std::move(dopt));
 
-  auto srv = server::HttpServer::Create(env, so, &api);
+  auto srv = http::HttpServer::Create(env, so);
   if (!srv.ok()) return Fail(srv.status());
+  cost::api::CostRoutes cost_routes(env, copt, &api);
+  cost_routes.Register((*srv)->router());
   if (Status s = (*srv)->Bind(); !s.ok()) return Fail(s);
   const int port = (*srv)->port();
 
@@ -86,7 +95,7 @@ int Serve(const std::string& store_dir, const ServeFlags& f) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  server::HttpServer* raw = srv->get();
+  http::HttpServer* raw = srv->get();
   std::thread([sigs, raw] {
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -98,8 +107,9 @@ int Serve(const std::string& store_dir, const ServeFlags& f) {
   const std::string url = fmt::format("http://{}:{}/", host, port);
   std::printf("sagebox serve: listening on %s\n", url.c_str());
   std::printf("  dashboard     %s%s\n", url.c_str(),
-              so.credentials.empty() ? "" : ("?token=" + so.dashboard_token).c_str());
-  std::printf("  JSON API      %sapi/meta  (docs/api.md)\n", url.c_str());
+              dashboard_token.empty() ? "" : ("?token=" + dashboard_token).c_str());
+  std::printf("  JSON API      %sapi/cost/meta  (docs/api.md)\n", url.c_str());
+  std::printf("  health        %shealthz, metrics %smetrics\n", url.c_str(), url.c_str());
   std::printf("  Cost Explorer aws ce get-cost-and-usage --endpoint-url %s ...\n",
               url.substr(0, url.size() - 1).c_str());
   if (token_generated) {

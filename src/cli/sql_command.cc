@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
-#include "sql/engine.h"
+#include "cost/sql/engine.h"
 #include "store/store.h"
 
 namespace sagebox::cli {

@@ -1,0 +1,54 @@
+// metrics.h: request counts and latencies per route, for `GET /metrics` in the
+// Prometheus text exposition format (version 0.0.4: "# HELP", "# TYPE",
+// `name{label="value"} number` lines; see prometheus.io/docs/instrumenting/
+// exposition_formats).
+//
+// Series:
+//   sagebox_http_requests_total{route,method,code}            counter
+//   sagebox_http_request_duration_seconds{route}              histogram
+//   sagebox_build_info{version}                               gauge, always 1
+//   process_start_time_seconds                                gauge
+// `route` is the name a module registered (e.g. "cost", "aws:ce",
+// "healthz", "static"), never the raw path: paths carry ids and would make
+// the series set unbounded.
+//
+// Thread-safety: Observe and Render may be called from many threads at once.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace sagebox::http {
+
+class Metrics {
+ public:
+  explicit Metrics(int64_t start_unix_seconds) : start_(start_unix_seconds) {}
+
+  // One finished request. `method` outside the usual set is counted as "other",
+  // so a client cannot grow the series set either.
+  void Observe(std::string_view route, std::string_view method, int status, double seconds);
+  // The whole exposition text.
+  std::string Render() const;
+
+  // Upper bounds of the latency buckets, in seconds (+Inf is implied).
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1,    2.5,   10};
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> counts{};  // per bucket, not cumulative
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  const int64_t start_;
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+};
+
+}  // namespace sagebox::http
