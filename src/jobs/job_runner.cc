@@ -179,12 +179,12 @@ StatusOr<int> JobRunner::RecoverInterrupted() {
       reason = "interrupted: the machine restarted while the job was " +
                std::string(StateName(job.state));
     } else {
-      if (ProcessStartTicks(static_cast<pid_t>(owner->pid)) == owner->start_ticks) continue;
+      if (ProcessRunning(static_cast<pid_t>(owner->pid), owner->start_ticks)) continue;
       reason = "interrupted: the server that ran the job (pid " + std::to_string(owner->pid) +
                ") stopped while the job was " + std::string(StateName(job.state));
       // Only the very process we started: same pid and start time, not a reuse of the pid.
-      kill_orphans = job.pid && job.pid_start &&
-                     ProcessStartTicks(static_cast<pid_t>(*job.pid)) == job.pid_start;
+      kill_orphans =
+          job.pid && job.pid_start && ProcessRunning(static_cast<pid_t>(*job.pid), job.pid_start);
     }
     if (kill_orphans)
       reason += "; its leftover process group " + std::to_string(*job.pid) + " was killed";

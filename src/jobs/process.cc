@@ -129,7 +129,14 @@ std::string ProcessResult::Describe() const {
   return out;
 }
 
-std::optional<int64_t> ProcessStartTicks(pid_t pid) {
+namespace {
+
+struct ProcStat {
+  char state = '?';
+  int64_t start_ticks = 0;
+};
+
+std::optional<ProcStat> ReadProcStat(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   if (!in || !std::getline(in, line)) return std::nullopt;
@@ -138,16 +145,32 @@ std::optional<int64_t> ProcessStartTicks(pid_t pid) {
   if (close == std::string::npos) return std::nullopt;
   std::istringstream fields(line.substr(close + 1));
   std::string field;
+  ProcStat st;
   // Field 3 is the state; starttime is field 22, the 20th after the comm.
   for (int i = 3; i <= 22; ++i) {
     if (!(fields >> field)) return std::nullopt;
-    if (i == 3 && field == "Z") return std::nullopt;  // a zombie has ended
+    if (i == 3) st.state = field.empty() ? '?' : field[0];
   }
   try {
-    return std::stoll(field);
+    st.start_ticks = std::stoll(field);
   } catch (const std::exception&) {
     return std::nullopt;
   }
+  return st;
+}
+
+}  // namespace
+
+std::optional<int64_t> ProcessStartTicks(pid_t pid) {
+  auto st = ReadProcStat(pid);
+  return st ? std::optional<int64_t>(st->start_ticks) : std::nullopt;
+}
+
+bool ProcessRunning(pid_t pid, std::optional<int64_t> start_ticks) {
+  auto st = ReadProcStat(pid);
+  // 'Z' zombie, 'X' dead: ended, only not reaped yet.
+  if (!st || st->state == 'Z' || st->state == 'X') return false;
+  return !start_ticks || st->start_ticks == *start_ticks;
 }
 
 Process::Process(pid_t pid, const ProcessSpec& spec, MicrosClock clock, int64_t started_us)

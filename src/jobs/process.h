@@ -170,9 +170,12 @@ class SpawnLauncher : public ProcessLauncher {
 };
 
 // Start time of process `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat): with
-// the pid it identifies a process even after the pid is reused. nullopt when there is no
-// such process (or it is a zombie, which counts as gone).
+// the pid it identifies a process even after the pid is reused. A zombie still has one.
+// nullopt when there is no such process.
 std::optional<int64_t> ProcessStartTicks(pid_t pid);
+// Whether `pid` runs (exists and is not a zombie) and, when `start_ticks` is given, is the
+// process that started then rather than a later one that reused the pid.
+bool ProcessRunning(pid_t pid, std::optional<int64_t> start_ticks = std::nullopt);
 
 // "TERM", "KILL", ... (thread-safe, unlike strsignal); "signal N" when unknown.
 std::string SignalName(int sig);

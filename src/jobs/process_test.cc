@@ -186,8 +186,7 @@ TEST_F(ProcessTest, CancelAfterTheChildExitedChangesNothing) {
   auto p = Start(Sh("exit 0"));
   ASSERT_NE(p, nullptr);
   // Let it exit without reaping it: Cancel must see the exit, not signal a zombie's group.
-  ASSERT_TRUE(testing::WaitUntil([&] { return !ProcessStartTicks(p->pid()).has_value(); },
-                                 milliseconds(3000)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return !ProcessRunning(p->pid()); }, milliseconds(3000)));
   EXPECT_FALSE(p->Cancel());
   ProcessResult r = p->WaitForever();
   EXPECT_EQ(r.exit_code, 0);
@@ -269,6 +268,9 @@ TEST(ProcessHelpers, NamesAndStartTicks) {
   ASSERT_TRUE(self.has_value());
   EXPECT_GT(*self, 0);
   EXPECT_EQ(ProcessStartTicks(::getpid()), self);  // stable: it identifies the process
+  EXPECT_TRUE(ProcessRunning(::getpid()));
+  EXPECT_TRUE(ProcessRunning(::getpid(), *self));
+  EXPECT_FALSE(ProcessRunning(::getpid(), *self + 1));  // a reused pid is another process
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ inline bool WaitForFile(const std::string& path, const std::string& text) {
 // True once `pid` no longer runs (gone, or a zombie nobody reaped: an orphan's zombie
 // belongs to init, which in a container may never reap it), within `timeout`.
 inline bool ProcessGone(pid_t pid, std::chrono::milliseconds timeout) {
-  return WaitUntil([&] { return !ProcessStartTicks(pid).has_value(); }, timeout);
+  return WaitUntil([&] { return !ProcessRunning(pid); }, timeout);
 }
 
 }  // namespace sagebox::jobs::testing
