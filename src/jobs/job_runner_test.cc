@@ -24,6 +24,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
+using testing::OpenMigratedDb;
 using testing::ProcessGone;
 using testing::ReadFile;
 using testing::WaitForFile;
@@ -51,22 +52,10 @@ class FailingLauncher : public ProcessLauncher {
   std::atomic<int> calls{0};
 };
 
-std::unique_ptr<db::Database> OpenDb(const std::string& path) {
-  auto db = db::Database::Open(path);
-  if (!db.ok()) {
-    ADD_FAILURE() << db.status().ToString();
-    return nullptr;
-  }
-  auto migrations = Migrations();
-  Status s = db::Migrate(**db, migrations);
-  if (!s.ok()) ADD_FAILURE() << s.ToString();
-  return std::move(db).value();
-}
-
 class JobRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = OpenDb(tmp_.Path("sagebox.db"));
+    db_ = OpenMigratedDb(tmp_.Path("sagebox.db"));
     ASSERT_NE(db_, nullptr);
   }
 
@@ -399,7 +388,7 @@ TEST_F(JobRunnerTest, ShutdownInterruptsRunningAndQueuedJobs) {
 
 TEST(JobStoreTest, TransitionsAreGuarded) {
   sagebox::testing::TempDir tmp("jobstore");
-  auto db = OpenDb(tmp.Path("sagebox.db"));
+  auto db = OpenMigratedDb(tmp.Path("sagebox.db"));
   ASSERT_NE(db, nullptr);
   // Applying the migrations again is a no-op.
   auto migrations = Migrations();

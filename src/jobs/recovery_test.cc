@@ -20,18 +20,11 @@ namespace {
 
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
+using testing::OpenMigratedDb;
 using testing::ProcessGone;
 using testing::ReadFile;
 using testing::WaitForFile;
 using testing::WaitUntil;
-
-std::unique_ptr<db::Database> OpenMigrated(const std::string& path) {
-  auto db = db::Database::Open(path);
-  if (!db.ok()) return nullptr;
-  auto migrations = Migrations();
-  if (!db::Migrate(**db, migrations).ok()) return nullptr;
-  return std::move(db).value();
-}
 
 JobSpec Spec(std::string kind, std::string name, std::vector<std::string> argv) {
   JobSpec spec;
@@ -52,7 +45,7 @@ pid_t DeadPid() {
 class RecoveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = OpenMigrated(db_path_);
+    db_ = OpenMigratedDb(db_path_);
     ASSERT_NE(db_, nullptr);
   }
 
@@ -178,7 +171,7 @@ TEST_F(RecoveryTest, AJobKilledMidRunByARestartIsInterruptedAndItsGroupKilled) {
     // The first server: its own database handle and runner; reports the job id, then waits
     // to be killed. Never returns into the test framework.
     ::close(ready[0]);
-    auto db = OpenMigrated(db_path_);
+    auto db = OpenMigratedDb(db_path_);
     if (db == nullptr) ::_exit(10);
     JobRunner runner(db.get(), Options());
     auto id = runner.Submit(

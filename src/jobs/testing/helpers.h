@@ -8,12 +8,17 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "core/status.h"
+#include "db/database.h"
+#include "jobs/job_store.h"
 #include "jobs/process.h"
 
 namespace sagebox::jobs::testing {
@@ -46,6 +51,22 @@ inline bool WaitForFile(const std::string& path, const std::string& text) {
 // belongs to init, which in a container may never reap it), within `timeout`.
 inline bool ProcessGone(pid_t pid, std::chrono::milliseconds timeout) {
   return WaitUntil([&] { return !ProcessRunning(pid); }, timeout);
+}
+
+// Opens the SQLite database at `path` with the jobs migrations applied; null (after saying
+// why on stderr) when that fails. Usable in a forked child, which must not touch gtest.
+inline std::unique_ptr<db::Database> OpenMigratedDb(const std::string& path) {
+  auto db = db::Database::Open(path);
+  Status s = db.ok() ? Status::Ok() : db.status();
+  if (s.ok()) {
+    auto migrations = Migrations();
+    s = db::Migrate(**db, migrations);
+  }
+  if (!s.ok()) {
+    fprintf(stderr, "cannot open %s: %s\n", path.c_str(), s.ToString().c_str());
+    return nullptr;
+  }
+  return std::move(db).value();
 }
 
 }  // namespace sagebox::jobs::testing
