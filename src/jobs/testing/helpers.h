@@ -63,7 +63,7 @@ inline std::unique_ptr<db::Database> OpenMigratedDb(const std::string& path) {
     s = db::Migrate(**db, migrations);
   }
   if (!s.ok()) {
-    fprintf(stderr, "cannot open %s: %s\n", path.c_str(), s.ToString().c_str());
+    (void)fprintf(stderr, "cannot open %s: %s\n", path.c_str(), s.ToString().c_str());
     return nullptr;
   }
   return std::move(db).value();
