@@ -15,7 +15,7 @@ PACKAGES=(
   clang-format clang-tidy
   # libraries
   nlohmann-json3-dev libcli11-dev libfmt-dev libzstd-dev libdeflate-dev libzip-dev zlib1g-dev libsnappy-dev
-  libhowardhinnant-date-dev libcpp-httplib-dev libfast-float-dev libssl-dev
+  libhowardhinnant-date-dev libcpp-httplib-dev libfast-float-dev libssl-dev libsodium-dev
   # IANA timezones for schedules (findings)
   tzdata
   # tests and benchmarks
