@@ -276,6 +276,7 @@ StatusOr<std::string> UserStore::IssueToken(std::string_view name) {
 StatusOr<std::vector<TokenInfo>> UserStore::ListTokens(std::string_view name) {
   std::vector<TokenInfo> out;
   RETURN_IF_ERROR(db_.InTransaction([&](db::Transaction& tx) -> Status {
+    out.clear();  // a retried transaction runs this again
     ASSIGN_OR_RETURN(int64_t id, UserId(tx, name));
     ASSIGN_OR_RETURN(db::Result r, tx.Query("SELECT id, prefix, created_us, last_used_us "
                                             "FROM api_tokens WHERE user_id = ? ORDER BY id",
@@ -347,6 +348,7 @@ StatusOr<AccessKey> UserStore::IssueAccessKey(std::string_view name) {
 StatusOr<std::vector<AccessKeyInfo>> UserStore::ListAccessKeys(std::string_view name) {
   std::vector<AccessKeyInfo> out;
   RETURN_IF_ERROR(db_.InTransaction([&](db::Transaction& tx) -> Status {
+    out.clear();  // a retried transaction runs this again
     ASSIGN_OR_RETURN(int64_t id, UserId(tx, name));
     ASSIGN_OR_RETURN(db::Result r, tx.Query("SELECT access_key_id, created_us FROM access_keys "
                                             "WHERE user_id = ? ORDER BY created_us, access_key_id",
