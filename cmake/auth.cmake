@@ -4,3 +4,5 @@
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 sagebox_layer(auth sagebox_db PkgConfig::SODIUM)
 list(APPEND SAGEBOX_LAYERS auth)
+# The postgres cases of auth_test use db's throwaway cluster (cmake/db.cmake).
+set(SAGEBOX_auth_TEST_PROPERTIES ${SAGEBOX_db_TEST_PROPERTIES})

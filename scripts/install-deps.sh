@@ -15,7 +15,11 @@ PACKAGES=(
   clang-format clang-tidy
   # libraries
   nlohmann-json3-dev libcli11-dev libfmt-dev libzstd-dev libdeflate-dev libzip-dev zlib1g-dev libsnappy-dev
-  libhowardhinnant-date-dev libcpp-httplib-dev libfast-float-dev libssl-dev libsodium-dev
+  libhowardhinnant-date-dev libcpp-httplib-dev libfast-float-dev libssl-dev
+  # the db layer: SQLite embedded, PostgreSQL through libpq (the server runs its tests)
+  libsqlite3-dev libpq-dev postgresql-15
+  # the auth layer: argon2id, secretbox, SHA-256 and random bytes
+  libsodium-dev
   # IANA timezones for schedules (findings)
   tzdata
   # tests and benchmarks

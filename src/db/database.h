@@ -9,6 +9,8 @@
 //     differ (auto-increment ids, blobs);
 //   - everything else is the common subset of both (TEXT, BIGINT, DOUBLE PRECISION,
 //     `INSERT … RETURNING`, `ON CONFLICT … DO`, CHECK constraints, foreign keys).
+// Declare PRIMARY KEY columns NOT NULL (or use {{id}}): SQLite, unlike PostgreSQL, lets a
+// NULL into a primary key that is not INTEGER PRIMARY KEY.
 // Time is stored as BIGINT (Unix seconds or microseconds, named in the column), booleans
 // as BIGINT 0/1, money as TEXT holding an exact Decimal.
 //
@@ -60,7 +62,7 @@ class Result {
   int64_t Int(size_t row, size_t col) const;
   double Double(size_t row, size_t col) const;  // also accepts an integer
   const std::string& Text(size_t row, size_t col) const;
-  std::string Bytes(size_t row, size_t col) const;  // a Blob, or Text as bytes
+  std::string Bytes(size_t row, size_t col) const;                   // a Blob, or Text as bytes
   std::optional<std::string> OptText(size_t row, size_t col) const;  // NULL → nullopt
   std::optional<int64_t> OptInt(size_t row, size_t col) const;       // NULL → nullopt
 
@@ -82,6 +84,13 @@ class Transaction {
   Status Exec(std::string_view sql, std::span<const Value> params = {}) {
     auto r = Query(sql, params);
     return r.ok() ? Status::Ok() : r.status();
+  }
+  // Runs several statements separated by ';' (a migration, a test's schema), without
+  // parameters. Errors as Query; the statements before a failing one stay in the
+  // transaction until it rolls back. Unimplemented in a Transaction that has no backend.
+  virtual Status ExecScript(std::string_view sql) {
+    (void)sql;
+    return Unimplemented("ExecScript");
   }
 };
 
@@ -125,6 +134,12 @@ class Database {
   // when it throws, or the process dies midway: nothing half-applied survives). A
   // serialization failure or a busy database is retried a few times before failing.
   // Returns fn's Status, or the commit's error.
+  //
+  // Both backends give serializable transactions, so a read-then-write in `fn` is safe:
+  // SQLite takes the write lock at BEGIN (BEGIN IMMEDIATE), PostgreSQL runs ISOLATION
+  // LEVEL SERIALIZABLE. A retry calls `fn` again from the start, so `fn` must not have
+  // effects outside the transaction it cannot repeat. `fn` must not use this Database
+  // itself (only the Transaction): with SQLite that would wait on its own write lock.
   virtual Status InTransaction(const std::function<Status(Transaction&)>& fn) = 0;
 };
 
