@@ -18,6 +18,8 @@ PACKAGES=(
   libhowardhinnant-date-dev libcpp-httplib-dev libfast-float-dev libssl-dev
   # the db layer: SQLite embedded, PostgreSQL through libpq (the server runs its tests)
   libsqlite3-dev libpq-dev postgresql-15
+  # the auth layer: argon2id, secretbox, SHA-256 and random bytes
+  libsodium-dev
   # IANA timezones for schedules (findings)
   tzdata
   # tests and benchmarks

@@ -80,7 +80,8 @@ HBA
 start() {
   if ! running; then
     init_cluster
-    pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w -t 60 start > /dev/null ||
+    # 9>&-: the server must not inherit the lock, or it would hold it for its whole life.
+    pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w -t 60 start > /dev/null 9>&- ||
       die "the server did not start; see $DIR/server.log"
   fi
   local i
@@ -115,7 +116,7 @@ case "$cmd" in
     cd "$DIR"  # the server user must be able to enter the working folder
     # One start or stop at a time: parallel ctest runs must not both run initdb.
     exec 9> "$DIR/lock"
-    flock 9
+    flock -w 120 9 || die "$DIR/lock is held by another start or stop for over 2 minutes"
     "$cmd"
     ;;
   url) url ;;
