@@ -25,7 +25,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3
   # `serve`: real Cost Explorer clients, the browser for dashboard tests, HTTP load
-  awscli python3-boto3 chromium wrk
+  awscli python3-boto3 chromium wrk curl postgresql-client-15
 )
 # Node.js + npm run the DuckDB side of the benchmarks and the test oracle. A machine
 # with Node.js from elsewhere (e.g. NodeSource, whose nodejs bundles npm and conflicts

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <utility>
 
-#include "auth/request.h"
 #include "auth/secrets.h"
 
 namespace sagebox::auth {
@@ -471,7 +470,7 @@ StatusOr<int64_t> UserStore::PurgeExpiredSessions() {
 Status CheckCsrf(const Session& session, std::string_view header_value) {
   if (header_value.empty() || session.csrf_token.empty() ||
       !SecretEquals(session.csrf_token, header_value)) {
-    return PermissionDenied("missing or wrong " + std::string(kCsrfHeader) + " header");
+    return PermissionDenied("missing or wrong X-CSRF-Token header");
   }
   return Status::Ok();
 }

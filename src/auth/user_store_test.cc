@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "auth/request.h"
 #include "auth/secrets.h"
 #include "core/testing/temp_dir.h"
 

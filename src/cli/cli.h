@@ -11,8 +11,13 @@
 
 namespace sagebox::cli {
 
+// Where the installation's state lives (platform.h explains each).
 struct Globals {
-  std::string store;  // --store, else $SAGEBOX_STORE, else ./.sagebox
+  std::string data;      // --data, else $SAGEBOX_DATA, else ./.sagebox
+  std::string store;     // --store, else $SAGEBOX_STORE, else `data`
+  std::string database;  // --database, else $SAGEBOX_DATABASE, else empty (SQLite in `data`)
+  // The database URL: `database`, or <data>/sagebox.db.
+  std::string DatabaseUrl() const;
 };
 
 // Prints the error and returns the exit code for `s`.
@@ -25,6 +30,7 @@ Status ParseDateFlag(std::string_view flag, const std::string& text, Days* out);
 void AddCostCommands(CLI::App& app, Globals& g, int* exit_code);
 void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);
 void AddServeCommand(CLI::App& app, Globals& g, int* exit_code);
+void AddUsersCommand(CLI::App& app, Globals& g, int* exit_code);
 // Subcommands of `cost` (the CLI::App passed is the `cost` subcommand).
 void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddForecastCommand(CLI::App& cost, Globals& g, int* exit_code);

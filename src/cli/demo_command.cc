@@ -174,7 +174,11 @@ int RunDemo(const std::string& dir, const cost::DemoOptions& opt,
   if (!open) return 0;
   std::printf("\n");
   (void)std::fflush(stdout);
-  return Serve(main_store, *serve);
+  // The demo's own data folder: its database (no users: open on loopback) and the store.
+  Globals g;
+  g.data = dir;
+  g.store = main_store;
+  return Serve(g, *serve);
 }
 
 }  // namespace

@@ -63,20 +63,40 @@ static int Main(int argc, char** argv) {
       "  sagebox cost ingest ~/cur          # legacy CUR, CUR 2.0 or FOCUS CSV, .gz/.zip\n"
       "  sagebox cost summary               # month to date, top services, trend\n"
       "  sagebox cost query --group-by SERVICE --granularity DAILY\n"
-      "  sagebox serve                      # dashboard + Cost Explorer API on :8080\n"};
+      "  sagebox serve                      # web UI, JSON APIs and AWS-shaped APIs on :8080\n"
+      "  sagebox users add alice --role admin --password-stdin   # then sign in\n"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("sagebox ") + SAGEBOX_VERSION);
   Globals g;
   // Read once at start-up, before any thread exists.
-  const char* env_store = std::getenv("SAGEBOX_STORE");  // NOLINT(concurrency-mt-unsafe)
-  g.store = env_store && *env_store ? env_store : ".sagebox";
-  app.add_option("--store", g.store, "Store folder (default $SAGEBOX_STORE, else ./.sagebox)")
+  auto env_or = [](const char* name) {
+    const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+    return std::string(v != nullptr ? v : "");
+  };
+  g.data = env_or("SAGEBOX_DATA");
+  if (g.data.empty()) g.data = ".sagebox";
+  g.store = env_or("SAGEBOX_STORE");
+  g.database = env_or("SAGEBOX_DATABASE");
+  app.add_option("--data", g.data,
+                 "Data folder: cost store, sagebox.db, keys, job logs (default $SAGEBOX_DATA, "
+                 "else ./.sagebox)")
       ->capture_default_str();
+  app.add_option("--store", g.store,
+                 "Cost store folder (default $SAGEBOX_STORE, else the data folder)");
+  app.add_option("--database", g.database,
+                 "Database: postgresql://USER@HOST/DB, or a SQLite file (default "
+                 "$SAGEBOX_DATABASE, else DATA/sagebox.db)");
+  // Runs after every flag is read and before any command does: the store follows
+  // --data unless it was named itself.
+  app.parse_complete_callback([&g] {
+    if (g.store.empty()) g.store = g.data;
+  });
   int code = 0;
   AddCostCommands(app, g, &code);
   AddSqlCommand(app, g, &code);
   AddServeCommand(app, g, &code);
   AddDemoCommand(app, g, &code);
+  AddUsersCommand(app, g, &code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

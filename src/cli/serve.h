@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli.h"
+
 namespace sagebox::cli {
 
 struct ServeFlags {
@@ -18,7 +20,8 @@ struct ServeFlags {
 
 // Adds the serve flags to `cmd` (for `serve` itself and `demo --open`).
 void AddServeOptions(CLI::App* cmd, ServeFlags* f);
-// Serves `store_dir` until SIGINT/SIGTERM; returns the exit code.
-int Serve(const std::string& store_dir, const ServeFlags& f);
+// Serves the installation `g` names (its store, database and users) until
+// SIGINT/SIGTERM; returns the exit code.
+int Serve(const Globals& g, const ServeFlags& f);
 
 }  // namespace sagebox::cli

@@ -9,7 +9,10 @@
 #include <random>
 #include <thread>
 
+#include "auth/http_authenticator.h"
+#include "auth/user_store.h"
 #include "cli/cli.h"
+#include "cli/platform.h"
 #include "cli/serve.h"
 #include "cost/api/cost_routes.h"
 #include "cost/api/dashboard_api.h"
@@ -17,6 +20,7 @@
 #include "http/authenticator.h"
 #include "http/credentials.h"
 #include "http/http_server.h"
+#include "jobs/job_runner.h"
 
 namespace sagebox::cli {
 
@@ -33,8 +37,9 @@ std::string RandomToken() {
 
 }  // namespace
 
-int Serve(const std::string& store_dir, const ServeFlags& f) {
+int Serve(const Globals& g, const ServeFlags& f) {
   Env* env = Env::Default();
+  const std::string& store_dir = g.store;
   auto listen = http::ParseListen(f.listen);
   if (!listen.ok()) return Fail(listen.status());
 
@@ -59,8 +64,21 @@ int Serve(const std::string& store_dir, const ServeFlags& f) {
     }
     sources.push_back(std::make_unique<http::CredentialsAuthenticator>(*creds, dashboard_token));
   }
+  // The platform's state: users (and their keys) and the jobs of earlier runs.
+  auto database = OpenDatabase(g);
+  if (!database.ok()) return Fail(database.status());
+  auto master_key = MasterKey(g);
+  if (!master_key.ok()) return Fail(master_key.status());
+  auto users = auth::UserStore::Open(**database, *master_key);
+  if (!users.ok()) return Fail(users.status());
+  sources.push_back(std::make_unique<auth::UserAuthenticator>(users->get()));
   http::ChainAuthenticator auth(std::move(sources));
   so.auth = &auth;
+  jobs::RunnerOptions ropt;
+  ropt.log_root = JoinPath(g.data, "jobs");
+  jobs::JobRunner runner(database->get(), ropt);
+  auto interrupted = runner.RecoverInterrupted();
+  if (!interrupted.ok()) return Fail(interrupted.status());
 
   cost::api::DashboardOptions dopt;
   dopt.store_dir = store_dir;
@@ -106,6 +124,11 @@ int Serve(const std::string& store_dir, const ServeFlags& f) {
       so.listen.host.find(':') != std::string::npos ? "[" + so.listen.host + "]" : so.listen.host;
   const std::string url = fmt::format("http://{}:{}/", host, port);
   std::printf("sagebox serve: listening on %s\n", url.c_str());
+  std::printf("  database      %s (%s)\n", (*database)->Describe().c_str(),
+              auth.Required() ? "sign-in required" : "open: no users yet, loopback only");
+  if (*interrupted > 0) {
+    std::printf("  jobs          %d job(s) of an earlier run marked interrupted\n", *interrupted);
+  }
   std::printf("  dashboard     %s%s\n", url.c_str(),
               dashboard_token.empty() ? "" : ("?token=" + dashboard_token).c_str());
   std::printf("  JSON API      %sapi/cost/meta  (docs/api.md)\n", url.c_str());
@@ -132,8 +155,8 @@ int Serve(const std::string& store_dir, const ServeFlags& f) {
 
 void AddServeOptions(CLI::App* cmd, ServeFlags* f) {
   cmd->add_option("--listen", f->listen,
-                  "HOST:PORT to listen on; a non-loopback host needs --credentials; port 0 "
-                  "picks a free one")
+                  "HOST:PORT to listen on; a non-loopback host needs users (`sagebox users "
+                  "add`) or --credentials; port 0 picks a free one")
       ->capture_default_str();
   cmd->add_option("--credentials", f->credentials,
                   "AWS credentials file: its keys sign Cost Explorer requests (SigV4) and its "
@@ -166,7 +189,7 @@ void AddServeCommand(CLI::App& app, Globals& g, int* exit_code) {
       "      --metrics UnblendedCost --group-by Type=DIMENSION,Key=SERVICE\n"
       "  sagebox serve --listen 0.0.0.0:8080 --credentials ~/.sagebox/credentials");
   AddServeOptions(cmd, &f);
-  cmd->callback([&g, exit_code] { *exit_code = Serve(g.store, f); });
+  cmd->callback([&g, exit_code] { *exit_code = Serve(g, f); });
 }
 
 }  // namespace sagebox::cli

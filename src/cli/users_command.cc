@@ -16,6 +16,7 @@
 
 #include "auth/user_store.h"
 #include "cli/cli.h"
+#include "cli/platform.h"
 #include "core/table.h"
 #include "core/time.h"
 #include "db/database.h"
@@ -23,7 +24,7 @@
 namespace sagebox::cli {
 
 using OpenDb = std::function<StatusOr<std::unique_ptr<db::Database>>()>;
-using MasterKey = std::function<StatusOr<std::string>()>;
+using MasterKeyFn = std::function<StatusOr<std::string>()>;
 
 namespace {
 
@@ -39,7 +40,7 @@ struct Opened {
   std::unique_ptr<auth::UserStore> store;
 };
 
-StatusOr<Opened> OpenStore(const OpenDb& open_db, const MasterKey* master_key) {
+StatusOr<Opened> OpenStore(const OpenDb& open_db, const MasterKeyFn* master_key) {
   Opened o;
   ASSIGN_OR_RETURN(o.db, open_db());
   auto migrations = auth::Migrations();
@@ -131,7 +132,7 @@ int RunToken(const OpenDb& open_db, const UsersFlags& f) {
   return 0;
 }
 
-int RunKeys(const OpenDb& open_db, const MasterKey& master_key, const UsersFlags& f) {
+int RunKeys(const OpenDb& open_db, const MasterKeyFn& master_key, const UsersFlags& f) {
   auto o = OpenStore(open_db, &master_key);
   if (!o.ok()) return Fail(o.status());
   auto key = o->store->IssueAccessKey(f.name);
@@ -150,9 +151,7 @@ int RunKeys(const OpenDb& open_db, const MasterKey& master_key, const UsersFlags
   return 0;
 }
 
-}  // namespace
-
-void AddUsersCommand(CLI::App& app, OpenDb open_db, MasterKey master_key, int* exit_code) {
+void AddUsersCommandWith(CLI::App& app, OpenDb open_db, MasterKeyFn master_key, int* exit_code) {
   auto* users = app.add_subcommand(
       "users",
       "Users, roles, API tokens and access keys.\n"
@@ -168,7 +167,7 @@ void AddUsersCommand(CLI::App& app, OpenDb open_db, MasterKey master_key, int* e
   users->require_subcommand(1);
   auto f = std::make_shared<UsersFlags>();
   auto db = std::make_shared<OpenDb>(std::move(open_db));
-  auto key = std::make_shared<MasterKey>(std::move(master_key));
+  auto key = std::make_shared<MasterKeyFn>(std::move(master_key));
 
   auto* add = users->add_subcommand(
       "add",
@@ -215,6 +214,14 @@ void AddUsersCommand(CLI::App& app, OpenDb open_db, MasterKey master_key, int* e
   keys->add_option("NAME", f->name, "User name")->required();
   keys->add_option("--profile", f->profile, "Profile section name (default: sagebox-NAME)");
   keys->callback([f, db, key, exit_code] { *exit_code = RunKeys(*db, *key, *f); });
+}
+
+}  // namespace
+
+void AddUsersCommand(CLI::App& app, Globals& g, int* exit_code) {
+  // The lambdas read `g` when a command runs, after every flag is parsed.
+  AddUsersCommandWith(
+      app, [&g] { return OpenDatabase(g); }, [&g] { return MasterKey(g); }, exit_code);
 }
 
 }  // namespace sagebox::cli

@@ -35,7 +35,7 @@ export DATA="$ROOT/tests/data"
 # Sanitizer builds: fail loudly, no colour codes in the captured stderr.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:color=never}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:color=never}"
-unset SAGEBOX_STORE
+unset SAGEBOX_STORE SAGEBOX_DATA SAGEBOX_DATABASE SAGEBOX_MASTER_KEY
 
 passed=0
 failed=0

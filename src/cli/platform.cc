@@ -1,0 +1,41 @@
+#include "cli/platform.h"
+
+#include <cstdlib>
+
+#include "auth/secrets.h"
+#include "auth/user_store.h"
+#include "core/env.h"
+#include "jobs/job_store.h"
+
+namespace sagebox::cli {
+
+std::vector<db::Migration> PlatformMigrations() {
+  std::vector<db::Migration> all = auth::Migrations();
+  for (auto& m : jobs::Migrations()) all.push_back(std::move(m));
+  return all;
+}
+
+std::string Globals::DatabaseUrl() const {
+  return database.empty() ? JoinPath(data, "sagebox.db") : database;
+}
+
+StatusOr<std::unique_ptr<db::Database>> OpenDatabase(const Globals& g) {
+  ASSIGN_OR_RETURN(auto database, db::Database::Open(g.DatabaseUrl()));
+  const auto migrations = PlatformMigrations();
+  RETURN_IF_ERROR(db::Migrate(*database, migrations));
+  return database;
+}
+
+StatusOr<std::string> MasterKey(const Globals& g) {
+  // Read before any thread starts (the CLI calls this from its main thread).
+  const char* env_key = std::getenv("SAGEBOX_MASTER_KEY");  // NOLINT(concurrency-mt-unsafe)
+  if (env_key != nullptr && *env_key != '\0') {
+    auto key = auth::ParseMasterKey(env_key);
+    if (!key.ok()) return key.status().WithContext("$SAGEBOX_MASTER_KEY");
+    return key;
+  }
+  RETURN_IF_ERROR(Env::Default()->CreateDirs(g.data));
+  return auth::LoadOrCreateMasterKey(Env::Default(), JoinPath(g.data, "master.key"));
+}
+
+}  // namespace sagebox::cli
