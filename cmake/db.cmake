@@ -12,6 +12,8 @@ list(APPEND SAGEBOX_LAYERS db)
 # cluster (scripts/test-postgres.sh, never the system service) before them and stops it
 # after. The top-level loop adds SAGEBOX_db_TEST_PROPERTIES to every discovered db test;
 # CI=1 in the environment turns a missing server into a failure instead of a skip.
+# The sqlite cases share db_test's tests, so they too need the fixture: without the
+# PostgreSQL 15 server binaries postgres_start fails and says what to install.
 set(SAGEBOX_TEST_POSTGRES_PORT 55432 CACHE STRING "Port of the test PostgreSQL cluster")
 set(SAGEBOX_TEST_POSTGRES_URL
     "postgresql://postgres@127.0.0.1:${SAGEBOX_TEST_POSTGRES_PORT}/sagebox_test")

@@ -133,7 +133,7 @@ class Database {
   // Runs `fn` in one transaction: commits when it returns OK, rolls back otherwise (and
   // when it throws, or the process dies midway: nothing half-applied survives). A
   // serialization failure or a busy database is retried a few times before failing.
-  // Returns fn's Status, or the commit's error.
+  // Returns fn's Status, or the commit's error (IoError when the retries ran out).
   //
   // Both backends give serializable transactions, so a read-then-write in `fn` is safe:
   // SQLite takes the write lock at BEGIN (BEGIN IMMEDIATE), PostgreSQL runs ISOLATION
@@ -148,6 +148,10 @@ class Database {
 // processes (PostgreSQL advisory lock; SQLite's write lock). Refuses with
 // Corruption when the database records a migration of a component that `migrations`
 // does not know a version that high of (a newer sagebox wrote it).
+// Components `migrations` does not mention are left alone, so each module may migrate
+// its own list. InvalidArgument when versions do not rise from 1 within a component;
+// a failing migration's error, with its component, version and name, after the ones
+// before it were applied and nothing of it was.
 Status Migrate(Database& db, std::span<const Migration> migrations);
 
 }  // namespace sagebox::db

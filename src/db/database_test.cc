@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -21,6 +22,12 @@
 #include "db/sql_text.h"
 
 namespace sagebox::db {
+
+// Test names and messages say "sqlite"/"postgres", not the enum's bytes. Outside the
+// anonymous namespace: gtest finds PrintTo by argument-dependent lookup.
+std::string BackendName(Backend b) { return b == Backend::kSqlite ? "sqlite" : "postgres"; }
+void PrintTo(Backend b, std::ostream* os) { *os << BackendName(b); }
+
 namespace {
 
 std::string EnvOr(const char* name) {
@@ -423,7 +430,7 @@ TEST_P(DatabaseTest, ProcessDeathMidTransactionLeavesNothing) {
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const ::testing::TestParamInfo<Backend>& p) {
-                           return p.param == Backend::kSqlite ? "sqlite" : "postgres";
+                           return BackendName(p.param);
                          });
 
 }  // namespace

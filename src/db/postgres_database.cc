@@ -13,7 +13,6 @@
 #include <charconv>
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
@@ -21,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "db/pool.h"
 #include "db/sql_text.h"
 
 namespace sagebox::db {
@@ -210,78 +210,60 @@ void Backoff(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
 }
 
+// A lost connection, or one still in a transaction (a failed ROLLBACK), is dropped:
+// closing it makes the server roll back.
+bool Reusable(PGconn* c) {
+  return PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE;
+}
+
 class PostgresDatabase : public Database {
  public:
   explicit PostgresDatabase(std::string url) : url_(std::move(url)) {}
-  ~PostgresDatabase() override {
-    for (PGconn* c : idle_) PQfinish(c);
-  }
-  PostgresDatabase(const PostgresDatabase&) = delete;
-  PostgresDatabase& operator=(const PostgresDatabase&) = delete;
 
   Backend backend() const override { return Backend::kPostgres; }
   std::string Describe() const override { return RedactPostgresUrl(url_); }
 
   StatusOr<Result> Query(std::string_view sql, std::span<const Value> params) override {
-    ASSIGN_OR_RETURN(Conn conn, Acquire());
+    ASSIGN_OR_RETURN(auto conn, Acquire());
     // A lone statement is its own transaction, so a deadlock victim can simply rerun.
     for (int attempt = 1;; ++attempt) {
       bool retryable = false;
-      StatusOr<Result> r = QueryOn(conn.pg, sql, params, &retryable);
+      StatusOr<Result> r = QueryOn(conn.get(), sql, params, &retryable);
       if (r.ok() || !retryable || attempt == kMaxAttempts) return r;
       Backoff(attempt);
     }
   }
 
   Status InTransaction(const std::function<Status(Transaction&)>& fn) override {
-    ASSIGN_OR_RETURN(Conn conn, Acquire());
+    ASSIGN_OR_RETURN(auto conn, Acquire());
     for (int attempt = 1;; ++attempt) {
       bool retryable = false;
-      RETURN_IF_ERROR(ScriptOn(conn.pg, "BEGIN ISOLATION LEVEL SERIALIZABLE", &retryable)
+      RETURN_IF_ERROR(ScriptOn(conn.get(), "BEGIN ISOLATION LEVEL SERIALIZABLE", &retryable)
                           .WithContext("BEGIN on " + Describe()));
-      PgTransaction tx(conn.pg);
+      PgTransaction tx(conn.get());
       Status st;
       try {
         st = fn(tx);
       } catch (...) {
-        RollBack(conn.pg);
+        RollBack(conn.get());
         throw;
       }
-      if (st.ok()) st = Commit(conn.pg, &retryable);
+      if (st.ok()) st = Commit(conn.get(), &retryable);
       if (st.ok()) return st;
-      RollBack(conn.pg);
+      RollBack(conn.get());
       if (!(retryable || tx.retryable()) || attempt == kMaxAttempts) return st;
       Backoff(attempt);
     }
   }
 
-  Status OpenFirst() {
-    ASSIGN_OR_RETURN(Conn conn, Acquire());
-    return Status::Ok();
-  }
+  Status OpenFirst() { return Acquire().status(); }
 
  private:
-  // A pooled connection: back to the pool when it goes out of scope, unless broken.
-  struct Conn {
-    PostgresDatabase* owner = nullptr;
-    PGconn* pg = nullptr;
-    Conn(PostgresDatabase* o, PGconn* c) : owner(o), pg(c) {}
-    Conn(Conn&& o) noexcept : owner(o.owner), pg(std::exchange(o.pg, nullptr)) {}
-    Conn& operator=(Conn&&) = delete;
-    ~Conn() {
-      if (pg != nullptr) owner->Release(pg);
-    }
-  };
+  StatusOr<ConnectionPool<PGconn*>::Lease> Acquire() {
+    return pool_.Acquire([this] { return Connect(); });
+  }
 
-  StatusOr<Conn> Acquire() {
-    {
-      std::lock_guard lock(mu_);
-      if (!idle_.empty()) {
-        PGconn* c = idle_.back();
-        idle_.pop_back();
-        return Conn(this, c);
-      }
-    }
+  StatusOr<PGconn*> Connect() {
     PGconn* c = PQconnectdb(url_.c_str());
     if (c == nullptr) return IoError("connecting to " + Describe() + ": out of memory");
     if (PQstatus(c) != CONNECTION_OK) {
@@ -297,22 +279,7 @@ class PostgresDatabase : public Database {
       PQfinish(c);
       return st;
     }
-    return Conn(this, c);
-  }
-
-  void Release(PGconn* c) {
-    // A lost connection, or one still in a transaction (a failed ROLLBACK), is dropped:
-    // closing it makes the server roll back.
-    if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE) {
-      PQfinish(c);
-      return;
-    }
-    std::lock_guard lock(mu_);
-    if (idle_.size() < kMaxIdle) {
-      idle_.push_back(c);
-      return;
-    }
-    PQfinish(c);
+    return c;
   }
 
   // COMMIT of a transaction that had already failed (fn ignored a statement's error)
@@ -328,12 +295,11 @@ class PostgresDatabase : public Database {
 
   static void RollBack(PGconn* c) {
     if (PQtransactionStatus(c) == PQTRANS_IDLE) return;
-    PgResult res(PQexec(c, "ROLLBACK"));  // failure: Release drops the connection
+    PgResult res(PQexec(c, "ROLLBACK"));  // failure: the pool drops the connection
   }
 
   const std::string url_;
-  std::mutex mu_;
-  std::vector<PGconn*> idle_;
+  ConnectionPool<PGconn*> pool_{kMaxIdle, &PQfinish, &Reusable};
 };
 
 }  // namespace

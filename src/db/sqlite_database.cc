@@ -12,12 +12,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "db/pool.h"
 
 namespace sagebox::db {
 namespace {
@@ -197,25 +198,24 @@ class SqliteTransaction : public Transaction {
   bool busy_ = false;
 };
 
+void CloseConnection(sqlite3* db) { sqlite3_close_v2(db); }
+// Outside a transaction: a failed ROLLBACK leaves one open, and closing ends it.
+bool Reusable(sqlite3* db) { return sqlite3_get_autocommit(db) != 0; }
+
 class SqliteDatabase : public Database {
  public:
   explicit SqliteDatabase(std::string path) : path_(std::move(path)) {}
-  ~SqliteDatabase() override {
-    for (sqlite3* db : idle_) sqlite3_close_v2(db);
-  }
-  SqliteDatabase(const SqliteDatabase&) = delete;
-  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
 
   Backend backend() const override { return Backend::kSqlite; }
   std::string Describe() const override { return "sqlite:" + path_; }
 
   StatusOr<Result> Query(std::string_view sql, std::span<const Value> params) override {
-    ASSIGN_OR_RETURN(Conn conn, Acquire());
+    ASSIGN_OR_RETURN(auto conn, Acquire());
     // An autocommit write waits in the busy handler; a few more tries cover the cases
     // SQLite does not wait for (a lock held across a WAL recovery).
     for (int attempt = 1;; ++attempt) {
-      StatusOr<Result> r = QueryOn(conn.db, sql, params);
-      if (r.ok() || attempt == kMaxAttempts || !IsBusy(sqlite3_extended_errcode(conn.db))) {
+      StatusOr<Result> r = QueryOn(conn.get(), sql, params);
+      if (r.ok() || attempt == kMaxAttempts || !IsBusy(sqlite3_extended_errcode(conn.get()))) {
         return r;
       }
       Backoff(attempt);
@@ -223,77 +223,39 @@ class SqliteDatabase : public Database {
   }
 
   Status InTransaction(const std::function<Status(Transaction&)>& fn) override {
-    ASSIGN_OR_RETURN(Conn conn, Acquire());
+    ASSIGN_OR_RETURN(auto conn, Acquire());
+    sqlite3* db = conn.get();
     for (int attempt = 1;; ++attempt) {
-      Status begin = ScriptOn(conn.db, "BEGIN IMMEDIATE");
+      Status begin = ScriptOn(db, "BEGIN IMMEDIATE");
       if (!begin.ok()) {
-        if (attempt < kMaxAttempts && IsBusy(sqlite3_extended_errcode(conn.db))) {
+        if (attempt < kMaxAttempts && IsBusy(sqlite3_extended_errcode(db))) {
           Backoff(attempt);
           continue;
         }
         return begin.WithContext("BEGIN IMMEDIATE on " + Describe());
       }
-      SqliteTransaction tx(conn.db);
+      SqliteTransaction tx(db);
       Status st;
       try {
         st = fn(tx);
       } catch (...) {
-        RollBack(conn);
+        RollBack(db);
         throw;
       }
-      if (st.ok()) st = ScriptOn(conn.db, "COMMIT");
+      if (st.ok()) st = ScriptOn(db, "COMMIT");
       if (st.ok()) return st;
-      bool retry =
-          (tx.busy() || IsBusy(sqlite3_extended_errcode(conn.db))) && attempt < kMaxAttempts;
-      RollBack(conn);
+      bool retry = (tx.busy() || IsBusy(sqlite3_extended_errcode(db))) && attempt < kMaxAttempts;
+      RollBack(db);
       if (!retry) return st;
       Backoff(attempt);
     }
   }
 
-  Status OpenFirst() {
-    ASSIGN_OR_RETURN(Conn conn, Acquire());
-    return Status::Ok();
-  }
+  Status OpenFirst() { return Acquire().status(); }
 
  private:
-  // A pooled connection: back to the pool when it goes out of scope, unless broken.
-  struct Conn {
-    SqliteDatabase* owner = nullptr;
-    sqlite3* db = nullptr;
-    Conn(SqliteDatabase* o, sqlite3* d) : owner(o), db(d) {}
-    Conn(Conn&& o) noexcept : owner(o.owner), db(std::exchange(o.db, nullptr)) {}
-    Conn& operator=(Conn&&) = delete;
-    ~Conn() {
-      if (db != nullptr) owner->Release(db);
-    }
-  };
-
-  StatusOr<Conn> Acquire() {
-    {
-      std::lock_guard lock(mu_);
-      if (!idle_.empty()) {
-        sqlite3* db = idle_.back();
-        idle_.pop_back();
-        return Conn(this, db);
-      }
-    }
-    ASSIGN_OR_RETURN(sqlite3 * db, Connect());
-    return Conn(this, db);
-  }
-
-  void Release(sqlite3* db) {
-    // A connection still inside a transaction (a ROLLBACK that failed) is not reused.
-    if (sqlite3_get_autocommit(db) == 0) {
-      sqlite3_close_v2(db);
-      return;
-    }
-    std::lock_guard lock(mu_);
-    if (idle_.size() < kMaxIdle) {
-      idle_.push_back(db);
-      return;
-    }
-    sqlite3_close_v2(db);
+  StatusOr<ConnectionPool<sqlite3*>::Lease> Acquire() {
+    return pool_.Acquire([this] { return Connect(); });
   }
 
   StatusOr<sqlite3*> Connect() {
@@ -328,19 +290,16 @@ class SqliteDatabase : public Database {
     return db;
   }
 
-  void RollBack(Conn& conn) {
-    // Failure leaves the connection in its transaction; Release then closes it, which
-    // rolls back. Nothing more to do here.
-    (void)ScriptOn(conn.db, "ROLLBACK");
-  }
+  // A failed ROLLBACK leaves the connection in its transaction; the pool then closes it
+  // (Reusable), which rolls back.
+  static void RollBack(sqlite3* db) { (void)ScriptOn(db, "ROLLBACK"); }
 
   static void Backoff(int attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt * attempt));
   }
 
   const std::string path_;
-  std::mutex mu_;
-  std::vector<sqlite3*> idle_;
+  ConnectionPool<sqlite3*> pool_{kMaxIdle, &CloseConnection, &Reusable};
 };
 
 }  // namespace
