@@ -522,7 +522,7 @@ try {
     await p.goto(`${authBase}/#/cost/explorer`);
     await p.waitForFunction(() => document.body.dataset.state === 'login', null, { timeout: 30000 });
     check(await p.locator('[data-testid=login-form]').isVisible(), 'no sign-in form without a token');
-    check(/\?token=/.test(await p.locator('.login-hint').textContent()), 'the sign-in page does not mention the ?token= URL');
+    check(/\?token=/.test(await p.locator('[data-testid=login-form]').textContent()), 'the sign-in page does not mention the ?token= URL');
     await p.goto(`${authBase}/?token=wrong-token-5678#/cost/explorer`);
     await p.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 30000 });
     const msg = await p.locator('[data-testid=error]').textContent();

@@ -71,7 +71,7 @@ async function platform(req, res, p) {
   if (p === '/api/whoami') {
     if (req.method !== 'GET') return error(res, 405, 'MethodNotAllowed', 'use GET'), true;
     const who = caller(req);
-    if (!who) return error(res, 401, 'Unauthenticated', 'sign in first (POST /api/login) or send an API token'), true;
+    if (!who) return error(res, 401, 'Unauthenticated', 'Sign in first (POST /api/login) or send an API token.'), true;
     const { session, ...body } = who;
     return send(res, 200, body), true;
   }
@@ -85,7 +85,7 @@ async function platform(req, res, p) {
     }
     if (!j || typeof j.name !== 'string' || typeof j.password !== 'string') return error(res, 400, 'InvalidArgument', 'the body must be JSON {"name", "password"}'), true;
     const u = users.get(j.name);
-    if (!u || u.password !== j.password) return error(res, 401, 'Unauthenticated', 'wrong name or password'), true;
+    if (!u || u.password !== j.password) return error(res, 401, 'Unauthenticated', 'Wrong name or password.'), true;
     const id = randomBytes(24).toString('base64url');
     const csrf = randomBytes(24).toString('base64url');
     sessions.set(id, { name: j.name, role: u.role, csrf, expires: Date.now() + SESSION_SECONDS * 1000 });
@@ -185,7 +185,7 @@ async function handle(req, res) {
   if (!p.startsWith('/api/')) return error(res, 404, 'NotFound', `no such path: ${p}`);
   if (await platform(req, res, p)) return;
   const who = caller(req);
-  if (!who) return error(res, 401, 'Unauthenticated', args.token && !users.size ? 'missing or wrong bearer token' : 'sign in first (POST /api/login) or send an API token');
+  if (!who) return error(res, 401, 'Unauthenticated', args.token && !users.size ? 'missing or wrong bearer token' : 'Sign in first (POST /api/login) or send an API token.');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     if (who.role === 'viewer') return error(res, 403, 'PermissionDenied', `${who.name} is a viewer: read-only`);
     if (who.session && req.headers['x-csrf-token'] !== who.session.csrf) return error(res, 403, 'PermissionDenied', 'missing or wrong X-CSRF-Token header');

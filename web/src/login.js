@@ -20,7 +20,8 @@ export function showLogin(main, { notice, error, onSignedIn }) {
     password,
     message,
     submit,
-    h('p', { class: 'login-hint muted small' }, 'Have an API token? Open the URL that `sagebox serve` printed (it ends in ?token=…). An admin adds users with `sagebox users add NAME --password-stdin`.'));
+    h('p', { class: 'login-hint muted small' }, 'Have an API token? Open the URL that ', h('code', {}, 'sagebox serve'), ' printed, ending in ', h('code', {}, '?token=…'), '.'),
+    h('p', { class: 'login-hint muted small' }, 'No account? An admin adds one with ', h('code', {}, 'sagebox users add NAME --password-stdin'), '.'));
   form.setAttribute('aria-describedby', 'login-error');
 
   const say = (text) => {
