@@ -1,6 +1,9 @@
-// Browser test of the sagebox dashboard: a real `sagebox serve` on a demo store, headless
+// Browser test of the sagebox web UI: a real `sagebox serve` on a demo store, headless
 // Debian Chromium at 1366×768, and every number the page shows compared with the CLI's answer
-// to the same question (exact decimal strings in the table, ±0.005 in the chart).
+// to the same question (exact decimal strings in the table, ±0.005 in the chart). Also the
+// module tab bar, old `#/explorer` links, the ?token= flow, and sign-in on a second server
+// with a user (`sagebox --data DIR users add alice --password-stdin`): session cookie
+// HttpOnly, CSRF header required, sign out.
 //
 // Usage: node tests/browser/dashboard_test.mjs path/to/sagebox
 //   env SAGEBOX_ARTIFACTS=DIR    screenshots go there (default tests/browser/artifacts/)
@@ -87,7 +90,9 @@ for (const [flag, file] of [['--jobs', 'sagemaker-jobs.jsonl'], ['--metrics', 'c
 const budgetsFile = join(here, 'budgets.json');
 
 const servers = [];
-async function startServer({ token } = {}) {
+// `users`: [{name, password, role}] makes a server that needs sign-in: a data folder of its
+// own where `sagebox users add` ran first (the mock takes them as --users).
+async function startServer({ token, users } = {}) {
   const portFile = join(tmp, `port-${servers.length}`);
   let child;
   if (MOCK) {
@@ -97,7 +102,16 @@ async function startServer({ token } = {}) {
       '--listen', '127.0.0.1:0', '--port-file', portFile, '--budgets-json', join(repo, 'web/dev/budgets-sample.json')];
     for (let i = 0; i < findingInputs.length; i += 2) args.push(findingInputs[i], findingInputs[i + 1]);
     if (token) args.push('--token', token);
+    if (users) args.push('--users', users.map((u) => `${u.name}:${u.password}:${u.role}`).join(','));
     child = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } else if (users) {
+    const data = join(tmp, `data-${servers.length}`);
+    mkdirSync(data, { recursive: true });
+    for (const u of users) {
+      execFileSync(sagebox, ['--data', data, 'users', 'add', u.name, '--role', u.role, '--password-stdin'], { input: `${u.password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+    }
+    // --store: the cost module reads the demo store, so the signed-in app has data to show
+    child = spawn(sagebox, ['--data', data, '--store', store, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
     const args = ['--store', store, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile, '--budgets', budgetsFile, ...findingInputs];
     if (token) {
@@ -144,7 +158,7 @@ async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`) });
 }
 
-// The CLI's answer to the question the page last asked /api/query.
+// The CLI's answer to the question the page last asked /api/cost/query.
 function cliQuery(q, { groupBy = q.group_by } = {}) {
   const args = ['cost', 'query', '--from', q.from, '--to', q.to, '--granularity', q.granularity, '--metrics', q.metric];
   for (const g of groupBy || []) args.push('--group-by', g);
@@ -276,7 +290,14 @@ try {
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(`console: ${m.text()}`));
   const external = [];
   page.on('request', (r) => !r.url().startsWith(base) && !r.url().startsWith('blob:') && !r.url().startsWith('data:') && external.push(r.url()));
-  const meta = await (await fetch(`${base}/api/meta`)).json();
+  // the UI uses only the module paths (/api/cost/…) and the platform's whoami/login/logout
+  const oldPaths = [];
+  const watchApiPaths = (pg) => pg.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/api/') && !/^\/api\/(cost\/|whoami$|login$|logout$)/.test(path)) oldPaths.push(path);
+  });
+  watchApiPaths(page);
+  const meta = await (await fetch(`${base}/api/cost/meta`)).json();
 
   await step('explorer: default view equals the CLI', async () => {
     await page.goto(`${base}/`);
@@ -285,6 +306,19 @@ try {
     const r = await compareExplorer(page, { group_by: [] });
     await shot(page, '01-explorer-default');
     console.log(`     ${r.compared} cells`);
+  });
+
+  await step('top bar: module tabs with Cost active, its views under it, open server needs no sign-in', async () => {
+    const tabs = await page.$$eval('[data-testid=module-tabs] a', (as) => as.map((a) => ({ id: a.dataset.module, text: a.textContent, active: a.classList.contains('active'), current: a.getAttribute('aria-current') })));
+    check(tabs.length >= 1 && tabs[0].id === 'cost' && tabs[0].text === 'Cost', `module tabs: ${JSON.stringify(tabs)}`);
+    check(tabs.filter((t) => t.active).length === 1 && tabs[0].active && tabs[0].current === 'page', `Cost is not the one active tab: ${JSON.stringify(tabs)}`);
+    check(await page.locator('[data-testid=module-tabs]').isVisible(), 'module tab bar not visible');
+    const views = await page.$$eval('[data-testid=nav] a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent, a.classList.contains('active')]));
+    const want = [['explorer', 'Explorer'], ['reports', 'Saved reports'], ['findings', 'Findings'], ['forecast', 'Forecast'], ['savings-plans', 'Savings Plans'], ['budgets', 'Budgets']];
+    check(JSON.stringify(views.map((v) => [v[0], v[1]])) === JSON.stringify(want.map(([id, l]) => [`#/cost/${id}`, l])), `Cost views: ${JSON.stringify(views)}`);
+    check(views[0][2] && views.filter((v) => v[2]).length === 1, 'Explorer is not the one active view');
+    check(!(await page.locator('[data-testid=sign-out]').isVisible()), 'Sign out shown on an open server');
+    check(!(await page.locator('[data-testid=login-form]').count()), 'login form shown on an open server');
   });
 
   await step('explorer: group by REGION equals the CLI', async () => {
@@ -348,7 +382,7 @@ try {
     const names = await page.$$eval('[data-testid=report]', (rs) => rs.map((r) => r.dataset.name));
     check(names.includes('by region (test)'), `saved report not listed: ${JSON.stringify(names)}`);
     await shot(page, '05-reports');
-    const apiReports = await (await fetch(`${base}/api/reports`)).json();
+    const apiReports = await (await fetch(`${base}/api/cost/reports`)).json();
     const saved = apiReports.reports.find((x) => x.name === 'by region (test)');
     check(saved && JSON.stringify(saved.query.group_by) === '["REGION"]', `API has the report as ${JSON.stringify(saved)}`);
     await act(page, 'open report', () => page.click('[data-testid=report][data-name="by region (test)"] [data-testid=report-open]'));
@@ -437,8 +471,8 @@ try {
 
   await step('budgets: each budget shows the API figures and alerts', async () => {
     await act(page, 'budgets view', () => page.click('[data-testid=nav-budgets]'));
-    const want = await (await fetch(`${base}/api/budgets`)).json();
-    check(want.configured === true, 'serve was given --budgets but /api/budgets says configured=false');
+    const want = await (await fetch(`${base}/api/cost/budgets`)).json();
+    check(want.configured === true, 'serve was given --budgets but /api/cost/budgets says configured=false');
     const got = await page.$$eval('[data-testid=budget]', (bs) => bs.map((b) => ({
       name: b.dataset.name,
       actual: b.querySelector('[data-testid=budget-actual]').dataset.amount,
@@ -459,30 +493,129 @@ try {
     await shot(page, '10-budgets');
   });
 
-  await step('no external requests, no page errors', async () => {
+  await step('old #/explorer links redirect to #/cost/explorer', async () => {
+    const p = await context.newPage();
+    watchApiPaths(p);
+    await p.goto(`${base}/#/explorer?granularity=MONTHLY&group_by=REGION`);
+    await settled(p, 'old explorer hash');
+    const hash = new URL(p.url()).hash;
+    check(hash === '#/cost/explorer?granularity=MONTHLY&group_by=REGION', `#/explorer?… became ${hash}`);
+    check((await p.inputValue('[data-testid=group-by]')) === 'REGION', 'the redirected hash lost group_by');
+    await compareExplorer(p, { group_by: ['REGION'] });
+    await act(p, 'old findings hash', () => p.goto(`${base}/#/findings`));
+    check(new URL(p.url()).hash === '#/cost/findings', `#/findings became ${new URL(p.url()).hash}`);
+    check(await p.locator('[data-testid=view-findings]').isVisible(), 'findings view not shown after the redirect');
+    check(await p.locator('[data-testid=nav-findings].active').count() === 1, 'Findings not marked active after the redirect');
+    await p.close();
+  });
+
+  await step('no external requests, no old API paths, no page errors', async () => {
     check(external.length === 0, `the page loaded from other hosts: ${external.join(', ')}`);
+    check(oldPaths.length === 0, `the page called API paths outside /api/cost/: ${[...new Set(oldPaths)].join(', ')}`);
     check(pageErrors.length === 0, `page errors: ${pageErrors.join(' | ')}`);
   });
 
-  await step('token: 401 without it is shown; ?token=T works', async () => {
+  await step('token: without it the sign-in page says how; a wrong one is a 401 error; ?token=T works', async () => {
     const token = 'browser-test-token-1234';
     const authBase = await startServer({ token });
     const p = await context.newPage();
-    await p.goto(`${authBase}/#/explorer`);
+    await p.goto(`${authBase}/#/cost/explorer`);
+    await p.waitForFunction(() => document.body.dataset.state === 'login', null, { timeout: 30000 });
+    check(await p.locator('[data-testid=login-form]').isVisible(), 'no sign-in form without a token');
+    check(/\?token=/.test(await p.locator('[data-testid=login-form]').textContent()), 'the sign-in page does not mention the ?token= URL');
+    await p.goto(`${authBase}/?token=wrong-token-5678#/cost/explorer`);
     await p.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 30000 });
     const msg = await p.locator('[data-testid=error]').textContent();
     check(/token/i.test(msg) && (await p.getAttribute('[data-testid=error]', 'data-status')) === '401', `401 message unclear: ${msg}`);
+    check(await p.locator('[data-testid=login-form]').isVisible(), 'no sign-in form under the refused-token message');
     await p.screenshot({ path: join(artifacts, '11-unauthorized.png') });
-    await p.goto(`${authBase}/?token=${token}#/explorer`);
+    await p.goto(`${authBase}/?token=${token}#/cost/explorer`);
     await settled(p, 'with token');
     check(!p.url().includes('token='), 'token left in the address bar');
+    check(await p.locator('[data-testid=tab-cost].active').isVisible(), 'no Cost tab after signing in with a token');
     await compareExplorer(p, { group_by: [] });
     await act(p, 'findings with token', () => p.click('[data-testid=nav-findings]'));
     await p.close();
   });
 
+  await step('sign-in: login form, wrong password, signed in as alice, HttpOnly cookie, CSRF, sign out', async () => {
+    const alice = { name: 'alice', password: 'secret-pw', role: 'admin' };
+    const loginBase = await startServer({ users: [alice] });
+    // a context of its own: cookies are per host, not per port, so keep them apart
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const p = await ctx.newPage();
+    const errors = [];
+    p.on('pageerror', (e) => errors.push(String(e)));
+    watchApiPaths(p);
+    const onLogin = () => p.waitForFunction(() => document.body.dataset.state === 'login', null, { timeout: 30000 });
+    await p.goto(`${loginBase}/#/cost/explorer`);
+    await onLogin();
+    check(await p.locator('[data-testid=login-form]').isVisible(), 'no sign-in form on a server with users');
+    check(!(await p.locator('[data-testid=module-tabs]').isVisible()), 'module tabs shown before signing in');
+    // accessible: the inputs have labels
+    check((await p.getByLabel('Name', { exact: true }).count()) === 1 && (await p.getByLabel('Password', { exact: true }).count()) === 1, 'Name/Password inputs are not labelled');
+    await p.screenshot({ path: join(artifacts, '14-login.png') });
+
+    // wrong password: the server's message, still the form
+    const refused = await fetch(`${loginBase}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: alice.name, password: 'not-the-password' }) });
+    check(refused.status === 401, `POST /api/login with a wrong password answered ${refused.status}`);
+    const refusedMsg = (await refused.json()).error.message;
+    await p.getByLabel('Name', { exact: true }).fill(alice.name);
+    await p.getByLabel('Password', { exact: true }).fill('not-the-password');
+    await p.getByLabel('Password', { exact: true }).press('Enter');
+    await p.locator('[data-testid=login-error]').waitFor({ state: 'visible', timeout: 30000 });
+    await onLogin();
+    const shown = await p.locator('[data-testid=login-error]').textContent();
+    check(shown.includes(refusedMsg), `wrong password shows ${JSON.stringify(shown)}, the server said ${JSON.stringify(refusedMsg)}`);
+    await p.screenshot({ path: join(artifacts, '15-login-wrong-password.png') });
+
+    // right password (Enter submits): the app, with alice and her role in the top bar
+    await p.getByLabel('Password', { exact: true }).fill(alice.password);
+    await act(p, 'sign in', () => p.getByLabel('Password', { exact: true }).press('Enter'));
+    check(new URL(p.url()).hash === '#/cost/explorer', `after signing in the hash is ${new URL(p.url()).hash}`);
+    check((await p.textContent('[data-testid=user-name]')) === 'alice', `top bar user: ${await p.textContent('[data-testid=user-name]')}`);
+    check((await p.textContent('[data-testid=user-role]')) === 'admin', `top bar role: ${await p.textContent('[data-testid=user-role]')}`);
+    check(await p.locator('[data-testid=sign-out]').isVisible(), 'no Sign out button when signed in');
+    check(await p.locator('[data-testid=tab-cost].active').isVisible(), 'no active Cost tab after signing in');
+    await compareExplorer(p, { group_by: [] });
+    await p.screenshot({ path: join(artifacts, '16-signed-in.png') });
+
+    // the session cookie is HttpOnly and SameSite=Strict
+    const cookies = await ctx.cookies(loginBase);
+    const session = cookies.find((c) => c.name === 'sagebox_session');
+    check(session && session.httpOnly && session.sameSite === 'Strict', `session cookie: ${JSON.stringify(session)}`);
+    const visible = await p.evaluate(() => document.cookie);
+    check(!visible.includes('sagebox_session'), `document.cookie shows the session: ${visible}`);
+
+    // CSRF: a POST from the page without the header is refused; the UI's own writes carry it
+    const noCsrf = await p.evaluate(async () => (await fetch('/api/logout', { method: 'POST' })).status);
+    check(noCsrf === 403, `POST /api/logout without X-CSRF-Token answered ${noCsrf}, expected 403`);
+    const put = await p.evaluate(async () => (await fetch('/api/cost/reports/csrf-test', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"query":{}}' })).status);
+    check(put === 403, `PUT /api/cost/reports without X-CSRF-Token answered ${put}, expected 403`);
+    await p.fill('[data-testid=report-name]', 'signed-in save (test)');
+    await p.click('[data-testid=report-save]');
+    await p.waitForFunction(() => /Saved|Not saved/.test(document.querySelector('[data-testid=report-save-status]').textContent), null, { timeout: 10000 });
+    const saved = await p.textContent('[data-testid=report-save-status]');
+    check(/^Saved/.test(saved), `saving a report signed in by session: ${saved}`);
+    await act(p, 'reports view', () => p.click('[data-testid=nav-reports]'));
+    await act(p, 'delete report', () => p.click('[data-testid=report][data-name="signed-in save (test)"] [data-testid=report-delete]'));
+    check((await p.locator('[data-testid=report][data-name="signed-in save (test)"]').count()) === 0, 'report still listed after delete (DELETE with the CSRF header)');
+
+    // sign out: back to the form; the session is gone on the server too
+    await p.click('[data-testid=sign-out]');
+    await onLogin();
+    check(await p.locator('[data-testid=login-form]').isVisible(), 'no sign-in form after signing out');
+    check(!(await p.locator('[data-testid=user]').isVisible()), 'user still shown after signing out');
+    const after = await p.evaluate(async () => (await fetch('/api/whoami')).status);
+    check(after === 401, `GET /api/whoami after signing out answered ${after}`);
+    await p.reload();
+    await onLogin();
+    check(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+    await ctx.close();
+  });
+
   await step('explorer: a year of daily data × 300 groups renders fast', async () => {
-    // Speed only: /api/query is answered with a generated year (the demo store has 91 days).
+    // Speed only: /api/cost/query is answered with a generated year (the demo store has 91 days).
     const p = await context.newPage();
     const days = [];
     for (let d = Date.UTC(2023, 0, 1); d < Date.UTC(2024, 0, 1); d += 86400000) days.push(new Date(d).toISOString().slice(0, 10));
@@ -495,8 +628,8 @@ try {
       })),
     };
     const body = JSON.stringify(resp);
-    await p.route('**/api/query?**', (r) => r.fulfill({ status: 200, contentType: 'application/json', body }));
-    await p.goto(`${base}/#/explorer?from=2023-01-01&to=2024-01-01&granularity=DAILY&group_by=RESOURCE_ID&chart=stacked`);
+    await p.route('**/api/cost/query?**', (r) => r.fulfill({ status: 200, contentType: 'application/json', body }));
+    await p.goto(`${base}/#/cost/explorer?from=2023-01-01&to=2024-01-01&granularity=DAILY&group_by=RESOURCE_ID&chart=stacked`);
     const t0 = Date.now();
     await settled(p, 'year of daily data');
     const ms = Date.now() - t0;
@@ -512,7 +645,7 @@ try {
 
   await step('explorer: a year × 600 groups shows the top groups, "Show all" shows every one', async () => {
     // Over 150,000 cells the table stops at the top groups by spend (the Total row still
-    // counts all); the button draws the rest. /api/query is answered with a generated year.
+    // counts all); the button draws the rest. /api/cost/query is answered with a generated year.
     const p = await context.newPage();
     const days = [];
     for (let d = Date.UTC(2023, 0, 1); d < Date.UTC(2024, 0, 1); d += 86400000) days.push(new Date(d).toISOString().slice(0, 10));
@@ -526,8 +659,8 @@ try {
       })),
     };
     const body = JSON.stringify(resp);
-    await p.route('**/api/query?**', (r) => r.fulfill({ status: 200, contentType: 'application/json', body }));
-    await p.goto(`${base}/#/explorer?from=2023-01-01&to=2024-01-01&granularity=DAILY&group_by=RESOURCE_ID`);
+    await p.route('**/api/cost/query?**', (r) => r.fulfill({ status: 200, contentType: 'application/json', body }));
+    await p.goto(`${base}/#/cost/explorer?from=2023-01-01&to=2024-01-01&granularity=DAILY&group_by=RESOURCE_ID`);
     await settled(p, 'year × 600 groups');
     const perRow = days.length + 1;
     const capped = Math.floor(150000 / perRow);
@@ -551,8 +684,8 @@ try {
   await step('empty budgets state', async () => {
     // the page with budgets not configured: stub only the one API answer
     const p = await context.newPage();
-    await p.route('**/api/budgets', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: '{"configured": false}' }));
-    await p.goto(`${base}/#/budgets`);
+    await p.route('**/api/cost/budgets', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: '{"configured": false}' }));
+    await p.goto(`${base}/#/cost/budgets`);
     await settled(p, 'empty budgets');
     check(await p.locator('[data-testid=budgets-empty]').isVisible(), 'no empty state for budgets');
     await p.screenshot({ path: join(artifacts, '12-budgets-empty.png') });

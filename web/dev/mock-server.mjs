@@ -1,9 +1,15 @@
-// Development stand-in for `sagebox serve`: serves a built dashboard and answers the JSON API
+// Development stand-in for `sagebox serve`: serves a built web UI and answers the JSON API
 // of docs/api.md by running the sagebox CLI. Not shipped; the real server is src/server.
 // Usage: node web/dev/mock-server.mjs --sagebox BIN --store DIR --dist DIR [--port-file F]
-//        [--listen 127.0.0.1:0] [--token T] [--budgets-json FILE] [--tag-keys team,project]
-//        [--jobs F] [--metrics F] [--logs F]
+//        [--listen 127.0.0.1:0] [--token T] [--users NAME:PASSWORD[:ROLE],…]
+//        [--budgets-json FILE] [--tag-keys team,project] [--jobs F] [--metrics F] [--logs F]
+// Sign-in: with --users (or env SAGEBOX_MOCK_USERS, same format; `test` means the fixed
+// test user alice:secret-pw:admin) every API call needs a session or the --token; without
+// either the server is "open" as on loopback. Sessions live in memory: cookie
+// sagebox_session (HttpOnly, SameSite=Strict), CSRF token checked on every non-GET call,
+// viewers get 403 on non-GET calls.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -18,6 +24,87 @@ for (const need of ['sagebox', 'store', 'dist']) {
 }
 const [host, port] = (args.listen || '127.0.0.1:0').split(':');
 const reportsFile = join(args.store, 'reports.json');
+
+// ---- users and sessions ---------------------------------------------------------------
+const usersSpec = args.users || process.env.SAGEBOX_MOCK_USERS || '';
+const users = new Map();
+for (const u of (usersSpec === 'test' ? 'alice:secret-pw:admin' : usersSpec).split(',').filter(Boolean)) {
+  const [name, password, role = 'admin'] = u.split(':');
+  if (!name || !password || !['admin', 'user', 'viewer'].includes(role)) {
+    console.error(`mock-server: bad --users entry ${JSON.stringify(u)} (NAME:PASSWORD[:ROLE])`);
+    process.exit(2);
+  }
+  users.set(name, { password, role });
+}
+const authRequired = users.size > 0 || Boolean(args.token);
+const SESSION_SECONDS = 12 * 3600;
+const sessions = new Map(); // id → { name, role, csrf, expires }
+
+function cookieValue(req, name) {
+  for (const part of (req.headers.cookie || '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return null;
+}
+
+// Who is calling: { name, role, via, anonymous, session? } or null (401).
+function caller(req) {
+  const auth = req.headers.authorization || '';
+  if (args.token && auth === `Bearer ${args.token}`) return { name: 'token', role: 'admin', via: 'token', anonymous: false };
+  if (auth) return null; // a wrong bearer token is refused, cookie or not
+  const id = cookieValue(req, 'sagebox_session');
+  const s = id && sessions.get(id);
+  if (s && s.expires > Date.now()) return { name: s.name, role: s.role, via: 'session', anonymous: false, session: s };
+  if (!authRequired) return { name: 'local', role: 'admin', via: 'open', anonymous: true };
+  return null;
+}
+
+async function readJsonBody(req) {
+  let body = '';
+  for await (const c of req) body += c;
+  return JSON.parse(body);
+}
+
+// /api/whoami, /api/login, /api/logout; true when answered.
+async function platform(req, res, p) {
+  if (p === '/api/whoami') {
+    if (req.method !== 'GET') return error(res, 405, 'MethodNotAllowed', 'use GET'), true;
+    const who = caller(req);
+    if (!who) return error(res, 401, 'Unauthenticated', 'Sign in first (POST /api/login) or send an API token.'), true;
+    const { session, ...body } = who;
+    return send(res, 200, body), true;
+  }
+  if (p === '/api/login') {
+    if (req.method !== 'POST') return error(res, 405, 'MethodNotAllowed', 'use POST'), true;
+    let j;
+    try {
+      j = await readJsonBody(req);
+    } catch {
+      return error(res, 400, 'InvalidArgument', 'the body must be JSON {"name", "password"}'), true;
+    }
+    if (!j || typeof j.name !== 'string' || typeof j.password !== 'string') return error(res, 400, 'InvalidArgument', 'the body must be JSON {"name", "password"}'), true;
+    const u = users.get(j.name);
+    if (!u || u.password !== j.password) return error(res, 401, 'Unauthenticated', 'Wrong name or password.'), true;
+    const id = randomBytes(24).toString('base64url');
+    const csrf = randomBytes(24).toString('base64url');
+    sessions.set(id, { name: j.name, role: u.role, csrf, expires: Date.now() + SESSION_SECONDS * 1000 });
+    res.setHeader('Set-Cookie', `sagebox_session=${id}; Path=/; Max-Age=${SESSION_SECONDS}; HttpOnly; SameSite=Strict`);
+    return send(res, 200, { name: j.name, role: u.role, csrf_token: csrf }), true;
+  }
+  if (p === '/api/logout') {
+    if (req.method !== 'POST') return error(res, 405, 'MethodNotAllowed', 'use POST'), true;
+    const who = caller(req);
+    if (!who) return error(res, 401, 'Unauthenticated', 'not signed in'), true;
+    if (who.session) {
+      if (req.headers['x-csrf-token'] !== who.session.csrf) return error(res, 403, 'PermissionDenied', 'missing or wrong X-CSRF-Token header'), true;
+      sessions.delete(cookieValue(req, 'sagebox_session'));
+    }
+    res.setHeader('Set-Cookie', 'sagebox_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict');
+    return send(res, 200, {}), true;
+  }
+  return false;
+}
 
 function cli(argv) {
   return new Promise((resolve) => {
@@ -70,7 +157,7 @@ async function meta() {
     version: 'mock', store: args.store, currency: 'USD', data_range: range, dimensions: DIMENSIONS,
     tag_keys: (args['tag-keys'] || 'team').split(',').filter(Boolean),
     metrics: ['UnblendedCost', 'AmortizedCost', 'BlendedCost', 'NetUnblendedCost', 'UsageQuantity'],
-    auth: Boolean(args.token),
+    auth: authRequired,
   };
 }
 
@@ -91,12 +178,20 @@ function sumStrings(list) {
 
 async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
-  const p = url.pathname;
+  let p = url.pathname;
   if (p === '/' || p === '/index.html') return send(res, 200, readFileSync(join(args.dist, 'index.html')), 'text/html; charset=utf-8');
   if (p === '/assets/app.js') return send(res, 200, readFileSync(join(args.dist, 'app.js')), 'text/javascript');
   if (p === '/assets/app.css') return send(res, 200, readFileSync(join(args.dist, 'app.css')), 'text/css');
   if (!p.startsWith('/api/')) return error(res, 404, 'NotFound', `no such path: ${p}`);
-  if (args.token && req.headers.authorization !== `Bearer ${args.token}`) return error(res, 401, 'Unauthenticated', 'missing or wrong bearer token');
+  if (await platform(req, res, p)) return;
+  const who = caller(req);
+  if (!who) return error(res, 401, 'Unauthenticated', args.token && !users.size ? 'missing or wrong bearer token' : 'Sign in first (POST /api/login) or send an API token.');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (who.role === 'viewer') return error(res, 403, 'PermissionDenied', `${who.name} is a viewer: read-only`);
+    if (who.session && req.headers['x-csrf-token'] !== who.session.csrf) return error(res, 403, 'PermissionDenied', 'missing or wrong X-CSRF-Token header');
+  }
+  // the cost API lives under /api/cost/; the old /api/<name> paths still answer
+  if (p.startsWith('/api/cost/')) p = '/api/' + p.slice('/api/cost/'.length);
   const q = url.searchParams;
   const inputs = [];
   for (const k of ['jobs', 'metrics', 'logs']) if (args[k]) inputs.push(`--${k}`, args[k]);

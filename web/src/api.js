@@ -1,5 +1,9 @@
 // The dashboard's only way to talk to the server: the JSON API of docs/api.md.
+// Two ways to be signed in: a bearer token (`?token=T` in the page URL, kept in
+// sessionStorage) or a session (the HttpOnly cookie from POST /api/login, plus its CSRF
+// token in sessionStorage, sent as X-CSRF-Token on every non-GET request).
 const TOKEN_KEY = 'sagebox.token';
+const CSRF_KEY = 'sagebox.csrf';
 
 // Moves ?token=T from the page URL into sessionStorage (so it is not left in the address bar).
 export function initToken() {
@@ -15,6 +19,31 @@ export function initToken() {
 
 export function token() {
   return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function clearToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export function csrfToken() {
+  return sessionStorage.getItem(CSRF_KEY);
+}
+
+export function setCsrfToken(t) {
+  if (t) sessionStorage.setItem(CSRF_KEY, t);
+  else sessionStorage.removeItem(CSRF_KEY);
+}
+
+// Called (once per 401) when a request without a bearer token is refused: the session
+// ended or never began. The app shows the sign-in form.
+let unauthenticated = null;
+let via = null; // whoami's `via`: open, session or token
+export function setVia(v) {
+  via = v;
+}
+
+export function onUnauthenticated(fn) {
+  unauthenticated = fn;
 }
 
 export class ApiError extends Error {
@@ -43,13 +72,15 @@ export function apiUrl(path, params) {
   return path + (qs ? '?' + qs : '');
 }
 
-function authHeaders() {
+function authHeaders(method) {
   const t = token();
-  return t ? { Authorization: `Bearer ${t}` } : {};
+  if (t) return { Authorization: `Bearer ${t}` };
+  const csrf = csrfToken();
+  return csrf && method !== 'GET' && method !== 'HEAD' ? { 'X-CSRF-Token': csrf } : {};
 }
 
-async function send(path, { method = 'GET', params, body, accept = 'application/json' } = {}) {
-  const headers = { Accept: accept, ...authHeaders() };
+async function send(path, { method = 'GET', params, body, accept = 'application/json', quiet401 = false } = {}) {
+  const headers = { Accept: accept, ...authHeaders(method) };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -71,22 +102,39 @@ async function send(path, { method = 'GET', params, body, accept = 'application/
     // not JSON: use the text below
   }
   const message = (detail && detail.message) || text.slice(0, 500) || res.statusText;
+  if (res.status === 401 && !token()) {
+    if (unauthenticated && !quiet401) unauthenticated(message);
+    throw new ApiError(401, 'Unauthenticated', message);
+  }
   if (res.status === 401) {
-    const lead = token() ? 'The server refused the dashboard token (HTTP 401).' : 'This server needs a dashboard token (HTTP 401).';
-    const how = 'Open the URL that `sagebox serve` printed (it ends in ?token=…).';
-    throw new ApiError(401, 'Unauthenticated', `${lead} ${detail && detail.message ? detail.message : how}`);
+    const how = 'Open the URL that `sagebox serve` printed (it ends in ?token=…), or sign in below.';
+    throw new ApiError(401, 'Unauthenticated', `The server refused the dashboard token (HTTP 401). ${detail && detail.message ? detail.message : how}`);
+  }
+  if (res.status === 403 && method !== 'GET' && via === 'session' && !csrfToken()) {
+    // signed in by a session cookie from another tab: this tab never saw the CSRF token
+    throw new ApiError(403, (detail && detail.code) || 'PermissionDenied', `${message} (This tab has no CSRF token: sign out and sign in again here.)`);
   }
   throw new ApiError(res.status, (detail && detail.code) || `HTTP ${res.status}`, message);
 }
 
-export async function getJson(path, params) {
-  const res = await send(path, { params });
+async function json(res, path) {
   const text = await res.text();
   try {
     return JSON.parse(text);
   } catch {
     throw new ApiError(res.status, 'BadResponse', `${path} answered with something that is not JSON`);
   }
+}
+
+export async function getJson(path, params, { quiet401 = false } = {}) {
+  return json(await send(path, { params, quiet401 }), path);
+}
+
+// POST with a JSON body; `quiet401` leaves a 401 to the caller (the sign-in form).
+export async function postJson(path, body, { quiet401 = false } = {}) {
+  const res = await send(path, { method: 'POST', body, quiet401 });
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
 }
 
 export async function putJson(path, body) {

@@ -1,4 +1,4 @@
-// Explorer: Cost Explorer-style chart and table over GET /api/query.
+// Explorer: Cost Explorer-style chart and table over GET /api/cost/query.
 import { apiUrl, download, getJson, putJson, token } from './api.js';
 import { addDays, addMonths, maxDate, periodLabel } from './dates.js';
 import { compareDec, displayDec, formatDec, parseDec } from './decimal.js';
@@ -32,7 +32,7 @@ export function stateToHash(state) {
   for (const g of state.group_by || []) p.append('group_by', g);
   for (const f of state.filter || []) p.append('filter', f);
   if (state.chart) p.set('chart', state.chart);
-  return '#/explorer?' + p.toString();
+  return '#/cost/explorer?' + p.toString();
 }
 
 function apiParams(state) {
@@ -235,7 +235,7 @@ export class Explorer {
     e.filterValue = h('input', { type: 'text', list: 'filter-values', 'data-testid': 'filter-value', placeholder: 'value', 'aria-label': 'Filter value', onkeydown: (ev) => ev.key === 'Enter' && this.addFilter() });
     e.chips = h('span', { class: 'chips', 'data-testid': 'filters' });
     e.csv = h('a', { class: 'btn', 'data-testid': 'csv-link', href: '#', onclick: (ev) => this.downloadCsv(ev) }, 'Download CSV');
-    e.reportName = h('input', { type: 'text', placeholder: 'report name', 'data-testid': 'report-name', 'aria-label': 'Report name', maxlength: '100' });
+    e.reportName = h('input', { type: 'text', class: 'needs-write', placeholder: 'report name', 'data-testid': 'report-name', 'aria-label': 'Report name', maxlength: '100' });
     e.saveMsg = h('span', { class: 'muted', 'data-testid': 'report-save-status' });
     e.canvas = h('canvas', { 'data-testid': 'chart' });
     e.summary = h('div', { class: 'summary', 'data-testid': 'summary' });
@@ -271,7 +271,7 @@ export class Explorer {
         h('span', { class: 'spacer' }),
         e.csv,
         e.reportName,
-        h('button', { type: 'button', 'data-testid': 'report-save', onclick: () => this.save() }, 'Save view'),
+        h('button', { type: 'button', class: 'needs-write', 'data-testid': 'report-save', onclick: () => this.save() }, 'Save view'),
         e.saveMsg,
       ),
       e.empty,
@@ -303,7 +303,7 @@ export class Explorer {
           f.replace(/=/, ' = ').replace(/~/, ' ~ '),
           h('button', { type: 'button', class: 'chip-x', title: 'Remove filter', 'aria-label': `Remove filter ${f}`, 'data-testid': 'filter-remove', onclick: () => this.update({ filter: s.filter.filter((_, j) => j !== i) }) }, '×'))),
     );
-    e.csv.href = apiUrl('/api/query.csv', apiParams(s));
+    e.csv.href = apiUrl('/api/cost/query.csv', apiParams(s));
   }
 
   async loadValues() {
@@ -312,7 +312,7 @@ export class Explorer {
     try {
       let values = this.valueCache.get(key);
       if (!values) {
-        const r = await getJson('/api/dimension-values', { dimension: dim, from: this.state.from, to: this.state.to });
+        const r = await getJson('/api/cost/dimension-values', { dimension: dim, from: this.state.from, to: this.state.to });
         values = r.values || [];
         this.valueCache.set(key, values);
       }
@@ -344,7 +344,7 @@ export class Explorer {
     if (!token()) return; // the plain link works without a token
     ev.preventDefault();
     try {
-      await download('/api/query.csv', apiParams(this.state), 'sagebox-query.csv');
+      await download('/api/cost/query.csv', apiParams(this.state), 'sagebox-query.csv');
     } catch (err) {
       this.el.saveMsg.textContent = `Download failed: ${err.message}`;
     }
@@ -358,7 +358,7 @@ export class Explorer {
     }
     this.el.saveMsg.textContent = 'Saving…';
     try {
-      await putJson(`/api/reports/${encodeURIComponent(name)}`, { query: this.state });
+      await putJson(`/api/cost/reports/${encodeURIComponent(name)}`, { query: this.state });
       this.el.saveMsg.textContent = `Saved “${name}”.`;
     } catch (err) {
       this.el.saveMsg.textContent = `Not saved: ${err.message}`;
@@ -382,7 +382,7 @@ export class Explorer {
     const query = apiParams(s);
     try {
       if (!this.el.values.children.length) this.loadValues();
-      const resp = await getJson('/api/query', query);
+      const resp = await getJson('/api/cost/query', query);
       if (!isCurrent()) return;
       const t0 = performance.now();
       const table = tabulate(resp, s);

@@ -23,7 +23,7 @@ export async function showReports(main, navigate) {
     h('p', { class: 'muted' }, 'Save an Explorer view with “Save view”; reports live in the store (reports.json).'),
     list));
   try {
-    const r = await getJson('/api/reports');
+    const r = await getJson('/api/cost/reports');
     if (!isCurrent()) return;
     const reports = r.reports || [];
     if (!reports.length) {
@@ -42,10 +42,10 @@ export async function showReports(main, navigate) {
           h('td', {}, h('a', { href: stateToHash({ group_by: [], filter: [], ...q }), 'data-testid': 'report-open' }, rep.name)),
           h('td', { class: 'muted' }, desc),
           h('td', {}, h('button', {
-            type: 'button', 'data-testid': 'report-delete',
+            type: 'button', class: 'needs-write', 'data-testid': 'report-delete',
             onclick: async () => {
               try {
-                await del(`/api/reports/${encodeURIComponent(rep.name)}`);
+                await del(`/api/cost/reports/${encodeURIComponent(rep.name)}`);
                 showReports(main, navigate);
               } catch (err) {
                 fail(() => true, err);
@@ -96,7 +96,7 @@ export async function showFindings(main) {
   const notes = h('ul', { class: 'notes muted' });
   main.replaceChildren(h('section', { class: 'view', 'data-testid': 'view-findings' }, head, h('div', { class: 'chart-box small' }, canvas), list, notes));
   try {
-    const r = await getJson('/api/findings');
+    const r = await getJson('/api/cost/findings');
     if (!isCurrent()) return;
     const findings = r.findings || [];
     const cur = r.currency || 'USD';
@@ -161,7 +161,7 @@ export async function showForecast(main, params, navigate, meta) {
     horizon: params.get('horizon') || '30',
     interval: params.get('interval') || '80',
   };
-  const go = (patch) => navigate('#/forecast?' + new URLSearchParams({ ...q, ...patch }).toString());
+  const go = (patch) => navigate('#/cost/forecast?' + new URLSearchParams({ ...q, ...patch }).toString());
   const canvas = h('canvas', { 'data-testid': 'forecast-chart' });
   const figs = h('div', { class: 'figures' });
   const models = h('div', {});
@@ -175,7 +175,7 @@ export async function showForecast(main, params, navigate, meta) {
       h('label', {}, 'Interval (%) ', interval)),
     figs, h('div', { class: 'chart-box' }, canvas), models));
   try {
-    const f = await getJson('/api/forecast', q);
+    const f = await getJson('/api/cost/forecast', q);
     if (!isCurrent()) return;
     const sb = f.Sagebox || {};
     const results = f.ForecastResultsByTime || [];
@@ -184,10 +184,10 @@ export async function showForecast(main, params, navigate, meta) {
     const tp = sb.TrainingPeriod;
     if (tp && tp.Start && tp.End) {
       const excluded = new Set(sb.ExcludedLineItemTypes || []);
-      const types = await getJson('/api/dimension-values', { dimension: 'LINE_ITEM_TYPE', from: tp.Start, to: tp.End });
+      const types = await getJson('/api/cost/dimension-values', { dimension: 'LINE_ITEM_TYPE', from: tp.Start, to: tp.End });
       const kept = (types.values || []).map((v) => v.value).filter((v) => !excluded.has(v) && !v.includes(','));
       const hq = { from: tp.Start, to: tp.End, granularity: q.granularity, metric: q.metric, filter: kept.length ? [`LINE_ITEM_TYPE=${kept.join(',')}`] : [] };
-      const hr = await getJson('/api/query', hq);
+      const hr = await getJson('/api/cost/query', hq);
       if (!isCurrent()) return;
       history = (hr.ResultsByTime || []).map((r) => ({ start: r.TimePeriod.Start, end: r.TimePeriod.End, amount: r.Total && r.Total[q.metric] ? r.Total[q.metric].Amount : '0' }));
     }
@@ -253,7 +253,7 @@ export async function showSavingsPlans(main, params, navigate) {
     payment: params.get('payment') || 'NO_UPFRONT',
     lookback: params.get('lookback') || 'THIRTY_DAYS',
   };
-  const go = (patch) => navigate('#/savings-plans?' + new URLSearchParams({ ...q, ...patch }).toString());
+  const go = (patch) => navigate('#/cost/savings-plans?' + new URLSearchParams({ ...q, ...patch }).toString());
   const canvas = h('canvas', { 'data-testid': 'sp-chart' });
   const figs = h('div', { class: 'figures' });
   const more = h('div', {});
@@ -264,7 +264,7 @@ export async function showSavingsPlans(main, params, navigate) {
       selectControl('sp-lookback', 'Lookback', [['SEVEN_DAYS', '7 days'], ['THIRTY_DAYS', '30 days'], ['SIXTY_DAYS', '60 days']], q.lookback, (v) => go({ lookback: v }))),
     figs, h('div', { class: 'chart-box' }, canvas), more));
   try {
-    const r = await getJson('/api/savings-plans/recommendation', q);
+    const r = await getJson('/api/cost/savings-plans/recommendation', q);
     if (!isCurrent()) return;
     const rec = r.SavingsPlansPurchaseRecommendation || {};
     const sum = rec.SavingsPlansPurchaseRecommendationSummary || {};
@@ -329,7 +329,7 @@ export async function showBudgets(main) {
   const body = h('div', {});
   main.replaceChildren(h('section', { class: 'view', 'data-testid': 'view-budgets' }, h('h2', {}, 'Budgets'), body));
   try {
-    const r = await getJson('/api/budgets');
+    const r = await getJson('/api/cost/budgets');
     if (!isCurrent()) return;
     if (!r.configured) {
       body.replaceChildren(h('div', { class: 'empty', 'data-testid': 'budgets-empty' },

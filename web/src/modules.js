@@ -1,0 +1,48 @@
+// The modules of the one sagebox server, one top-bar tab each. A module is one entry:
+//   { id, label, load(): Promise<ctx> (once, before its first view; may be omitted),
+//     status(ctx): text for the right of the sub-navigation,
+//     views: [{ id, label, show({ main, params, navigate, ctx }), leave() (optional) }] }
+// Its routes are `#/<module>/<view>?<params>`; the first view is the module's start page.
+import { getJson } from './api.js';
+import { Explorer } from './explorer.js';
+import { destroyCharts } from './ui.js';
+import { showBudgets, showFindings, showForecast, showReports, showSavingsPlans } from './views.js';
+
+// The Explorer keeps its chart and controls between hash changes (e.g. a new filter).
+let explorer = null;
+
+const cost = {
+  id: 'cost',
+  label: 'Cost',
+  load: () => getJson('/api/cost/meta'),
+  status: (meta) => {
+    const range = meta.data_range;
+    return `${meta.store || ''} · ${range ? `${range.first} to ${range.last}` : 'empty store'} · ${meta.currency || ''} · v${meta.version || '?'}`;
+  },
+  views: [
+    {
+      id: 'explorer',
+      label: 'Explorer',
+      show({ main, params, navigate, ctx }) {
+        if (!explorer) {
+          destroyCharts();
+          explorer = new Explorer(ctx, navigate);
+          main.replaceChildren(explorer.root);
+        }
+        explorer.show(params);
+      },
+      leave() {
+        explorer = null;
+      },
+    },
+    { id: 'reports', label: 'Saved reports', show: ({ main, navigate }) => showReports(main, navigate) },
+    { id: 'findings', label: 'Findings', show: ({ main }) => showFindings(main) },
+    { id: 'forecast', label: 'Forecast', show: ({ main, params, navigate, ctx }) => showForecast(main, params, navigate, ctx) },
+    { id: 'savings-plans', label: 'Savings Plans', show: ({ main, params, navigate }) => showSavingsPlans(main, params, navigate) },
+    { id: 'budgets', label: 'Budgets', show: ({ main }) => showBudgets(main) },
+  ],
+};
+
+// Add a module here (and its API under /api/<id>/…); the top bar and router pick it up.
+export const MODULES = [cost];
+export const DEFAULT_MODULE = MODULES[0];
