@@ -272,19 +272,24 @@ StatusOr<std::string> UserStore::IssueToken(std::string_view name) {
   return token;
 }
 
-StatusOr<std::vector<TokenInfo>> UserStore::ListTokens(std::string_view name) {
-  std::vector<TokenInfo> out;
+StatusOr<db::Result> UserStore::QueryForUser(std::string_view name, std::string_view sql) {
+  db::Result out;
   RETURN_IF_ERROR(db_.InTransaction([&](db::Transaction& tx) -> Status {
-    out.clear();  // a retried transaction runs this again
     ASSIGN_OR_RETURN(int64_t id, UserId(tx, name));
-    ASSIGN_OR_RETURN(db::Result r, tx.Query("SELECT id, prefix, created_us, last_used_us "
-                                            "FROM api_tokens WHERE user_id = ? ORDER BY id",
-                                            P(id)));
-    for (size_t i = 0; i < r.size(); ++i) {
-      out.push_back(TokenInfo{r.Int(i, 0), r.Text(i, 1), r.Int(i, 2), r.OptInt(i, 3)});
-    }
+    ASSIGN_OR_RETURN(out, tx.Query(sql, P(id)));
     return Status::Ok();
   }));
+  return out;
+}
+
+StatusOr<std::vector<TokenInfo>> UserStore::ListTokens(std::string_view name) {
+  ASSIGN_OR_RETURN(db::Result r, QueryForUser(name,
+                                              "SELECT id, prefix, created_us, last_used_us "
+                                              "FROM api_tokens WHERE user_id = ? ORDER BY id"));
+  std::vector<TokenInfo> out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    out.push_back(TokenInfo{r.Int(i, 0), r.Text(i, 1), r.Int(i, 2), r.OptInt(i, 3)});
+  }
   return out;
 }
 
@@ -345,16 +350,12 @@ StatusOr<AccessKey> UserStore::IssueAccessKey(std::string_view name) {
 }
 
 StatusOr<std::vector<AccessKeyInfo>> UserStore::ListAccessKeys(std::string_view name) {
+  ASSIGN_OR_RETURN(db::Result r,
+                   QueryForUser(name,
+                                "SELECT access_key_id, created_us FROM access_keys "
+                                "WHERE user_id = ? ORDER BY created_us, access_key_id"));
   std::vector<AccessKeyInfo> out;
-  RETURN_IF_ERROR(db_.InTransaction([&](db::Transaction& tx) -> Status {
-    out.clear();  // a retried transaction runs this again
-    ASSIGN_OR_RETURN(int64_t id, UserId(tx, name));
-    ASSIGN_OR_RETURN(db::Result r, tx.Query("SELECT access_key_id, created_us FROM access_keys "
-                                            "WHERE user_id = ? ORDER BY created_us, access_key_id",
-                                            P(id)));
-    for (size_t i = 0; i < r.size(); ++i) out.push_back(AccessKeyInfo{r.Text(i, 0), r.Int(i, 1)});
-    return Status::Ok();
-  }));
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(AccessKeyInfo{r.Text(i, 0), r.Int(i, 1)});
   return out;
 }
 

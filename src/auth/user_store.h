@@ -166,6 +166,9 @@ class UserStore {
   StatusOr<std::string> HashPassword(std::string_view password) const;
   const std::string& DummyHash() const;
   StatusOr<int64_t> UserId(db::Transaction& tx, std::string_view name) const;
+  // The rows of `sql`, whose one parameter is the id of user `name`; NotFound without
+  // such a user. One transaction, so the user cannot vanish between the two reads.
+  StatusOr<db::Result> QueryForUser(std::string_view name, std::string_view sql);
   Status RequireMasterKey() const;
 
   db::Database& db_;
