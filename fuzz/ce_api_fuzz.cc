@@ -11,8 +11,8 @@
 #include <fstream>
 #include <string>
 
-#include "cost/ingest.h"
 #include "cost/api/ce_api.h"
+#include "cost/ingest.h"
 
 namespace {
 

@@ -42,9 +42,7 @@ StatusOr<http::NewSession> UserAuthenticator::Login(std::string_view name,
   return http::NewSession{s.id, s.csrf_token, max_age, ToHttp(s.principal, "session")};
 }
 
-Status UserAuthenticator::Logout(std::string_view session_id) {
-  return users_->Logout(session_id);
-}
+Status UserAuthenticator::Logout(std::string_view session_id) { return users_->Logout(session_id); }
 
 StatusOr<http::KeySecret> UserAuthenticator::AccessKey(std::string_view access_key_id) {
   ASSIGN_OR_RETURN(AccessKeySecret k, users_->LookupSecret(access_key_id));

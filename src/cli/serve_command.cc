@@ -38,6 +38,15 @@ std::string RandomToken() {
 }  // namespace
 
 int Serve(const Globals& g, const ServeFlags& f) {
+  // SIGINT/SIGTERM stop the server cleanly: they are blocked before any thread
+  // exists (the job runner's workers, the HTTP pool inherit the mask) and one
+  // watcher thread waits for them, so no handler runs in async-signal context.
+  // A thread started before this point would take SIGTERM's default action.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   Env* env = Env::Default();
   const std::string& store_dir = g.store;
   auto listen = http::ParseListen(f.listen);
@@ -105,14 +114,6 @@ int Serve(const Globals& g, const ServeFlags& f) {
   if (Status s = (*srv)->Bind(); !s.ok()) return Fail(s);
   const int port = (*srv)->port();
 
-  // SIGINT/SIGTERM stop the server cleanly: they are blocked in every
-  // thread (the pool inherits the mask) and one watcher thread waits for
-  // them, so no handler runs in async-signal context.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   http::HttpServer* raw = srv->get();
   std::thread([sigs, raw] {
     int sig = 0;

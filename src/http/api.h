@@ -30,9 +30,9 @@ struct Principal {
 };
 
 struct ApiRequest {
-  std::string method;                                        // "GET", "PUT", "DELETE", ...
-  std::string path;                                          // decoded path: "/api/cost/query"
-  std::multimap<std::string, std::string> params;            // decoded query parameters
+  std::string method;                              // "GET", "PUT", "DELETE", ...
+  std::string path;                                // decoded path: "/api/cost/query"
+  std::multimap<std::string, std::string> params;  // decoded query parameters
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   Principal principal;

@@ -2,6 +2,9 @@
 
 #include <strings.h>
 
+#include <algorithm>
+#include <initializer_list>
+
 namespace sagebox::http {
 
 namespace {
@@ -48,38 +51,44 @@ bool ChainAuthenticator::Required() {
   return false;
 }
 
-StatusOr<Principal> ChainAuthenticator::Token(std::string_view token) {
-  Status last = Unauthenticated("unknown token");
-  for (auto& s : sources_) {
-    auto p = s->Token(token);
-    if (p.ok()) return p;
-    // A source that failed (database down) must not read as "wrong token".
-    if (p.status().code() != StatusCode::kUnauthenticated) last = p.status();
-  }
-  return last;
-}
+namespace {
 
-StatusOr<SessionInfo> ChainAuthenticator::Session(std::string_view session_id) {
-  Status last = Unauthenticated("unknown session");
-  for (auto& s : sources_) {
-    auto p = s->Session(session_id);
-    if (p.ok()) return p;
-    if (p.status().code() != StatusCode::kUnauthenticated) last = p.status();
-  }
-  return last;
-}
-
-StatusOr<NewSession> ChainAuthenticator::Login(std::string_view name, std::string_view password) {
-  Status last = Unauthenticated("wrong user name or password");
-  for (auto& s : sources_) {
-    auto p = s->Login(name, password);
-    if (p.ok()) return p;
-    if (p.status().code() != StatusCode::kUnimplemented &&
-        p.status().code() != StatusCode::kUnauthenticated) {
-      last = p.status();
+// The first source's answer that is not "I do not know this": `unknown`
+// codes move on to the next source; any other failure (a database that is
+// down) is remembered, so it is not reported as a wrong credential.
+template <typename T, typename Call>
+StatusOr<T> FirstKnown(std::vector<std::unique_ptr<Authenticator>>& sources, Call call,
+                       std::initializer_list<StatusCode> unknown, Status none) {
+  Status last = std::move(none);
+  for (auto& s : sources) {
+    StatusOr<T> r = call(*s);
+    if (r.ok()) return r;
+    if (std::find(unknown.begin(), unknown.end(), r.status().code()) == unknown.end()) {
+      last = r.status();
     }
   }
   return last;
+}
+
+}  // namespace
+
+StatusOr<Principal> ChainAuthenticator::Token(std::string_view token) {
+  return FirstKnown<Principal>(
+      sources_, [&](Authenticator& a) { return a.Token(token); }, {StatusCode::kUnauthenticated},
+      Unauthenticated("unknown token"));
+}
+
+StatusOr<SessionInfo> ChainAuthenticator::Session(std::string_view session_id) {
+  return FirstKnown<SessionInfo>(
+      sources_, [&](Authenticator& a) { return a.Session(session_id); },
+      {StatusCode::kUnauthenticated}, Unauthenticated("unknown session"));
+}
+
+StatusOr<NewSession> ChainAuthenticator::Login(std::string_view name, std::string_view password) {
+  return FirstKnown<NewSession>(
+      sources_, [&](Authenticator& a) { return a.Login(name, password); },
+      {StatusCode::kUnauthenticated, StatusCode::kUnimplemented},
+      Unauthenticated("wrong user name or password"));
 }
 
 Status ChainAuthenticator::Logout(std::string_view session_id) {
@@ -88,13 +97,9 @@ Status ChainAuthenticator::Logout(std::string_view session_id) {
 }
 
 StatusOr<KeySecret> ChainAuthenticator::AccessKey(std::string_view access_key_id) {
-  Status last = NotFound("unknown access key");
-  for (auto& s : sources_) {
-    auto k = s->AccessKey(access_key_id);
-    if (k.ok()) return k;
-    if (k.status().code() != StatusCode::kNotFound) last = k.status();
-  }
-  return last;
+  return FirstKnown<KeySecret>(
+      sources_, [&](Authenticator& a) { return a.AccessKey(access_key_id); },
+      {StatusCode::kNotFound}, NotFound("unknown access key"));
 }
 
 std::string CookieValue(std::string_view header, std::string_view name) {

@@ -43,7 +43,7 @@ constexpr const char* kCsp =
 // One request is handled on one pool thread from pre-routing to the logger,
 // so the route name and start time travel in thread-locals rather than
 // through httplib, which has no per-request user data.
-thread_local std::chrono::steady_clock::time_point tl_start;
+thread_local int64_t tl_start_ns = 0;  // steady clock
 thread_local std::string tl_route;
 
 void Send(httplib::Response& res, const ApiResponse& r) {
@@ -214,7 +214,9 @@ void HttpServer::Routes() {
   s.set_payload_max_length(opt_.max_body_bytes);
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    tl_start = std::chrono::steady_clock::now();
+    tl_start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
     tl_route = "unmatched";
     size_t bytes = 0;
     for (const auto& [k, v] : req.headers) bytes += k.size() + v.size() + 4;
@@ -250,8 +252,10 @@ void HttpServer::Routes() {
 
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     if (tl_route.empty()) return;  // not routed by us (httplib refused it while reading)
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - tl_start).count();
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    const double secs = static_cast<double>(now_ns - tl_start_ns) / 1e9;
     metrics_.Observe(tl_route, req.method, res.status, secs);
     tl_route.clear();
   });

@@ -8,6 +8,7 @@
 
 #include "http/sigv4.h"
 #include "http/testing/raw_http.h"
+#include "http/testing/test_server.h"
 
 namespace sagebox::http {
 namespace {
@@ -86,6 +87,36 @@ class FakeAuth : public Authenticator {
   std::string logged_out;
 };
 
+// A source whose database is down: its error must not read as a wrong token.
+class BrokenAuth : public FakeAuth {
+ public:
+  StatusOr<Principal> Token(std::string_view) override { return IoError("database down"); }
+};
+
+TEST(ChainAuthenticator, AsksEachSourceAndKeepsRealErrors) {
+  std::vector<std::unique_ptr<Authenticator>> sources;
+  Credentials creds;
+  creds.secret_by_access_key["AKIDFILE"] = "file-secret";
+  sources.push_back(std::make_unique<CredentialsAuthenticator>(creds, "file-token"));
+  sources.push_back(std::make_unique<FakeAuth>());
+  ChainAuthenticator chain(std::move(sources));
+  EXPECT_TRUE(chain.Required());
+  EXPECT_EQ(chain.Token("file-token")->via, "credentials-file");
+  EXPECT_EQ(chain.Token("admin-token")->name, "alice");
+  EXPECT_EQ(chain.Token("nobody").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(chain.AccessKey("AKIDFILE")->secret, "file-secret");
+  EXPECT_EQ(chain.AccessKey("AKIDEXAMPLE")->principal.name, "carol");
+  EXPECT_EQ(chain.AccessKey("AKIDNONE").status().code(), StatusCode::kNotFound);
+  // The credentials file has no passwords (Unimplemented): the next source logs in.
+  EXPECT_EQ(chain.Login("bob", "pw")->id, "sess-1");
+  EXPECT_EQ(chain.Login("bob", "no").status().code(), StatusCode::kUnauthenticated);
+
+  std::vector<std::unique_ptr<Authenticator>> broken;
+  broken.push_back(std::make_unique<BrokenAuth>());
+  ChainAuthenticator down(std::move(broken));
+  EXPECT_EQ(down.Token("admin-token").status().code(), StatusCode::kIoError);
+}
+
 // A module with two API prefixes, an AWS JSON target and a REST path; each
 // answers with the route it is and the caller it saw.
 void AddFakeModule(Router& r) {
@@ -105,34 +136,10 @@ void AddFakeModule(Router& r) {
   r.AddRest("rest", "/endpoints/", "", echo("rest"));
 }
 
-class Running {
+// A server with the fake module, open when `auth` is null.
+class Running : public testing::TestServer {
  public:
-  explicit Running(Authenticator* auth) {
-    ServerOptions o;
-    o.listen = {"127.0.0.1", 0};
-    o.threads = 8;
-    o.auth = auth;
-    auto s = HttpServer::Create(Env::Default(), o);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    srv_ = std::move(*s);
-    AddFakeModule(srv_->router());
-    EXPECT_TRUE(srv_->Bind().ok());
-    thread_ = std::thread([this] { (void)srv_->Run(); });
-  }
-  ~Running() {
-    srv_->Stop();
-    thread_.join();
-  }
-  int port() const { return srv_->port(); }
-  httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", port());
-    c.set_read_timeout(10, 0);
-    return c;
-  }
-
- private:
-  std::unique_ptr<HttpServer> srv_;
-  std::thread thread_;
+  explicit Running(Authenticator* auth) : TestServer(auth, AddFakeModule) {}
 };
 
 nlohmann::json Json(const httplib::Result& r) { return nlohmann::json::parse(r->body); }

@@ -16,6 +16,8 @@
 #   timeout             seconds (default 300)
 # Streams without an expected_* file are not checked. Prints one line per case and
 # "N passed, M failed" last; exits 1 if any case failed. E2E_KEEP=1 keeps the temp folders.
+# E2E_SHARD=I/N runs every N-th case starting at the I-th (0-based), so CTest can run
+# the suite as N tests in parallel.
 set -uo pipefail
 
 if [[ $# -lt 1 ]]; then
@@ -68,9 +70,18 @@ EOF
   return 0
 }
 
+shard_i=0
+shard_n=1
+if [[ -n "${E2E_SHARD:-}" ]]; then
+  shard_i="${E2E_SHARD%/*}"
+  shard_n="${E2E_SHARD#*/}"
+fi
+index=-1
 for dir in "$E2E"/cases/*/; do
   dir="${dir%/}"
   name="$(basename "$dir")"
+  index=$((index + 1))
+  (( index % shard_n == shard_i )) || continue
   if [[ $# -gt 0 ]]; then
     match=0
     for f in "$@"; do [[ "$name" == *"$f"* ]] && match=1; done

@@ -18,7 +18,10 @@ DB="$2"
 TMP="$(mktemp -d)"
 SERVER_PID=
 cleanup() {
-  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2> /dev/null && wait "$SERVER_PID" 2> /dev/null
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2> /dev/null || true
+    wait "$SERVER_PID" 2> /dev/null || true
+  fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -53,7 +56,10 @@ python3 -c 'import json,sys; u=json.load(open("users.json")); assert [x["name"] 
 if sb users add alice --role user 2> dup.err; then fail "duplicate user accepted"; fi
 grep -q alice dup.err || fail "duplicate message: $(cat dup.err)"
 
-sb serve --listen 0.0.0.0:0 --port-file port > serve.log 2>&1 &
+# The binary itself in the background (not the `sb` function, whose subshell would get
+# the signal while the server lived on).
+"$SAGEBOX" --data "$TMP/data" --database "$DB" serve --listen 0.0.0.0:0 --port-file port \
+  > serve.log 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 300); do [[ -s port ]] && break; sleep 0.1; done
 [[ -s port ]] || fail "serve did not start"
@@ -108,4 +114,11 @@ sb users remove bob
 # Metrics saw the calls, by route.
 [[ "$(code -H "Authorization: Bearer $TOKEN" "$URL/metrics")" == 200 ]] || fail "metrics"
 grep -q 'sagebox_http_requests_total{route="whoami",method="GET",code="401"}' body || fail "metrics content"
+# SIGTERM stops the server cleanly (exit 0).
+kill -TERM "$SERVER_PID"
+status=0
+wait "$SERVER_PID" || status=$?
+SERVER_PID=
+[[ $status == 0 ]] || fail "serve exited $status on SIGTERM"
+grep -q 'sagebox serve: stopped' serve.log || fail "serve did not say it stopped"
 echo "users_whoami ($([[ "$DB" == postgres* ]] && echo postgresql || echo sqlite)): all checks passed"

@@ -9,37 +9,20 @@
 #include "cost/ingest.h"
 #include "http/assets.h"
 #include "http/testing/raw_http.h"
+#include "http/testing/test_server.h"
 
 namespace sagebox::cost::api {
-using http::HttpServer;
-using http::ServerOptions;
 namespace {
 
-// A server on a free loopback port, run on its own thread for one test.
+// The cost routes on a test server over `store`.
 class Running {
  public:
-  Running(const std::string& store, ServerOptions o, http::Authenticator* auth = nullptr)
-      : api_(Env::Default(), Opts(store)), routes_(Env::Default(), {store, 1 << 20, {}}, &api_) {
-    o.listen = {"127.0.0.1", 0};
-    o.threads = 8;
-    o.auth = auth;
-    auto s = HttpServer::Create(Env::Default(), o);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    srv_ = std::move(*s);
-    routes_.Register(srv_->router());
-    EXPECT_TRUE(srv_->Bind().ok());
-    thread_ = std::thread([this] { (void)srv_->Run(); });
-  }
-  ~Running() {
-    srv_->Stop();
-    thread_.join();
-  }
-  int port() const { return srv_->port(); }
-  httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", port());
-    c.set_read_timeout(10, 0);
-    return c;
-  }
+  explicit Running(const std::string& store, http::Authenticator* auth = nullptr)
+      : api_(Env::Default(), Opts(store)),
+        routes_(Env::Default(), {store, 1 << 20, {}}, &api_),
+        server_(auth, [this](http::Router& r) { routes_.Register(r); }) {}
+  int port() const { return server_.port(); }
+  httplib::Client Client() const { return server_.Client(); }
 
  private:
   static DashboardOptions Opts(const std::string& store) {
@@ -49,13 +32,12 @@ class Running {
   }
   DashboardApi api_;
   CostRoutes routes_;
-  std::unique_ptr<HttpServer> srv_;
-  std::thread thread_;
+  testing::TestServer server_;
 };
 
 TEST(HttpServer, ServesDashboardApiAndRefusesWhatItShould) {
   testing::TempDir dir("http_server");
-  Running r(dir.Path("empty-store"), {});
+  Running r(dir.Path("empty-store"));
   auto c = r.Client();
 
   auto index = c.Get("/");
@@ -134,7 +116,7 @@ TEST(HttpServer, ServesDashboardApiAndRefusesWhatItShould) {
 TEST(HttpServer, CachedAnswersEndWhenTheStoreChanges) {
   testing::TempDir dir("http_server_cache");
   const std::string store = dir.Path("store");
-  Running r(store, {});
+  Running r(store);
   auto c = r.Client();
   auto first = c.Get("/api/meta");
   ASSERT_TRUE(first);
@@ -162,7 +144,7 @@ TEST(HttpServer, TokenGuardsTheApiWhenCredentialsAreSet) {
   http::Credentials creds;
   creds.secret_by_access_key["AKIDEXAMPLE"] = "secret";
   http::CredentialsAuthenticator auth(creds, "t0ken");
-  Running r(dir.Path("store"), {}, &auth);
+  Running r(dir.Path("store"), &auth);
   auto c = r.Client();
   auto none = c.Get("/api/meta");
   ASSERT_TRUE(none);

@@ -117,8 +117,8 @@ TEST_F(DashboardApiTest, BudgetsWithoutAFileSayNotConfigured) {
 
 TEST_F(DashboardApiTest, ReportsSaveListReplaceDelete) {
   EXPECT_TRUE(Body(Get("/api/reports"))["reports"].empty());
-  ApiResponse put =
-      api_->Handle(Req("PUT", "/api/reports/by region", {}, R"({"query": {"group_by": ["REGION"]}})"));
+  ApiResponse put = api_->Handle(
+      Req("PUT", "/api/reports/by region", {}, R"({"query": {"group_by": ["REGION"]}})"));
   ASSERT_EQ(put.status, 200) << put.body;
   api_->Handle(Req("PUT", "/api/reports/daily", {}, R"({"query": {"granularity": "DAILY"}})"));
   api_->Handle(Req("PUT", "/api/reports/by region", {}, R"({"query": {"group_by": ["SERVICE"]}})"));
@@ -138,7 +138,8 @@ TEST_F(DashboardApiTest, ReportsSaveListReplaceDelete) {
   EXPECT_EQ(api_->Handle(Req("PUT", "/api/reports/x", {}, "not json")).status, 400);
   EXPECT_EQ(api_->Handle(Req("PUT", "/api/reports/", {}, R"({"query": {}})")).status, 400);
   EXPECT_EQ(
-      api_->Handle(Req("PUT", "/api/reports/" + std::string(101, 'a'), {}, R"({"query": {}})")).status,
+      api_->Handle(Req("PUT", "/api/reports/" + std::string(101, 'a'), {}, R"({"query": {}})"))
+          .status,
       400);
   EXPECT_EQ(Body(Get("/api/reports"))["reports"].size(), 1u);
 }

@@ -9,9 +9,9 @@
 
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "core/env.h"
 #include "core/status.h"
-#include "catalog/catalog.h"
 #include "cost/findings/cloudwatch.h"
 #include "cost/findings/config.h"
 #include "cost/findings/cw_logs.h"

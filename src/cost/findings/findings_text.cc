@@ -62,8 +62,8 @@ std::string RenderFindingsTable(const FindingsReport& r, size_t width) {
           !f.region.empty()) {
         resource += " (" + f.region + ")";
       }
-      t.AddRow({std::to_string(i + 1), f.kind, resource, f.account_id,
-                f.instance_type, fmt::format("${}", GroupThousands(f.monthly_savings.ToFixed(2))),
+      t.AddRow({std::to_string(i + 1), f.kind, resource, f.account_id, f.instance_type,
+                fmt::format("${}", GroupThousands(f.monthly_savings.ToFixed(2))),
                 std::string(ConfidenceName(f.confidence))});
     }
     out += t.Render(width > 0 ? width / 3 : 0);

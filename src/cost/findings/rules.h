@@ -82,12 +82,14 @@ std::string NameFromArn(std::string_view arn);
 // Decimal from a double, rounded to 10 places (for percentages and shares
 // that scale exact amounts).
 Decimal FromDouble(double v);
-// True when `r` was still billed within the last two days of the data. A rule
-// that prices keeping a resource running (always-on, GPU notebooks, idle
-// endpoints) must not claim savings for one that has already stopped: that
-// saving has happened. Two days, not one, because CUR rows arrive up to a day
-// late for the last day of an export.
-bool StillBilledAtEnd(const RuleContext& ctx, const ResourceUsage& r);
+// The first day `r` was no longer billed, when it has stopped before the data
+// ends; nullopt while it still runs. "Stopped" means its trailing gap (days from
+// its last billed day to the last day of the data) is longer than every gap it
+// had while in use, and longer than two days: a weekday-only notebook seen on a
+// Sunday still runs, and CUR rows of the export's last day can arrive a day
+// late. A rule that prices keeping a resource running must not claim savings
+// for one that has already stopped: that saving has happened.
+std::optional<Days> StoppedSince(const RuleContext& ctx, const ResourceUsage& r);
 // Evidence "daily" series of a resource (see finding.h).
 nlohmann::json DailySeries(const ResourceUsage& r);
 

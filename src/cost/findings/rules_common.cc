@@ -17,8 +17,20 @@ Decimal MonthlyHoursAt(Decimal hours_per_day) {
   return Decimal::Div(hours_per_day * 730, Decimal::FromInt(24));
 }
 
-bool StillBilledAtEnd(const RuleContext& ctx, const ResourceUsage& r) {
-  return r.last_end >= ctx.usage.data_end - 2 * 86400;
+std::optional<Days> StoppedSince(const RuleContext& ctx, const ResourceUsage& r) {
+  Days prev = 0, last = 0;
+  int64_t longest_gap = 0;
+  bool any = false;
+  for (const auto& [day, u] : r.days) {
+    if (u.hours.is_zero() && u.usage.is_zero()) continue;
+    if (any) longest_gap = std::max<int64_t>(longest_gap, day - prev);
+    prev = last = day;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  const int64_t trailing = DayOf(ctx.usage.data_end - 1) - last;
+  if (trailing <= 2 || trailing <= longest_gap) return std::nullopt;
+  return last + 1;
 }
 
 std::string NameFromArn(std::string_view arn) {

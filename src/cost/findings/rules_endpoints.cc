@@ -87,7 +87,7 @@ Status EndpointRules(const RuleContext& ctx, std::vector<Finding>* out) {
       prev = day;
     }
     if (best < ctx.cfg.idle_days) continue;
-    if (!StillBilledAtEnd(ctx, r)) continue;  // deleted already: nothing to save
+    if (StoppedSince(ctx, r)) continue;  // deleted already: nothing to save
     Finding f;
     f.kind = "idle-endpoint";
     f.resource_id = r.resource_id;

@@ -108,9 +108,6 @@ Status AlwaysOn(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
   const Decimal min_hours = FromDouble(ctx.cfg.full_day_hours - 0.01);
   Streak s = LongestFullStreak(r, min_hours);
   if (s.last < s.first || s.days() < ctx.cfg.min_streak_days) return Status::Ok();
-  // Stopped before the data ends (a notebook that ran for 10 days and then
-  // sat stopped for 81): nothing left to schedule, so no finding.
-  if (!StillBilledAtEnd(ctx, r)) return Status::Ok();
   Finding f = Base(KindName(kind), r);
   const Decimal per_day = Decimal::Div(s.hours, Decimal::FromInt(s.days()));
   auto rate = RateOf(ctx, r);
@@ -183,13 +180,28 @@ Status AlwaysOn(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
         ctx.cfg.idle_timeout_minutes, window);
   }
   f.confidence = running_at_end && rate ? Confidence::kHigh : Confidence::kMedium;
+  // Stopped before the data ends (a notebook that ran for 10 days and then sat
+  // stopped for 81): stopping it now saves nothing. The finding stays, because
+  // the pattern can repeat and the auto-stop action prevents that, but it
+  // claims no savings and says why.
+  if (const std::optional<Days> stopped = StoppedSince(ctx, r)) {
+    const int64_t idle_days = DayOf(ctx.usage.data_end - 1) - *stopped + 1;
+    f.evidence["stopped_since"] = FormatDate(*stopped);
+    f.evidence["days_stopped_at_end_of_data"] = idle_days;
+    f.monthly_savings = Decimal();
+    f.confidence = Confidence::kLow;
+    f.recommendation += fmt::format(
+        " It has not run since {} ({} days before the data ends), so this saves nothing "
+        "now; the auto-stop settings keep it from running all day again.",
+        FormatDate(*stopped), idle_days);
+  }
   out->push_back(std::move(f));
   return Status::Ok();
 }
 
 // A cheaper instance without GPUs that still has the vCPUs and memory.
 const catalog::InstanceSpec* CpuAlternative(const RuleContext& ctx, const ResourceUsage& r,
-                                   Decimal* alt_rate) {
+                                            Decimal* alt_rate) {
   const catalog::InstanceSpec* cur = ctx.catalog.Find(r.parsed.instance_type);
   if (!cur) return nullptr;
   const catalog::InstanceSpec* best = nullptr;
@@ -219,7 +231,7 @@ void GpuNotebook(const RuleContext& ctx, const ResourceUsage& r, AppKind kind,
       static_cast<double>(busy) <= ctx.cfg.gpu_days_share * static_cast<double>(span)) {
     return;
   }
-  if (!StillBilledAtEnd(ctx, r)) return;  // already gone: nothing to resize
+  if (StoppedSince(ctx, r)) return;  // already gone: nothing to resize
   Finding f = Base("gpu-notebook", r);
   const Decimal per_day = Decimal::Div(r.TotalHours(), Decimal::FromInt(span));
   const Decimal monthly_hours = MonthlyHoursAt(per_day);

@@ -10,9 +10,9 @@
 #include <fstream>
 
 #include "core/testing/temp_dir.h"
-#include "cost/ingest.h"
 #include "cost/findings/engine.h"
 #include "cost/findings/schedule.h"
+#include "cost/ingest.h"
 
 namespace sagebox::findings {
 namespace {
@@ -182,8 +182,9 @@ TEST_F(RulesTest, PartialDaysAtDataEdgesDoNotMakeAStreak) {
 
 // Regression (held-out data, issue 12): a notebook that ran 24 h/day for 10
 // days and then sat stopped for 81 days claimed $117.93/month of savings.
-// Stopping it saves nothing: it is stopped already.
-TEST_F(RulesTest, NotebookStoppedLongBeforeTheDataEndsIsNotAlwaysOn) {
+// Stopping it saves nothing: it is stopped already. The finding stays (the
+// auto-stop action prevents a repeat) with no savings and says why.
+TEST_F(RulesTest, NotebookStoppedLongBeforeTheDataEndsClaimsNoSavings) {
   Bill b;
   const std::string stopped = Arn("notebook-instance/stopped-long-ago");
   b.Hourly(stopped, "USE1-Notebk:ml.t3.xlarge", "0.2", At("2024-01-01T00:00:00Z"), 24 * 10);
@@ -193,18 +194,55 @@ TEST_F(RulesTest, NotebookStoppedLongBeforeTheDataEndsIsNotAlwaysOn) {
   auto r = Run(b);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto f = Of(*r, "notebook-always-on");
-  ASSERT_EQ(f.size(), 1u);
-  EXPECT_EQ(f[0]->resource_id, busy);
-  EXPECT_EQ(f[0]->evidence["running_at_end_of_data"], true);
+  ASSERT_EQ(f.size(), 2u);
+  const Finding* old = f[0]->resource_id == stopped ? f[0] : f[1];
+  const Finding* live = f[0]->resource_id == stopped ? f[1] : f[0];
+  EXPECT_TRUE(old->monthly_savings.is_zero()) << old->monthly_savings.ToString();
+  EXPECT_EQ(old->confidence, Confidence::kLow);
+  EXPECT_EQ(old->evidence["stopped_since"], "2024-01-11");
+  EXPECT_EQ(old->evidence["days_stopped_at_end_of_data"], 81);
+  EXPECT_NE(old->recommendation.find("saves nothing now"), std::string::npos);
+  EXPECT_FALSE(live->monthly_savings.is_zero());
+  EXPECT_EQ(live->evidence["running_at_end_of_data"], true);
+  EXPECT_FALSE(live->evidence.contains("stopped_since"));
 
-  // The same notebook stopped only on the last day is still judged: the
+  // Stopped only two days before the end still counts as running: the
   // export's last day can be incomplete.
   Bill late;
   late.Hourly(stopped, "USE1-Notebk:ml.t3.xlarge", "0.2", At("2024-01-01T00:00:00Z"), 24 * 10);
-  late.Hourly(busy, "USE1-Notebk:ml.t2.medium", "0.0464", At("2024-01-01T00:00:00Z"), 24 * 11);
+  late.Hourly(busy, "USE1-Notebk:ml.t2.medium", "0.0464", At("2024-01-01T00:00:00Z"), 24 * 12);
   r = Run(late);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(Of(*r, "notebook-always-on").size(), 2u);
+  for (const Finding* x : Of(*r, "notebook-always-on")) {
+    EXPECT_FALSE(x->monthly_savings.is_zero()) << x->resource_id;
+  }
+}
+
+// A GPU notebook used on weekdays only is still in use when the data ends on
+// a Sunday; the same notebook gone for weeks is not judged at all.
+TEST_F(RulesTest, GpuNotebookStoppedBeforeTheEndIsNotJudged) {
+  const std::string gpu = Arn("notebook-instance/gpu");
+  const std::string other = Arn("notebook-instance/other");
+  auto weekdays = [&](Bill& b, int days) {
+    for (int d = 0; d < days; ++d) {  // 2024-01-01 is a Monday
+      if (d % 7 < 5) {
+        b.Hourly(gpu, "USE1-Notebk:ml.g4dn.xlarge", "0.7364",
+                 At("2024-01-01T08:00:00Z") + d * 86400, 10);
+      }
+    }
+  };
+  Bill sunday;
+  weekdays(sunday, 14);
+  sunday.Hourly(other, "USE1-Notebk:ml.t3.medium", "0.05", At("2024-01-01T00:00:00Z"), 24 * 14);
+  auto r = Run(sunday);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Of(*r, "gpu-notebook").size(), 1u);
+  Bill gone;
+  weekdays(gone, 14);
+  gone.Hourly(other, "USE1-Notebk:ml.t3.medium", "0.05", At("2024-01-01T00:00:00Z"), 24 * 40);
+  r = Run(gone);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(Of(*r, "gpu-notebook").empty());
 }
 
 TEST_F(RulesTest, StreakAcrossBillingPeriodsAndDailyLines) {

@@ -10,8 +10,8 @@
 #include "core/strings.h"
 #include "core/table.h"
 #include "cost/billing_table.h"
-#include "cost/usage_type.h"
 #include "cost/plan/sp_optimizer.h"
+#include "cost/usage_type.h"
 
 namespace sagebox::plan {
 

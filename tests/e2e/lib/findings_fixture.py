@@ -8,7 +8,9 @@ filter-log-events output) in the AWS CLI's shapes, for the findings e2e cases.
 Planted (kind -> resource):
   notebook-always-on          notebook-instance/dev-notebook (ml.t2.medium, 0.0464/h)
   studio-app-always-on        app/d-domain1234/user1/KernelGateway/datascience-... (ml.t3.medium)
+                              (ran days 2-5, then deleted: found, but saves $0 now, low)
   data-wrangler-app-always-on app/d-domain1234/user1/KernelGateway/sagemaker-data-wrang-... (0.922/h)
+                              (ran days 5-7, then deleted: found, but saves $0 now, low)
   gpu-notebook                notebook-instance/gpu-notebook (ml.g4dn.xlarge, 10 h/day)
   stopped-notebook-storage    notebook-instance/old-notebook
   idle-endpoint               endpoint/idle-endpoint
