@@ -842,6 +842,9 @@ Status Mapper::MapVersionPolicy(const Field& f, const std::string& path, Version
     return Err(c.line, c.col, PathOf(s, c), "a version policy is one of latest, all or specific");
   }
   for (const Field& c : f.value.fields) {
+    if (c.name != "latest" && c.name != "all" && c.name != "specific") {
+      return Unknown(s, c, "ModelVersionPolicy", "latest, all, specific");
+    }
     RETURN_IF_ERROR(Message(s, c));
     Scope ps{c.value, PathOf(s, c), {}};
     if (c.name == "latest") {
@@ -854,7 +857,7 @@ Status Mapper::MapVersionPolicy(const Field& f, const std::string& path, Version
     } else if (c.name == "all") {
       v->kind = VersionPolicy::Kind::kAll;
       if (!c.value.fields.empty()) return Unknown(ps, c.value.fields[0], "All", "no fields");
-    } else if (c.name == "specific") {
+    } else {  // "specific"
       v->kind = VersionPolicy::Kind::kSpecific;
       for (const Field& pc : c.value.fields) {
         if (pc.name != "versions") return Unknown(ps, pc, "Specific", "versions");
@@ -862,8 +865,6 @@ Status Mapper::MapVersionPolicy(const Field& f, const std::string& path, Version
         RETURN_IF_ERROR(Int<int64_t>(ps, pc, &version, 1));
         v->versions.push_back(version);
       }
-    } else {
-      return Unknown(s, c, "ModelVersionPolicy", "latest, all, specific");
     }
   }
   return Status::Ok();
@@ -941,8 +942,12 @@ StatusOr<ModelConfig> Mapper::Map(const Node& root, const std::string& expected_
   }
   RETURN_IF_ERROR(CheckTensors(inputs, config.inputs, "input"));
   RETURN_IF_ERROR(CheckTensors(outputs, config.outputs, "output"));
+  // A oneof in model_config.proto (scheduling_choice): the later one is the error.
   if (config.dynamic_batching && config.sequence_batching) {
-    return Err(1, 1, "dynamic_batching",
+    const Field* d = s.seen.at("dynamic_batching");
+    const Field* q = s.seen.at("sequence_batching");
+    const Field* later = d->line > q->line || (d->line == q->line && d->col > q->col) ? d : q;
+    return Err(later->line, later->col, later->name,
                "dynamic_batching and sequence_batching cannot both be given");
   }
   if (name != nullptr && !expected_name.empty() && config.name != expected_name) {
@@ -954,6 +959,8 @@ StatusOr<ModelConfig> Mapper::Map(const Node& root, const std::string& expected_
   if (name == nullptr) {
     if (expected_name.empty()) return Err(1, 1, "name", "missing, and no model folder to name it");
     config.name = expected_name;
+  } else if (config.name.empty()) {
+    return ErrValue(*name, "name", "must not be empty");
   }
   if (config.platform.empty() && config.backend.empty()) {
     return Err(1, 1, "backend", "missing: the model needs 'backend' or 'platform'");

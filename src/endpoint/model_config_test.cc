@@ -320,6 +320,17 @@ TEST(ModelConfigTest, ErrorMessages) {
             "config.pbtxt:1:1: name: missing, and no model folder to name it");
   EXPECT_EQ(ParseError("name: \"m\" max_batch_size: 1"),
             "config.pbtxt:1:1: backend: missing: the model needs 'backend' or 'platform'");
+  EXPECT_EQ(ParseError("name: \"\" backend: \"python\"", ""),
+            "config.pbtxt:1:7: name: must not be empty");
+  EXPECT_EQ(ParseError(head + "sequence_batching {}\ndynamic_batching {}\n"),
+            "config.pbtxt:4:1: dynamic_batching: dynamic_batching and sequence_batching cannot "
+            "both be given");
+  EXPECT_EQ(ParseError(head + "version_policy { newest: 1 }"),
+            "config.pbtxt:3:18: version_policy.newest: unknown field 'newest' in "
+            "ModelVersionPolicy (supported: latest, all, specific)");
+  EXPECT_EQ(ParseError(head + "sequence_batching { direct {} oldest {} }"),
+            "config.pbtxt:3:31: sequence_batching.oldest: only one strategy may be given; "
+            "'direct' was given at 3:21");
   EXPECT_EQ(ParseError("name: \"m\" @"), "config.pbtxt:1:11: unexpected character '@'");
   EXPECT_EQ(ParseError(std::string(200, '{')),
             "config.pbtxt:1:1: expected a field name, found '{'");
