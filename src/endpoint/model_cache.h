@@ -154,6 +154,8 @@ class ModelCache {
     // How long an Acquire waits for a load (or for room) before giving up;
     // SageMaker's default is 60 s.
     std::chrono::milliseconds wait_budget{60'000};
+    // Times the stats (load, unload and wait durations, last use). Waits for a
+    // deadline use std::chrono::steady_clock: a condition variable needs real time.
     MicrosClock clock;  // empty: SteadyNowMicros
   };
 
