@@ -11,15 +11,20 @@ http::Principal ToHttp(const Principal& p, const char* via) {
 }  // namespace
 
 bool UserAuthenticator::Required() {
-  std::lock_guard<std::mutex> lock(mu_);
-  const auto now = std::chrono::steady_clock::now();
-  if (now - checked_ >= std::chrono::seconds(2)) {
-    auto users = users_->ListUsers();
-    // A database that cannot answer must not open the server: fail closed.
-    any_user_ = !users.ok() || !users->empty();
-    checked_ = now;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  if (now >= next_check_ns_.load(std::memory_order_acquire)) {
+    // Whoever gets the lock refreshes; the others use the answer they have.
+    std::unique_lock<std::mutex> lock(refresh_mu_, std::try_to_lock);
+    if (lock.owns_lock() && now >= next_check_ns_.load(std::memory_order_acquire)) {
+      auto users = users_->ListUsers();
+      // A database that cannot answer must not open the server: fail closed.
+      any_user_.store(!users.ok() || !users->empty(), std::memory_order_release);
+      next_check_ns_.store(now + int64_t{2'000'000'000}, std::memory_order_release);
+    }
   }
-  return any_user_;
+  return any_user_.load(std::memory_order_acquire);
 }
 
 StatusOr<http::Principal> UserAuthenticator::Token(std::string_view token) {

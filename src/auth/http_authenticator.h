@@ -9,10 +9,11 @@
 // `sagebox users add` while the server runs takes effect almost at once, even on
 // another server sharing the same PostgreSQL database.
 //
-// Thread-safety: safe for concurrent calls (UserStore is; the cached user count
-// is guarded by a mutex).
+// Thread-safety: safe for concurrent calls (UserStore is; the cached answer is
+// atomic and one caller at a time refreshes it, so the hot path takes no lock).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
@@ -35,9 +36,9 @@ class UserAuthenticator : public http::Authenticator {
 
  private:
   UserStore* users_;
-  std::mutex mu_;
-  std::chrono::steady_clock::time_point checked_{};
-  bool any_user_ = false;
+  std::atomic<int64_t> next_check_ns_{0};  // steady clock; 0 = never checked
+  std::atomic<bool> any_user_{true};       // fail closed until the first check
+  std::mutex refresh_mu_;                  // one refresher at a time
 };
 
 }  // namespace sagebox::auth

@@ -31,14 +31,18 @@ std::string Escape(std::string_view v) {
 }  // namespace
 
 void Metrics::Observe(std::string_view route, std::string_view method, int status, double seconds) {
+  // KnownMethod returns one of its own literals, so the key can keep the view.
+  const std::string_view m = KnownMethod(method);
   std::lock_guard<std::mutex> lock(mu_);
-  ++requests_[{std::string(route), std::string(KnownMethod(method)), status}];
-  Histogram& h = latency_[std::string(route)];
-  ++h.count;
-  h.sum += seconds;
+  auto it = routes_.find(route);
+  if (it == routes_.end()) it = routes_.emplace(std::string(route), Route{}).first;
+  Route& r = it->second;
+  ++r.requests[{m, status}];
+  ++r.count;
+  r.sum += seconds;
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) {
-      ++h.counts[i];
+      ++r.counts[i];
       break;
     }
   }
@@ -55,14 +59,16 @@ std::string Metrics::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   out += "# HELP sagebox_http_requests_total HTTP requests answered, by route, method and code.\n";
   out += "# TYPE sagebox_http_requests_total counter\n";
-  for (const auto& [key, n] : requests_) {
-    const auto& [route, method, code] = key;
-    out += fmt::format("sagebox_http_requests_total{{route=\"{}\",method=\"{}\",code=\"{}\"}} {}\n",
-                       Escape(route), method, code, n);
+  for (const auto& [route, r] : routes_) {
+    for (const auto& [key, n] : r.requests) {
+      out +=
+          fmt::format("sagebox_http_requests_total{{route=\"{}\",method=\"{}\",code=\"{}\"}} {}\n",
+                      Escape(route), key.first, key.second, n);
+    }
   }
   out += "# HELP sagebox_http_request_duration_seconds Time from request read to response.\n";
   out += "# TYPE sagebox_http_request_duration_seconds histogram\n";
-  for (const auto& [route, h] : latency_) {
+  for (const auto& [route, h] : routes_) {
     uint64_t cumulative = 0;
     const std::string r = Escape(route);
     for (size_t i = 0; i < kBuckets.size(); ++i) {

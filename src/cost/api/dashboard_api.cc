@@ -20,7 +20,6 @@ namespace {
 
 using http::ApiRequest;
 using http::ApiResponse;
-using http::ErrorBody;
 using http::ErrorResponse;
 using http::JsonResponse;
 using http::MethodNotAllowed;
