@@ -1,3 +1,23 @@
 # Endpoint: many models behind one SageMaker-style multi-model endpoint (src/endpoint/).
-sagebox_layer(endpoint sagebox_core nlohmann_json::nlohmann_json)
+#   endpoint         config, cache, tensors and their codecs, model store, serving, APIs
+#   endpoint_python  Triton's Python backend: model.py in /usr/bin/python3 children
+#   endpoint_torch   TorchScript through Debian's libtorch: pytorch_libtorch and diffusion
+# The backends sit on endpoint; only the edge (cli) registers them, so endpoint's own
+# tests and the fuzzers never pull in libtorch.
+find_package(LibArchive REQUIRED)
+find_package(PNG REQUIRED)
+sagebox_layer(endpoint sagebox_core nlohmann_json::nlohmann_json LibArchive::LibArchive PNG::PNG)
 list(APPEND SAGEBOX_LAYERS endpoint)
+# TEMPORARY while the backends are built on their branches: a layer needs sources.
+if(EXISTS ${CMAKE_SOURCE_DIR}/src/endpoint/python/python_backend.cc)
+  sagebox_layer(endpoint_python sagebox_endpoint)
+  list(APPEND SAGEBOX_LAYERS endpoint_python)
+endif()
+
+# libtorch's CMake config prints a page of Caffe2 notes; its imported targets carry
+# SYSTEM include directories, so -Werror never sees warnings from its headers.
+find_package(Torch REQUIRED)
+if(EXISTS ${CMAKE_SOURCE_DIR}/src/endpoint/torch/torch_backend.cc)
+  sagebox_layer(endpoint_torch sagebox_endpoint ${TORCH_LIBRARIES})
+  list(APPEND SAGEBOX_LAYERS endpoint_torch)
+endif()

@@ -20,6 +20,9 @@ PACKAGES=(
   libsqlite3-dev libpq-dev postgresql-15
   # the auth layer: argon2id, secretbox, SHA-256 and random bytes
   libsodium-dev
+  # the endpoint module: model archives, PNG images, TorchScript (libtorch 1.13, CPU), and
+  # Debian's Python with torch and numpy for the Python backend and the tests' tiny models
+  libarchive-dev libpng-dev libtorch-dev python3-torch python3-numpy
   # IANA timezones for schedules (findings)
   tzdata
   # tests and benchmarks
