@@ -1,0 +1,51 @@
+// image.h: the images the diffusion backend reads and writes (PNG and JPEG, 8 bits).
+//
+// The article's clients send pictures as base64 PNG or JPEG (PIL's encode_image)
+// and read back a base64 PNG; the pipeline works on float tensors. This is the
+// one place that touches libpng and libjpeg, and it decodes untrusted bytes: every
+// malformed or oversized file is a BadInput, never a crash or an unbounded
+// allocation.
+//
+// Thread-safety: pure functions over values; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace sagebox::endpoint {
+
+// 8-bit pixels, row-major, interleaved: channels is 1 (gray), 3 (RGB) or 4 (RGBA).
+struct Image {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  std::vector<uint8_t> pixels;  // width * height * channels bytes
+};
+
+// Largest width * height a decoder accepts (4096 x 4096): a request cannot make
+// the server allocate more than this from a small compressed file.
+inline constexpr int64_t kMaxImagePixels = int64_t{4096} * 4096;
+
+// Decodes PNG or JPEG, told apart by their signatures. Palette, 16-bit and
+// gray+alpha PNGs are converted to 8-bit gray, RGB or RGBA; CMYK JPEG is refused.
+// BadInput for any other format, a truncated or corrupt file, or an image larger
+// than kMaxImagePixels.
+StatusOr<Image> DecodeImage(std::string_view bytes);
+
+// Encodes as PNG (8-bit, the image's channels). InvalidArgument if the pixel
+// buffer does not match width * height * channels or channels is not 1, 3 or 4.
+StatusOr<std::string> EncodePng(const Image& image);
+
+// Converts to `channels` (1, 3 or 4): gray is replicated, RGB to gray uses
+// ITU-R BT.601 luma, alpha is dropped (or added as opaque).
+Image ConvertChannels(const Image& image, int channels);
+
+// Bilinear resize to width x height (both >= 1), sampling pixel centres (as PIL's
+// BILINEAR for upscaling). InvalidArgument for a size below 1 or above kMaxImagePixels.
+StatusOr<Image> Resize(const Image& image, int width, int height);
+
+}  // namespace sagebox::endpoint
