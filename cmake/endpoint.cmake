@@ -6,7 +6,9 @@
 # tests and the fuzzers never pull in libtorch.
 find_package(LibArchive REQUIRED)
 find_package(PNG REQUIRED)
-sagebox_layer(endpoint sagebox_core nlohmann_json::nlohmann_json LibArchive::LibArchive PNG::PNG)
+find_package(JPEG REQUIRED)
+sagebox_layer(endpoint sagebox_core nlohmann_json::nlohmann_json LibArchive::LibArchive PNG::PNG
+              JPEG::JPEG)
 list(APPEND SAGEBOX_LAYERS endpoint)
 # TEMPORARY while the backends are built on their branches: a layer needs sources.
 file(GLOB _ep_python_srcs ${CMAKE_SOURCE_DIR}/src/endpoint/python/*.cc)

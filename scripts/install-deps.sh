@@ -22,7 +22,7 @@ PACKAGES=(
   libsodium-dev
   # the endpoint module: model archives, PNG images, TorchScript (libtorch 1.13, CPU), and
   # Debian's Python with torch and numpy for the Python backend and the tests' tiny models
-  libarchive-dev libpng-dev libtorch-dev python3-torch python3-numpy
+  libarchive-dev libpng-dev libjpeg-dev libtorch-dev python3-torch python3-numpy python3-pil
   # IANA timezones for schedules (findings)
   tzdata
   # tests and benchmarks
