@@ -31,9 +31,13 @@ struct Image {
 inline constexpr int64_t kMaxImagePixels = int64_t{4096} * 4096;
 
 // Decodes PNG or JPEG, told apart by their signatures. Palette, 16-bit and
-// gray+alpha PNGs are converted to 8-bit gray, RGB or RGBA; CMYK JPEG is refused.
-// BadInput for any other format, a truncated or corrupt file, or an image larger
-// than kMaxImagePixels.
+// gray+alpha PNGs are converted to 8-bit gray, RGB or RGBA (palette with
+// transparency and gray+alpha become RGBA; 16-bit samples are taken as sRGB);
+// CMYK JPEG is refused; a JPEG's EXIF orientation is not applied (as PIL's open).
+// BadInput for any other format, a truncated or corrupt file (including a JPEG
+// that libjpeg would patch up with a warning), a progressive JPEG of more than
+// 500 scans, or an image larger than kMaxImagePixels (checked from the header,
+// before any pixel memory is allocated). ResourceExhausted if memory runs out.
 StatusOr<Image> DecodeImage(std::string_view bytes);
 
 // Encodes as PNG (8-bit, the image's channels). InvalidArgument if the pixel
@@ -41,11 +45,16 @@ StatusOr<Image> DecodeImage(std::string_view bytes);
 StatusOr<std::string> EncodePng(const Image& image);
 
 // Converts to `channels` (1, 3 or 4): gray is replicated, RGB to gray uses
-// ITU-R BT.601 luma, alpha is dropped (or added as opaque).
+// ITU-R BT.601 luma (rounded, the same values as PIL's convert("L")), alpha is
+// dropped (or added as opaque). Returns an empty Image (width 0) if `channels` is
+// not 1, 3 or 4 or `image` is inconsistent (as EncodePng would refuse it).
 Image ConvertChannels(const Image& image, int channels);
 
 // Bilinear resize to width x height (both >= 1), sampling pixel centres (as PIL's
-// BILINEAR for upscaling). InvalidArgument for a size below 1 or above kMaxImagePixels.
+// BILINEAR for upscaling). Downscaling widens the triangle filter to the scale
+// factor, as PIL does, so detail is averaged rather than aliased; results are
+// within one level of PIL's. The same size returns an exact copy. InvalidArgument
+// for a size below 1 or above kMaxImagePixels, or an inconsistent `image`.
 StatusOr<Image> Resize(const Image& image, int width, int height);
 
 }  // namespace sagebox::endpoint
