@@ -411,4 +411,40 @@ StatusOr<Image> Resize(const Image& image, int width, int height) {
   return out;
 }
 
+std::vector<float> ToPlanarFloat(const Image& image, float lo, float hi) {
+  if (!CheckImage(image).ok()) return {};
+  const auto c = static_cast<size_t>(image.channels);
+  const size_t plane = static_cast<size_t>(image.width) * static_cast<size_t>(image.height);
+  std::vector<float> out(plane * c);
+  const double step = (static_cast<double>(hi) - lo) / 255.0;
+  for (size_t i = 0; i < plane; ++i) {
+    for (size_t k = 0; k < c; ++k) {
+      out[k * plane + i] = static_cast<float>(lo + image.pixels[i * c + k] * step);
+    }
+  }
+  return out;
+}
+
+Image FromPlanarFloat(const float* chw, int channels, int height, int width, float lo, float hi) {
+  if (chw == nullptr || !ValidChannels(channels) || width < 1 || height < 1 ||
+      int64_t{width} * height > kMaxImagePixels || !std::isfinite(lo) || !std::isfinite(hi) ||
+      lo == hi) {
+    return Image{};
+  }
+  Image out;
+  out.width = width;
+  out.height = height;
+  out.channels = channels;
+  const auto c = static_cast<size_t>(channels);
+  const size_t plane = static_cast<size_t>(width) * static_cast<size_t>(height);
+  out.pixels.resize(plane * c);
+  const double scale = 255.0 / (static_cast<double>(hi) - lo);
+  for (size_t k = 0; k < c; ++k) {
+    for (size_t i = 0; i < plane; ++i) {
+      out.pixels[i * c + k] = ToByte(static_cast<float>((chw[k * plane + i] - lo) * scale));
+    }
+  }
+  return out;
+}
+
 }  // namespace sagebox::endpoint

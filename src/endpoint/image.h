@@ -57,4 +57,18 @@ Image ConvertChannels(const Image& image, int channels);
 // for a size below 1 or above kMaxImagePixels, or an inconsistent `image`.
 StatusOr<Image> Resize(const Image& image, int width, int height);
 
+// The pipeline's tensor layout: planar (CHW) floats, each byte v mapped linearly
+// from [0, 255] to [lo, hi] (lo + v / 255 * (hi - lo)); e.g. [-1, 1] for a VAE
+// input, [0, 1] for a mask. Returns channels * height * width values, or an empty
+// vector if `image` is inconsistent (as EncodePng would refuse it).
+std::vector<float> ToPlanarFloat(const Image& image, float lo, float hi);
+
+// The inverse: `chw` holds channels * height * width floats; each is mapped from
+// [lo, hi] to [0, 255], clamped (NaN becomes 0) and rounded to the nearest byte,
+// as diffusers' postprocessing does. ToPlanarFloat then FromPlanarFloat with the
+// same range returns the original pixels. Returns an empty Image (width 0) if
+// `chw` is null, channels is not 1, 3 or 4, a size is below 1 or the image is
+// larger than kMaxImagePixels, or lo == hi or either is not finite.
+Image FromPlanarFloat(const float* chw, int channels, int height, int width, float lo, float hi);
+
 }  // namespace sagebox::endpoint

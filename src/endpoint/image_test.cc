@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/env.h"
@@ -385,6 +387,64 @@ TEST(ImageChannelsTest, InvalidRequestsGiveAnEmptyImage) {
   EXPECT_TRUE(ConvertChannels(rgb, 0).pixels.empty());
   const Image short_buffer{2, 2, 3, {1, 2, 3}};
   EXPECT_EQ(ConvertChannels(short_buffer, 1).width, 0);
+}
+
+// ----------------------------------------------------------------------------- planar floats
+
+TEST(ImagePlanarTest, ToPlanarFloatIsChwAndMapsTheRange) {
+  // 2x1 RGB: pixel 0 = (0, 255, 51), pixel 1 = (255, 0, 102).
+  const Image rgb{2, 1, 3, {0, 255, 51, 255, 0, 102}};
+  const std::vector<float> unit = ToPlanarFloat(rgb, 0.0F, 1.0F);
+  // Plane R, then G, then B.
+  EXPECT_THAT(
+      unit, ::testing::Pointwise(::testing::FloatEq(), std::vector<float>{0, 1, 1, 0, 0.2F, 0.4F}));
+  const std::vector<float> signed_range = ToPlanarFloat(rgb, -1.0F, 1.0F);
+  EXPECT_THAT(signed_range, ::testing::Pointwise(::testing::FloatEq(),
+                                                 std::vector<float>{-1, 1, 1, -1, -0.6F, -0.2F}));
+  EXPECT_TRUE(ToPlanarFloat(Image{2, 2, 3, {1, 2}}, 0, 1).empty());
+}
+
+TEST(ImagePlanarTest, FromPlanarFloatClampsAndRounds) {
+  // One gray plane of 2x3 in [-1, 1]: below, at and above the range, a NaN, and
+  // two values that round to neighbouring bytes.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> chw = {-3.0F, -1.0F, 1.0F, 7.0F, nan, 0.0F};
+  const Image g = FromPlanarFloat(chw.data(), 1, 2, 3, -1.0F, 1.0F);
+  EXPECT_EQ(g.width, 3);
+  EXPECT_EQ(g.height, 2);
+  EXPECT_EQ(g.channels, 1);
+  // 0.0 maps to 127.5, which rounds up to 128.
+  EXPECT_EQ(g.pixels, (std::vector<uint8_t>{0, 0, 255, 255, 0, 128}));
+  // Planar in, interleaved out.
+  const std::vector<float> rgb = {0.0F, 1.0F, 0.5F, 0.25F, 1.0F, 0.0F};  // R, G, B planes of 2x1
+  const Image c = FromPlanarFloat(rgb.data(), 3, 1, 2, 0.0F, 1.0F);
+  EXPECT_EQ(c.pixels, (std::vector<uint8_t>{0, 128, 255, 255, 64, 0}));
+}
+
+TEST(ImagePlanarTest, RoundTripIsExact) {
+  for (const int channels : {1, 3, 4}) {
+    const Image original = Noise(9, 5, channels, 11U + static_cast<uint32_t>(channels));
+    for (const auto& [lo, hi] :
+         {std::pair{-1.0F, 1.0F}, std::pair{0.0F, 1.0F}, std::pair{0.0F, 255.0F}}) {
+      const std::vector<float> chw = ToPlanarFloat(original, lo, hi);
+      ASSERT_EQ(chw.size(), original.pixels.size());
+      const Image back = FromPlanarFloat(chw.data(), channels, 5, 9, lo, hi);
+      EXPECT_EQ(back.pixels, original.pixels)
+          << channels << " channels, [" << lo << ", " << hi << "]";
+    }
+  }
+}
+
+TEST(ImagePlanarTest, FromPlanarFloatRefusesBadArguments) {
+  const std::vector<float> chw(12, 0.5F);
+  EXPECT_EQ(FromPlanarFloat(nullptr, 3, 2, 2, 0, 1).width, 0);
+  EXPECT_EQ(FromPlanarFloat(chw.data(), 2, 2, 3, 0, 1).width, 0);
+  EXPECT_EQ(FromPlanarFloat(chw.data(), 3, 0, 2, 0, 1).width, 0);
+  EXPECT_EQ(FromPlanarFloat(chw.data(), 1, 5000, 5000, 0, 1).width, 0);
+  EXPECT_EQ(FromPlanarFloat(chw.data(), 3, 2, 2, 1, 1).width, 0);
+  EXPECT_EQ(FromPlanarFloat(chw.data(), 3, 2, 2, 0, std::numeric_limits<float>::infinity()).width,
+            0);
+  EXPECT_EQ(FromPlanarFloat(chw.data(), 3, 2, 2, 0, 1).width, 2);
 }
 
 }  // namespace
