@@ -54,8 +54,12 @@ inline constexpr std::string_view kInferenceHeaderContentLength = "Inference-Hea
 // binary sizes that do not match their tensor or do not add up to the body (missing or
 // trailing bytes), a malformed BYTES element in binary form, or a duplicate input or
 // output name.
-StatusOr<InferRequest> ParseInferRequest(std::string_view body,
-                                         std::optional<size_t> header_length);
+// The request-level `parameters.binary_data_output` (every output as binary data) sets
+// binary_data on each listed output, and is also stored in *binary_data_output when that
+// is not null, because with no `outputs` listed InferRequest cannot carry it: pass it to
+// EncodeInferResponse as `all_binary`.
+StatusOr<InferRequest> ParseInferRequest(std::string_view body, std::optional<size_t> header_length,
+                                         bool* binary_data_output = nullptr);
 
 // A response body ready to send.
 struct EncodedBody {
