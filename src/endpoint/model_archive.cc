@@ -176,7 +176,7 @@ StatusOr<ExtractResult> ExtractArchive(Env* env, const std::string& archive_path
     }
     const char* raw = archive_entry_pathname(entry);
     const std::string name = raw != nullptr ? raw : "";
-    const std::string where = archive_path + ": entry '" + name + "'";
+    const std::string where = fmt::format("{}: entry '{}'", archive_path, name);
     last = name;
     if (++result.entries > limits.max_entries) {
       return BadInput(
@@ -201,8 +201,8 @@ StatusOr<ExtractResult> ExtractArchive(Env* env, const std::string& archive_path
       if (type == AE_IFLNK && archive_entry_symlink(entry) != nullptr) {
         what += " (to '" + std::string(archive_entry_symlink(entry)) + "')";
       }
-      return BadInput(where + ": refused, " + what +
-                      "; model archives hold only files and folders");
+      return BadInput(
+          fmt::format("{}: refused, {}; model archives hold only files and folders", where, what));
     }
     if (rel->empty()) continue;  // "./": the destination itself
     const std::string path = JoinPath(dest_dir, *rel);
@@ -299,7 +299,7 @@ StatusOr<uint64_t> WriteModelArchive(Env* env, const std::string& model_dir,
     archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
     if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) {
       if (!sink.error.ok()) return sink.error;
-      return IoError(out_path + ": entry '" + name + "': " + ArchiveError(a.get()));
+      return IoError(fmt::format("{}: entry '{}': {}", out_path, name, ArchiveError(a.get())));
     }
     if (dir) return Status::Ok();
     ASSIGN_OR_RETURN(auto in, env->OpenSequential(src));
@@ -313,7 +313,7 @@ StatusOr<uint64_t> WriteModelArchive(Env* env, const std::string& model_dir,
       if (got == 0) break;
       if (archive_write_data(a.get(), buf.data(), got) < 0) {
         if (!sink.error.ok()) return sink.error;
-        return IoError(out_path + ": entry '" + name + "': " + ArchiveError(a.get()));
+        return IoError(fmt::format("{}: entry '{}': {}", out_path, name, ArchiveError(a.get())));
       }
       written += got;
     }

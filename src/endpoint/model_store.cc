@@ -291,7 +291,7 @@ StatusOr<std::vector<StoreEntry>> ModelStore::List() {
       for (const std::string& n : names) {
         if (n.empty() || n.front() == '.') continue;
         const std::string path = JoinPath(dir, n);
-        const std::string name = prefix.empty() ? n : prefix + "/" + n;
+        const std::string name = prefix.empty() ? n : fmt::format("{}/{}", prefix, n);
         if (env->IsDirectory(path)) {
           // The cache may live inside the store; its copies are not targets.
           if (!real_cache.empty() && RealPath(path) == real_cache) continue;
