@@ -25,3 +25,8 @@ if(_ep_torch_srcs)
   sagebox_layer(endpoint_torch sagebox_endpoint ${TORCH_LIBRARIES})
   list(APPEND SAGEBOX_LAYERS endpoint_torch)
 endif()
+
+# The HTTP faces (SageMaker Runtime and control plane, KServe v2, the MME container
+# contract, /api/endpoint/): handlers over the shared server, torch-free.
+sagebox_layer(endpoint_api sagebox_endpoint sagebox_http sagebox_catalog)
+list(APPEND SAGEBOX_LAYERS endpoint_api)

@@ -97,6 +97,7 @@ static int Main(int argc, char** argv) {
   AddServeCommand(app, g, &code);
   AddDemoCommand(app, g, &code);
   AddUsersCommand(app, g, &code);
+  AddEndpointCommands(app, g, &code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

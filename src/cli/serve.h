@@ -16,6 +16,10 @@ struct ServeFlags {
   int threads = 0;
   int cache_mb = 64;
   int ce_page_size = 0;
+  // `sagebox endpoint serve`: a model store to serve (empty: no endpoint).
+  std::string endpoint_models, endpoint_name = "sagebox", memory_budget, disk_budget;
+  std::string instance_type = "ml.g5.2xlarge";
+  int wait_budget_ms = 60'000;
 };
 
 // Adds the serve flags to `cmd` (for `serve` itself and `demo --open`).

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <random>
@@ -17,6 +19,11 @@
 #include "cost/api/cost_routes.h"
 #include "cost/api/dashboard_api.h"
 #include "cost/plan/budgets.h"
+#include "core/bytes.h"
+#include "endpoint/api/endpoint_routes.h"
+#include "endpoint/python/python_backend.h"
+#include "endpoint/torch/diffusion_backend.h"
+#include "endpoint/torch/torch_backend.h"
 #include "http/authenticator.h"
 #include "http/credentials.h"
 #include "http/http_server.h"
@@ -33,6 +40,57 @@ std::string RandomToken() {
   std::string out;
   for (int i = 0; i < 4; ++i) out += fmt::format("{:08x}", rd());
   return out;
+}
+
+// Half of physical memory: the rest is for the server, the page cache and
+// the Python children's own overhead.
+uint64_t DefaultMemoryBudget() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return uint64_t{4} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 2;
+}
+
+// The endpoint module, when `--models` is given: backends, registry, one endpoint.
+struct EndpointModule {
+  std::unique_ptr<endpoint::Backend> python, torch, diffusion;
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<endpoint::api::EndpointRegistry> registry;
+};
+
+StatusOr<std::unique_ptr<EndpointModule>> StartEndpoint(const Globals& g, const ServeFlags& f) {
+  auto m = std::make_unique<EndpointModule>();
+  endpoint::api::RegistryOptions ro;
+  ro.cache_root = JoinPath(g.data, "endpoint-cache");
+  ro.memory_budget_bytes = DefaultMemoryBudget();
+  if (!f.memory_budget.empty()) {
+    auto b = ParseByteSize(f.memory_budget);
+    if (!b.ok()) return InvalidArgument("--memory-budget: " + b.status().message());
+    ro.memory_budget_bytes = *b;
+  }
+  if (!f.disk_budget.empty()) {
+    auto b = ParseByteSize(f.disk_budget);
+    if (!b.ok()) return InvalidArgument("--disk-budget: " + b.status().message());
+    ro.disk_budget_bytes = *b;
+  }
+  if (f.wait_budget_ms < 0) return InvalidArgument("--wait-budget-ms must be 0 or more");
+  ro.wait_budget = std::chrono::milliseconds(f.wait_budget_ms);
+  auto cat = catalog::Catalog::Builtin();
+  if (!cat.ok()) return cat.status();
+  m->catalog = std::make_unique<catalog::Catalog>(std::move(*cat));
+  if (!f.instance_type.empty() && m->catalog->Find(f.instance_type) == nullptr) {
+    return InvalidArgument("--instance-type " + f.instance_type +
+                           " is not in the instance catalog (sagebox cost catalog lists them)");
+  }
+  m->python = endpoint::NewPythonBackend(endpoint::PythonBackendOptions{});
+  m->torch = endpoint::NewTorchScriptBackend();
+  m->diffusion = endpoint::NewDiffusionBackend();
+  m->registry = std::make_unique<endpoint::api::EndpointRegistry>(
+      Env::Default(), ro,
+      std::vector<endpoint::Backend*>{m->python.get(), m->torch.get(), m->diffusion.get()},
+      m->catalog.get());
+  RETURN_IF_ERROR(m->registry->Create(f.endpoint_name, f.endpoint_models, f.instance_type));
+  return m;
 }
 
 }  // namespace
@@ -54,6 +112,15 @@ int Serve(const Globals& g, const ServeFlags& f) {
 
   http::ServerOptions so;
   so.listen = *listen;
+  std::unique_ptr<EndpointModule> endpoint_module;
+  if (!f.endpoint_models.empty()) {
+    auto em = StartEndpoint(g, f);
+    if (!em.ok()) return Fail(em.status());
+    endpoint_module = std::move(*em);
+    // InvokeEndpoint takes up to 6 MiB of payload (SageMaker's limit); the
+    // binary extension's JSON header comes on top.
+    so.max_body_bytes = (size_t{6} << 20) + (size_t{64} << 10);
+  }
   so.threads = f.threads;
   if (f.cache_mb < 0) return Fail(InvalidArgument("--cache-mb must be 0 or more"));
   cost::api::CostRoutesOptions copt;
@@ -111,6 +178,7 @@ int Serve(const Globals& g, const ServeFlags& f) {
   if (!srv.ok()) return Fail(srv.status());
   cost::api::CostRoutes cost_routes(env, copt, &api);
   cost_routes.Register((*srv)->router());
+  if (endpoint_module) endpoint::api::RegisterEndpointRoutes(**srv, endpoint_module->registry.get());
   if (Status s = (*srv)->Bind(); !s.ok()) return Fail(s);
   const int port = (*srv)->port();
 
@@ -136,6 +204,17 @@ int Serve(const Globals& g, const ServeFlags& f) {
   std::printf("  health        %shealthz, metrics %smetrics\n", url.c_str(), url.c_str());
   std::printf("  Cost Explorer aws ce get-cost-and-usage --endpoint-url %s ...\n",
               url.substr(0, url.size() - 1).c_str());
+  if (endpoint_module) {
+    const auto& ro = endpoint_module->registry->options();
+    std::printf("  endpoint      %s: models from %s, memory budget %s, %s\n",
+                f.endpoint_name.c_str(), f.endpoint_models.c_str(),
+                FormatBytes(ro.memory_budget_bytes).c_str(), f.instance_type.c_str());
+    std::printf("  invoke        boto3 sagemaker-runtime invoke_endpoint(EndpointName=\"%s\", "
+                "TargetModel=...) with endpoint_url=%s\n",
+                f.endpoint_name.c_str(), url.substr(0, url.size() - 1).c_str());
+    std::printf("  Triton/KServe %sv2/repository/index, %sv2/models/{model}/infer\n", url.c_str(),
+                url.c_str());
+  }
   if (token_generated) {
     std::printf(
         "  (dashboard token generated for this run; put sagebox_dashboard_token in %s "

@@ -6,25 +6,11 @@
 #include <cassert>
 #include <utility>
 
+#include "core/bytes.h"
+
 namespace sagebox::endpoint {
 
 namespace {
-
-// Memory is sized in binary units (what `free -h` and GPU tools print):
-// "8 GiB", "9.1 GiB", "512 B".
-std::string MemoryBytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  if (u == 0) return fmt::format("{} B", n);
-  std::string s = fmt::format("{:.1f}", v);
-  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
-  return fmt::format("{} {}", s, units[u]);
-}
 
 bool HasPrefix(const Status& s, std::string_view prefix) {
   return s.code() == StatusCode::kResourceExhausted &&
@@ -211,7 +197,7 @@ StatusOr<ModelLease> ModelCache::Acquire(const std::string& name,
       return InvalidArgument(
           fmt::format("model {} needs {} ({} bytes), more than the whole memory budget of {} ({} "
                       "bytes)",
-                      name, MemoryBytes(need), need, MemoryBytes(budget), budget));
+                      name, FormatBytes(need), need, FormatBytes(budget), budget));
     }
     count_miss();
     if (used_ + need <= budget) {
@@ -245,8 +231,8 @@ StatusOr<ModelLease> ModelCache::Acquire(const std::string& name,
       return ResourceExhausted(fmt::format(
           "{}model {} needs {} but only {} of the {} budget is free; {} is held by models in use "
           "or loading",
-          kInsufficientMemoryPrefix, name, MemoryBytes(need),
-          MemoryBytes(budget - std::min(budget, used_)), MemoryBytes(budget), MemoryBytes(pinned)));
+          kInsufficientMemoryPrefix, name, FormatBytes(need),
+          FormatBytes(budget - std::min(budget, used_)), FormatBytes(budget), FormatBytes(pinned)));
     }
   }
 }

@@ -316,6 +316,12 @@ StatusOr<std::vector<StoreEntry>> ModelStore::List() {
   return out;
 }
 
+StatusOr<uint64_t> ModelStore::StoredBytes(const std::string& target) const {
+  ASSIGN_OR_RETURN(std::string path, Resolve(target));
+  if (env_->IsDirectory(path)) return DirBytes(env_, path, 0);
+  return env_->FileSize(path);
+}
+
 StatusOr<std::string> ModelStore::Resolve(const std::string& target) const {
   if (target.empty()) return InvalidArgument("TargetModel is empty");
   if (target.find('\0') != std::string::npos) {

@@ -109,6 +109,11 @@ class ModelStore {
   // pinned or left in the cache on failure.
   StatusOr<ModelSource> Fetch(const std::string& target);
 
+  // Bytes `target` takes on the store (an archive's size, a folder's files),
+  // without extracting anything: what the cache predicts a cold model by.
+  // Resolve's errors (InvalidArgument, NotFound) and the Env's.
+  StatusOr<uint64_t> StoredBytes(const std::string& target) const;
+
   // Unpins `target` once (a no-op if it is not pinned).
   void Release(const std::string& target);
 

@@ -48,7 +48,7 @@ void Metrics::Observe(std::string_view route, std::string_view method, int statu
   }
 }
 
-std::string Metrics::Render() const {
+std::string Metrics::RenderOwn() const {
   std::string out;
   out += "# HELP sagebox_build_info The running sagebox version.\n";
   out += "# TYPE sagebox_build_info gauge\n";
@@ -86,5 +86,25 @@ std::string Metrics::Render() const {
   }
   return out;
 }
+
+std::string Metrics::Render() const {
+  std::string out = RenderOwn();
+  std::vector<std::function<std::string()>> sources;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sources = sources_;
+  }
+  // Outside the lock: a module's series may take a while, and requests keep
+  // being observed meanwhile.
+  for (const auto& source : sources) out += source();
+  return out;
+}
+
+void Metrics::AddSource(std::function<std::string()> source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sources_.push_back(std::move(source));
+}
+
+std::string EscapeLabelValue(std::string_view v) { return Escape(v); }
 
 }  // namespace sagebox::http

@@ -17,11 +17,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace sagebox::http {
 
@@ -32,14 +34,19 @@ class Metrics {
   // One finished request. `method` outside the usual set is counted as "other",
   // so a client cannot grow the series set either.
   void Observe(std::string_view route, std::string_view method, int status, double seconds);
-  // The whole exposition text.
+  // The whole exposition text: the server's series, then each source's text.
   std::string Render() const;
+  // Adds a module's own series (e.g. the endpoint's SageMaker metrics): `source`
+  // returns complete exposition lines (# HELP, # TYPE, samples). Called on every
+  // scrape, from the scraping thread; must be thread-safe and outlive the server.
+  void AddSource(std::function<std::string()> source);
 
   // Upper bounds of the latency buckets, in seconds (+Inf is implied).
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                       0.1,   0.25,   0.5,   1,    2.5,   10};
 
  private:
+  std::string RenderOwn() const;
   // Everything about one route, so a request costs one lookup that allocates
   // nothing (transparent comparator) under a short lock.
   struct Route {
@@ -51,6 +58,10 @@ class Metrics {
   const int64_t start_;
   mutable std::mutex mu_;
   std::map<std::string, Route, std::less<>> routes_;
+  std::vector<std::function<std::string()>> sources_;
 };
+
+// A label value escaped for the exposition format (backslash, quote, newline).
+std::string EscapeLabelValue(std::string_view v);
 
 }  // namespace sagebox::http
