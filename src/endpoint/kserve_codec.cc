@@ -721,6 +721,20 @@ json NumbersJson(const std::string& data) {
   return out;
 }
 
+// JSON has no NaN or infinity (nlohmann would print null, which reads back as an error
+// or, worse, as something else), so such an output must go as binary data.
+template <typename T>
+Status CheckFinite(const Tensor& t) {
+  for (size_t off = 0, i = 0; off + sizeof(T) <= t.data.size(); off += sizeof(T), ++i) {
+    if (!std::isfinite(ReadRaw<T>(t.data.data() + off))) {
+      return InvalidArgument("output " + Quote(t.name) + ": element " + std::to_string(i) +
+                             " is NaN or infinite, which JSON cannot carry; request the output "
+                             "as binary data");
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<json> OutputDataJson(const Tensor& t) {
   const std::string where = "output " + Quote(t.name);
   switch (t.datatype) {
@@ -746,8 +760,10 @@ StatusOr<json> OutputDataJson(const Tensor& t) {
     case DataType::kInt64:
       return NumbersJson<int64_t>(t.data);
     case DataType::kFp32:
+      RETURN_IF_ERROR(CheckFinite<float>(t));
       return NumbersJson<float>(t.data);
     case DataType::kFp64:
+      RETURN_IF_ERROR(CheckFinite<double>(t));
       return NumbersJson<double>(t.data);
     case DataType::kString: {
       json out = json::array();
@@ -913,15 +929,15 @@ Status ValidateInferRequest(const ModelConfig& config, InferRequest* request) {
       if (expected[i] != -1 && expected[i] != t.shape[i]) match = false;
     }
     if (!match) {
-      std::string note;
+      std::string message = "unexpected shape for input " + Quote(t.name) + " for model " + model +
+                            ". Expected " + ShapeString(expected) + ", got " +
+                            ShapeString(t.shape) + ".";
       if (config.max_batch_size > 0) {
-        note =
+        message +=
             " NOTE: Setting a non-zero max_batch_size in the model config requires a batch "
             "dimension to be prepended to each input shape.";
       }
-      return InvalidArgument("unexpected shape for input " + Quote(t.name) + " for model " + model +
-                             ". Expected " + ShapeString(expected) + ", got " +
-                             ShapeString(t.shape) + "." + note);
+      return InvalidArgument(std::move(message));
     }
     if (config.max_batch_size > 0) {
       const int64_t b = t.shape[0];  // the shape has the batch dimension: it matched

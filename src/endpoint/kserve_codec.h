@@ -75,8 +75,8 @@ struct EncodedBody {
 // as JSON `data` (flat, row-major; BYTES as JSON strings, BOOL as true/false).
 // Returns InvalidArgument for a requested output the response does not have, an output
 // whose bytes do not match its shape (Tensor::CheckConsistent), or an FP16/BF16 output asked
-// for as JSON (the protocol has no JSON form for them), or a BYTES output that is not valid
-// UTF-8 asked for as JSON.
+// for as JSON (the protocol has no JSON form for them), or, asked for as JSON, a BYTES
+// output that is not valid UTF-8 or an FP32/FP64 output holding NaN or infinity.
 StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
                                           const std::vector<RequestedOutput>& requested,
                                           bool all_binary);

@@ -512,6 +512,16 @@ TEST(KServeCodecEncodeTest, Errors) {
   ASSERT_FALSE(not_text.ok());
   EXPECT_THAT(not_text.status().message(), HasSubstr("BYTES element 0 is not UTF-8 text"));
   EXPECT_TRUE(EncodeInferResponse(blob, {{"b", true}}, false).ok());
+
+  InferResponse nan{"m",
+                    "1",
+                    "",
+                    {Fixed("f", DataType::kFp32, {2},
+                           Raw<float>({1.0F, std::numeric_limits<float>::quiet_NaN()}))}};
+  auto nan_json = EncodeInferResponse(nan, {}, false);
+  ASSERT_FALSE(nan_json.ok());
+  EXPECT_THAT(nan_json.status().message(), HasSubstr("output 'f': element 1 is NaN or infinite"));
+  EXPECT_TRUE(EncodeInferResponse(nan, {}, true).ok());
 }
 
 // ---------------------------------------------------------------- validate
