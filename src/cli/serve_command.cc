@@ -178,7 +178,10 @@ int Serve(const Globals& g, const ServeFlags& f) {
   if (!srv.ok()) return Fail(srv.status());
   cost::api::CostRoutes cost_routes(env, copt, &api);
   cost_routes.Register((*srv)->router());
-  if (endpoint_module) endpoint::api::RegisterEndpointRoutes(**srv, endpoint_module->registry.get());
+  if (endpoint_module) {
+    endpoint::api::RegisterEndpointRoutes((*srv)->router(), &(*srv)->metrics(),
+                                          endpoint_module->registry.get());
+  }
   if (Status s = (*srv)->Bind(); !s.ok()) return Fail(s);
   const int port = (*srv)->port();
 

@@ -20,7 +20,9 @@ TEST(BytesTest, RejectsWhatIsNotASize) {
   for (const char* t : {"", "GiB", "-1", "1.2.3", "8 GiBs", "1e3", "99999999999TiB"}) {
     auto r = ParseByteSize(t);
     EXPECT_FALSE(r.ok()) << t;
-    if (!r.ok()) EXPECT_NE(r.status().message().find("byte size"), std::string::npos);
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("byte size"), std::string::npos);
+    }
   }
 }
 

@@ -81,15 +81,10 @@ StatusOr<std::optional<size_t>> HeaderLength(const ApiRequest& req) {
   return std::optional<size_t>(n);
 }
 
-bool WantsAllBinary(const ApiRequest& req) {
-  // Triton's binary_data_output is carried in the JSON; ParseInferRequest marks
-  // requested outputs. Nothing else to read here.
-  (void)req;
-  return false;
-}
-
-ApiResponse EncodeResponse(const InferResponse& resp, const InferRequest& req, bool sagemaker) {
-  auto enc = EncodeInferResponse(resp, req.outputs, WantsAllBinary({}));
+// `all_binary`: the request's parameters.binary_data_output.
+ApiResponse EncodeResponse(const InferResponse& resp, const InferRequest& req, bool all_binary,
+                           bool sagemaker) {
+  auto enc = EncodeInferResponse(resp, req.outputs, all_binary);
   if (!enc.ok()) return KServeError(400, enc.status().message());
   ApiResponse r;
   r.body = std::move(enc->body);
@@ -143,7 +138,8 @@ ApiResponse Invocations(EndpointRegistry* reg, const ApiRequest& req) {
   };
   auto hlen = HeaderLength(req);
   if (!hlen.ok()) return model_error(400, hlen.status().message());
-  auto parsed = ParseInferRequest(req.body, *hlen);
+  bool all_binary = false;
+  auto parsed = ParseInferRequest(req.body, *hlen, &all_binary);
   if (!parsed.ok()) return model_error(400, parsed.status().message());
   const InferRequest request = *parsed;
   InferStage stage = InferStage::kLoad;
@@ -168,7 +164,7 @@ ApiResponse Invocations(EndpointRegistry* reg, const ApiRequest& req) {
     }
     return model_error(stage == InferStage::kValidate ? 400 : 500, s.message());
   }
-  ApiResponse r = EncodeResponse(*resp, request, /*sagemaker=*/true);
+  ApiResponse r = EncodeResponse(*resp, request, all_binary, /*sagemaker=*/true);
   r.headers.emplace_back("X-Amzn-Invoked-Production-Variant", "AllTraffic");
   return r;
 }
@@ -430,12 +426,13 @@ ApiResponse KServe(EndpointRegistry* reg, const ApiRequest& req) {
     if (req.method != "POST") return KServeError(405, "infer takes POST");
     auto hlen = HeaderLength(req);
     if (!hlen.ok()) return KServeError(400, hlen.status().message());
-    auto parsed = ParseInferRequest(req.body, *hlen);
+    bool all_binary = false;
+    auto parsed = ParseInferRequest(req.body, *hlen, &all_binary);
     if (!parsed.ok()) return KServeError(400, parsed.status().message());
     const InferRequest request = *parsed;
     auto resp = server.Infer(model, *parsed, Deadline(*reg));
     if (!resp.ok()) return KServeError(KServeStatusFor(resp.status()), resp.status().message());
-    return EncodeResponse(*resp, request, /*sagemaker=*/false);
+    return EncodeResponse(*resp, request, all_binary, /*sagemaker=*/false);
   }
   if (action == "ready") {
     for (const auto& m : server.Cache().models) {
@@ -505,12 +502,13 @@ ApiResponse MmeModels(EndpointRegistry* reg, const ApiRequest& req) {
     if (!loaded) return MmeError(404, "model " + model + " is not loaded");
     auto hlen = HeaderLength(req);
     if (!hlen.ok()) return MmeError(400, hlen.status().message());
-    auto parsed = ParseInferRequest(req.body, *hlen);
+    bool all_binary = false;
+    auto parsed = ParseInferRequest(req.body, *hlen, &all_binary);
     if (!parsed.ok()) return MmeError(400, parsed.status().message());
     const InferRequest request = *parsed;
     auto resp = server.Infer(model, *parsed, Deadline(*reg));
     if (!resp.ok()) return MmeError(KServeStatusFor(resp.status()), resp.status().message());
-    return EncodeResponse(*resp, request, /*sagemaker=*/false);
+    return EncodeResponse(*resp, request, all_binary, /*sagemaker=*/false);
   }
   return MmeError(404, "no MME API at " + path);
 }
@@ -528,7 +526,8 @@ json ModelJson(const ModelReport& m) {
           {"predicted_bytes", m.cache.predicted_bytes},
           {"hits", m.cache.hits},
           {"misses", m.cache.misses},
-          {"hit_ratio", lookups == 0 ? 0.0 : static_cast<double>(m.cache.hits) / static_cast<double>(lookups)},
+          {"hit_ratio",
+           lookups == 0 ? 0.0 : static_cast<double>(m.cache.hits) / static_cast<double>(lookups)},
           {"loads", m.cache.loads},
           {"evictions", m.cache.evictions},
           {"in_flight", m.cache.in_flight},
@@ -751,7 +750,10 @@ std::string RenderEndpointMetrics(const EndpointRegistry& registry) {
         std::to_string(cs.loaded_count));
     add("sagemaker_ModelCacheHit", "gauge",
         "Share of invocations whose model was already loaded, 0..1 (SageMaker MME ModelCacheHit)",
-        el, lookups == 0 ? "0" : fmt::format("{:.6f}", static_cast<double>(cs.hits) / static_cast<double>(lookups)));
+        el,
+        lookups == 0
+            ? "0"
+            : fmt::format("{:.6f}", static_cast<double>(cs.hits) / static_cast<double>(lookups)));
     add("sagemaker_MemoryUtilization", "gauge",
         "Percent of the memory budget held by models (SageMaker MemoryUtilization)", el,
         cs.budget_bytes == 0 ? "0"
@@ -816,8 +818,7 @@ std::string RenderEndpointMetrics(const EndpointRegistry& registry) {
   return o;
 }
 
-void RegisterEndpointRoutes(http::HttpServer& server, EndpointRegistry* registry) {
-  http::Router& r = server.router();
+void RegisterEndpointRoutes(http::Router& r, http::Metrics* metrics, EndpointRegistry* registry) {
   r.AddRest("sagemaker-runtime", "/endpoints/", "sagemaker",
             [registry](const ApiRequest& req) { return Invocations(registry, req); });
   r.AddAwsJson("sagemaker", "SageMaker.", "sagemaker",
@@ -832,7 +833,9 @@ void RegisterEndpointRoutes(http::HttpServer& server, EndpointRegistry* registry
             [registry](const ApiRequest& req) { return MmeModels(registry, req); });
   r.AddApi("endpoint", "/api/endpoint/",
            [registry](const ApiRequest& req) { return OwnApi(registry, req); });
-  server.metrics().AddSource([registry] { return RenderEndpointMetrics(*registry); });
+  if (metrics != nullptr) {
+    metrics->AddSource([registry] { return RenderEndpointMetrics(*registry); });
+  }
 }
 
 }  // namespace sagebox::endpoint::api

@@ -140,8 +140,9 @@ class EndpointRegistry {
   std::vector<std::shared_ptr<Endpoint>> endpoints_;  // creation order
 };
 
-// Registers every route above and the /metrics source.
-void RegisterEndpointRoutes(http::HttpServer& server, EndpointRegistry* registry);
+// Registers every route above; `metrics` (optional) gets the /metrics source.
+void RegisterEndpointRoutes(http::Router& router, http::Metrics* metrics,
+                            EndpointRegistry* registry);
 
 // The Prometheus text for every endpoint (labels endpoint=, model=).
 std::string RenderEndpointMetrics(const EndpointRegistry& registry);
