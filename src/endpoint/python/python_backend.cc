@@ -22,6 +22,8 @@
 #include <thread>
 #include <utility>
 
+#include "endpoint/kserve_codec.h"
+
 extern char** environ;
 
 namespace sagebox::endpoint {
@@ -127,7 +129,8 @@ Status SendMessage(int fd, json header, const std::vector<std::string_view>& buf
   json sizes = json::array();
   for (auto b : buffers) sizes.push_back(b.size());
   header["buffers"] = std::move(sizes);
-  std::string text = header.dump();
+  // A request id or tensor name may hold bytes that are not UTF-8; dump() would throw.
+  std::string text = header.dump(-1, ' ', false, json::error_handler_t::replace);
   std::string frame(4, '\0');
   const auto len = static_cast<uint32_t>(text.size());
   for (int i = 0; i < 4; ++i) frame[i] = static_cast<char>((len >> (8 * i)) & 0xff);
@@ -199,35 +202,6 @@ StatusOr<std::vector<std::string>> UnpackStrings(std::string_view buf) {
 }
 
 // ---- ModelConfig as Triton's JSON ----
-
-// TODO(ep-codec): replace with ModelConfigJson from endpoint/kserve_codec.h once
-// branch ep-codec has it. A placeholder of Triton's snake_case protobuf JSON for the
-// fields model.py files read (name, backend, max_batch_size, input, output, parameters).
-json ModelConfigJsonPlaceholder(const ModelConfig& c) {
-  auto tensors = [](const std::vector<TensorConfig>& list, bool input) {
-    json out = json::array();
-    for (const auto& t : list) {
-      json j{{"name", t.name},
-             {"data_type", std::string(TritonTypeName(t.data_type))},
-             {"dims", t.dims}};
-      if (input) j["optional"] = t.optional;
-      if (t.reshape) j["reshape"] = json{{"shape", *t.reshape}};
-      if (!input && !t.label_filename.empty()) j["label_filename"] = t.label_filename;
-      out.push_back(std::move(j));
-    }
-    return out;
-  };
-  json params = json::object();
-  for (const auto& [k, v] : c.parameters) params[k] = json{{"string_value", v}};
-  return json{{"name", c.name},
-              {"platform", c.platform},
-              {"backend", c.backend},
-              {"max_batch_size", c.max_batch_size},
-              {"input", tensors(c.inputs, true)},
-              {"output", tensors(c.outputs, false)},
-              {"parameters", params},
-              {"default_model_filename", c.default_model_filename}};
-}
 
 std::string InstanceKindName(const ModelConfig& c) {
   if (c.instance_groups.empty()) return "CPU";
@@ -558,7 +532,7 @@ class PythonInstance final : public PythonModelInstance {
     sock_ = fds[0];
     pid_.store(pid);
 
-    json args_json{{"model_config", ModelConfigJsonPlaceholder(source_.config).dump()},
+    json args_json{{"model_config", ModelConfigJson(source_.config).dump()},
                    {"model_instance_kind", InstanceKindName(source_.config)},
                    {"model_instance_name", InstanceName()},
                    {"model_instance_device_id", "0"},

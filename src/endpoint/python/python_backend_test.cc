@@ -118,6 +118,13 @@ class TritonPythonModel:
     def initialize(self, args):
         self.model_dir = args["model_repository"]
         self.config = json.loads(args["model_config"])
+        # Triton's JSON of config.pbtxt, as Triton's python backend passes it.
+        assert self.config["name"] == "sd_base" and self.config["max_batch_size"] == 8
+        assert self.config["instance_group"][0]["kind"] == "KIND_GPU"
+        assert self.config["parameters"]["EXECUTION_ENV_PATH"]["string_value"].endswith(".tar.gz")
+        assert pb_utils.triton_string_to_numpy(
+            pb_utils.get_output_config_by_name(self.config, "generated_image")["data_type"]) == np.object_
+        assert args["model_instance_kind"] == "GPU"
 
     def execute(self, requests):
         responses = []
@@ -249,6 +256,16 @@ TEST_F(PythonBackendTest, RequestedOutputsAreFiltered) {
   ASSERT_EQ(out[0]->outputs.size(), 1u);
   EXPECT_EQ(out[0]->outputs[0].name, "OUTPUT1");
   EXPECT_EQ(AsFloats(out[0]->outputs[0]), (std::vector<float>{-1, -1, -1, -1}));
+}
+
+TEST_F(PythonBackendTest, RequestIdThatIsNotUtf8IsEchoedUnchanged) {
+  auto s = WriteModel("add_sub", kAddSubConfig, kAddSubModel);
+  auto inst = Load(s);
+  ASSERT_NE(inst, nullptr);
+  InferRequest r = AddSubRequest({1, 1, 1, 1}, {2, 2, 2, 2}, "id-\xff\xfe");
+  auto out = inst->Execute({&r});
+  ASSERT_TRUE(out[0].ok()) << out[0].status().ToString();
+  EXPECT_EQ(out[0]->id, "id-\xff\xfe");
 }
 
 TEST_F(PythonBackendTest, BatchOfThreeGivesThreeResponsesInOrder) {
