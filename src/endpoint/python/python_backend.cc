@@ -497,6 +497,9 @@ class PythonInstance final : public PythonModelInstance {
     posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
     posix_spawn_file_actions_adddup2(&actions, child_end, kChildFd);
+    // Nothing else of the server's (a listening socket opened without O_CLOEXEC, another
+    // instance's socket) may live on in the child and outlive the server.
+    posix_spawn_file_actions_addclosefrom_np(&actions, kChildFd + 1);
     posix_spawn_file_actions_addchdir_np(&actions, source_.version_dir.c_str());
     // Its own process group, so ending the instance ends whatever model.py started;
     // default signal handling and an empty mask whatever the server's threads use.

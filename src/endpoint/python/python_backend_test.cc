@@ -1,5 +1,6 @@
 #include "endpoint/python/python_backend.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -266,6 +267,40 @@ TEST_F(PythonBackendTest, RequestIdThatIsNotUtf8IsEchoedUnchanged) {
   auto out = inst->Execute({&r});
   ASSERT_TRUE(out[0].ok()) << out[0].status().ToString();
   EXPECT_EQ(out[0]->id, "id-\xff\xfe");
+}
+
+TEST_F(PythonBackendTest, ChildInheritsNoOtherDescriptors) {
+  // A descriptor the server opened without O_CLOEXEC must not reach the child: the
+  // model looks for any descriptor of its own that points at the marker file.
+  std::string marker = root_ + "/leak-marker";
+  std::ofstream(marker) << "x";
+  int opened = ::open(marker.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(opened, 0);
+  // Above the descriptors the child's setup overwrites (0-3), without O_CLOEXEC.
+  int leaked = ::fcntl(opened, F_DUPFD, 20);
+  ::close(opened);
+  ASSERT_GE(leaked, 20);
+  auto s = WriteModel("fds", R"(name: "fds" backend: "python")", R"(
+import os
+def targets():
+    out = []
+    for f in os.listdir("/proc/self/fd"):
+        try:
+            out.append(os.readlink("/proc/self/fd/" + f))
+        except OSError:
+            pass  # the listing's own descriptor, closed by now
+    return out
+class TritonPythonModel:
+    def initialize(self, args):
+        leaked = [t for t in targets() if t.endswith("/leak-marker")]
+        if leaked:
+            raise RuntimeError("inherited %r" % leaked)
+    def execute(self, requests):
+        return []
+)");
+  auto inst = backend_->LoadInstance(s, 0);
+  ::close(leaked);
+  EXPECT_TRUE(inst.ok()) << inst.status().ToString();
 }
 
 TEST_F(PythonBackendTest, BatchOfThreeGivesThreeResponsesInOrder) {
