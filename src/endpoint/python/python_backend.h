@@ -18,8 +18,13 @@
 // the whole batch; both carry the model's message (SageMaker shows it as a 424
 // ModelError). A child that dies is Internal naming its exit status and the last
 // lines of its log; the instance then starts a new child (re-running initialize)
-// on its next Execute. A request with a BF16 input is InvalidArgument (numpy has
-// no bfloat16).
+// on its next Execute (a crash loop therefore costs one initialize() per batch,
+// each reported). Execute waits for the child without a time limit, as Triton
+// does (a diffusion step can take minutes); a hung model holds its instance. A
+// request with a BF16 input is InvalidArgument (numpy has no bfloat16).
+// args["model_config"] is ModelConfigJson (kserve_codec.h); model_instance_kind
+// is the config's first instance_group kind ("GPU" for KIND_GPU, else "CPU"),
+// device id "0": sagebox assigns no GPUs, model.py decides what to do.
 //
 // EXECUTION_ENV_PATH (a conda-pack archive in `parameters`) is accepted and
 // reported in a log line and by execution_env_path(), but NOT unpacked: unpacking

@@ -150,23 +150,6 @@ class TritonPythonModel:
         return responses
 )";
 
-constexpr const char* kSdBaseConfig = R"(
-name: "sd_base"
-backend: "python"
-max_batch_size: 8
-input [
-  { name: "prompt" data_type: TYPE_STRING dims: [ -1 ] },
-  { name: "negative_prompt" data_type: TYPE_STRING dims: [ -1 ] optional: true },
-  { name: "gen_args" data_type: TYPE_STRING dims: [ -1 ] optional: true }
-]
-output [ { name: "generated_image" data_type: TYPE_STRING dims: [ -1 ] } ]
-instance_group [ { kind: KIND_GPU } ]
-parameters: {
-  key: "EXECUTION_ENV_PATH",
-  value: {string_value: "/tmp/conda/sd_env.tar.gz"}
-}
-)";
-
 class PythonBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -322,7 +305,11 @@ TEST_F(PythonBackendTest, BatchOfThreeGivesThreeResponsesInOrder) {
 }
 
 TEST_F(PythonBackendTest, BytesModelLikeTheArticlesSdBase) {
-  auto s = WriteModel("sd_base", kSdBaseConfig, kSdBaseModel);
+  // The article's own config.pbtxt, EXECUTION_ENV_PATH included.
+  std::string config =
+      ReadAll(std::string(SAGEBOX_TESTDATA) + "/endpoint/sagemaker-sd-mme/sd_base/config.pbtxt");
+  ASSERT_NE(config.find("EXECUTION_ENV_PATH"), std::string::npos);
+  auto s = WriteModel("sd_base", config, kSdBaseModel);
   auto inst = Load(s);
   ASSERT_NE(inst, nullptr);
   auto* py = dynamic_cast<PythonModelInstance*>(inst.get());
@@ -597,6 +584,66 @@ TEST_F(PythonBackendTest, PredictBytesIsFilesPlusInterpreter) {
   EXPECT_EQ(*bytes, kPythonInterpreterBytes + 1006);
   s.version_dir = root_ + "/missing/1";
   EXPECT_EQ(backend_->PredictBytes(s).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PythonBackendTest, BytesOutputsTakeStrAndBytesAndRejectOthers) {
+  auto s = WriteModel("texts", R"(name: "texts" backend: "python")", R"(
+import numpy as np
+import triton_python_backend_utils as pb_utils
+class TritonPythonModel:
+    def execute(self, requests):
+        pb_utils.Logger.log_info("logged through pb_utils")
+        out = []
+        for r in requests:
+            kind = r.request_id()
+            if kind == "mixed":
+                arr = np.array([["caf\u00e9", b"\x00\xff"], ["", b"z"]], dtype=object)
+            elif kind == "fixed":
+                arr = np.array([b"ab", b"c"], dtype=np.bytes_)
+            else:
+                arr = np.array([1, 2], dtype=object)
+            out.append(pb_utils.InferenceResponse([pb_utils.Tensor("OUT", arr)]))
+        return out
+)");
+  auto inst = Load(s);
+  ASSERT_NE(inst, nullptr);
+  InferRequest mixed;
+  mixed.id = "mixed";
+  InferRequest fixed;
+  fixed.id = "fixed";
+  auto out = inst->Execute({&mixed, &fixed});
+  ASSERT_TRUE(out[0].ok()) << out[0].status().ToString();
+  const Tensor* m = FindOutput(*out[0], "OUT");
+  EXPECT_EQ(m->datatype, DataType::kString);
+  EXPECT_EQ(m->shape, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(m->strings,
+            (std::vector<std::string>{"caf\xC3\xA9", std::string("\0\xff", 2), "", "z"}));
+  ASSERT_TRUE(out[1].ok()) << out[1].status().ToString();
+  EXPECT_EQ(FindOutput(*out[1], "OUT")->strings, (std::vector<std::string>{"ab", "c"}));
+  // An element that is neither str nor bytes is the model's error, named.
+  InferRequest ints;
+  ints.id = "ints";
+  auto bad = inst->Execute({&ints});
+  ASSERT_FALSE(bad[0].ok());
+  EXPECT_NE(bad[0].status().message().find("output 'OUT': a BYTES element must be bytes or str"),
+            std::string::npos)
+      << bad[0].status().message();
+  std::string log = ReadAll(dynamic_cast<PythonModelInstance*>(inst.get())->log_path());
+  EXPECT_NE(log.find("INFO: logged through pb_utils"), std::string::npos) << log;
+}
+
+TEST_F(PythonBackendTest, EmbeddedSourcesAreTheFilesAndAreWrittenOut) {
+  // The binary carries the .py files (an installed binary has no source tree).
+  std::string src = std::string(SAGEBOX_TESTDATA) + "/../../src/endpoint/python/";
+  EXPECT_EQ(ReadAll(src + "sagebox_python_runner.py"), python_sources::kRunner);
+  EXPECT_EQ(ReadAll(src + "triton_python_backend_utils.py"), python_sources::kUtils);
+  auto s = WriteModel("add_sub", kAddSubConfig, kAddSubModel);
+  auto inst = Load(s);
+  ASSERT_NE(inst, nullptr);
+  std::string dir =
+      fs::path(dynamic_cast<PythonModelInstance*>(inst.get())->log_path()).parent_path();
+  EXPECT_EQ(ReadAll(dir + "/sagebox_python_runner.py"), python_sources::kRunner);
+  EXPECT_EQ(ReadAll(dir + "/triton_python_backend_utils.py"), python_sources::kUtils);
 }
 
 TEST_F(PythonBackendTest, TempDirIsRemovedWithTheInstance) {
