@@ -23,7 +23,7 @@
 // does (a diffusion step can take minutes); a hung model holds its instance. A
 // request with a BF16 input is InvalidArgument (numpy has no bfloat16).
 // args["model_config"] is ModelConfigJson (kserve_codec.h); model_instance_kind
-// is the config's first instance_group kind ("GPU" for KIND_GPU, else "CPU"),
+// is the config's first instance_group kind ("GPU", "MODEL", else "CPU"),
 // device id "0": sagebox assigns no GPUs, model.py decides what to do.
 //
 // EXECUTION_ENV_PATH (a conda-pack archive in `parameters`) is accepted and
