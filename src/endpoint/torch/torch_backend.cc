@@ -88,8 +88,10 @@ struct PreparedRequest {
 
 class TorchInstance : public ModelInstance {
  public:
-  TorchInstance(Plan plan, torch::jit::Module module)
-      : plan_(std::move(plan)), module_(std::move(module)), bytes_(ModuleBytes(module_)) {}
+  // torch::jit::Module has no move constructor; a copy shares the loaded object
+  // (a reference count), which is why each instance loads its own.
+  TorchInstance(Plan plan, const torch::jit::Module& module)
+      : plan_(std::move(plan)), module_(module), bytes_(ModuleBytes(module_)) {}
 
   std::vector<StatusOr<InferResponse>> Execute(
       const std::vector<const InferRequest*>& batch) override;
@@ -459,8 +461,7 @@ StatusOr<std::unique_ptr<ModelInstance>> TorchScriptBackend::LoadInstance(const 
   } else {
     for (size_t i = 0; i < config.outputs.size(); ++i) plan.output_index.push_back(i);
   }
-  return std::unique_ptr<ModelInstance>(
-      std::make_unique<TorchInstance>(std::move(plan), std::move(module)));
+  return std::unique_ptr<ModelInstance>(std::make_unique<TorchInstance>(std::move(plan), module));
 }
 
 }  // namespace

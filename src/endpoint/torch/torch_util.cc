@@ -2,7 +2,6 @@
 
 #include <torch/version.h>
 
-#include <bit>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -16,7 +15,8 @@ namespace sagebox::endpoint {
 
 // endpoint::Tensor holds little-endian bytes and the conversions below memcpy them
 // into torch's native-order storage.
-static_assert(std::endian::native == std::endian::little,
+// (__BYTE_ORDER__ rather than C++20's std::endian: see .clang-tidy in this folder.)
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "endpoint tensors are little-endian; a big-endian host needs byte swaps");
 
 std::string TorchErrorSummary(const std::exception& e) {
