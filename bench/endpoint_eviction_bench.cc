@@ -112,7 +112,7 @@ std::string OverBudget(const ReplayResult& r) {
 
 Status Run(int argc, char** argv) {
   ASSIGN_OR_RETURN(const Flags flags, ParseFlags(argc, argv));
-  std::string command = "build/release/endpoint_eviction_bench";
+  std::string command = argv[0];
   for (int i = 1; i < argc; ++i) command += fmt::format(" {}", argv[i]);
 
   // The population does not depend on s: make it once to size the budget.
@@ -181,9 +181,8 @@ Status Run(int argc, char** argv) {
     if (cache.hits != lru_bytes.hits || cache.bytes_loaded != lru_bytes.bytes_loaded ||
         cache.evictions != lru_bytes.evictions) {
       mismatch = true;
-      std::fprintf(stderr, "s=%.2f: ModelCache (%llu hits) differs from LRU-by-bytes (%llu hits)\n",
-                   s, static_cast<unsigned long long>(cache.hits),
-                   static_cast<unsigned long long>(lru_bytes.hits));
+      fmt::print(stderr, "s={:.2f}: ModelCache ({} hits) differs from LRU-by-bytes ({} hits)\n", s,
+                 cache.hits, lru_bytes.hits);
     }
     const struct {
       std::string name;
@@ -214,10 +213,13 @@ Status Run(int argc, char** argv) {
 }  // namespace sagebox::bench
 
 int main(int argc, char** argv) {
-  const sagebox::Status s = sagebox::bench::Run(argc, argv);
-  if (!s.ok()) {
-    std::fprintf(stderr, "endpoint_eviction_bench: %s\n", s.ToString().c_str());
-    return 1;
+  // Only allocation failure can throw here; report it like any other error.
+  try {
+    const sagebox::Status s = sagebox::bench::Run(argc, argv);
+    if (s.ok()) return 0;
+    fmt::print(stderr, "endpoint_eviction_bench: {}\n", s.ToString());
+  } catch (const std::exception& e) {
+    (void)std::fputs(e.what(), stderr);
   }
-  return 0;
+  return 1;
 }
