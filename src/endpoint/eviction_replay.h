@@ -61,6 +61,7 @@ StatusOr<ReplayResult> ReplayLruBytes(const std::vector<uint64_t>& sizes,
 StatusOr<ReplayResult> ReplayBeladyBytes(const std::vector<uint64_t>& sizes,
                                          const std::vector<uint32_t>& trace, uint64_t budget_bytes);
 // The real cache; also fails with any Acquire error (there should be none).
+// over_budget_* are its overshoot counters (CacheStats), 0 unless it has a bug.
 StatusOr<ReplayResult> ReplayModelCache(const std::vector<uint64_t>& sizes,
                                         const std::vector<uint32_t>& trace, uint64_t budget_bytes);
 
