@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -435,8 +434,9 @@ StatusOr<std::vector<Image>> DiffusionPipeline::GenerateOrThrow(const GenerateRe
     seed = (uint64_t{rd()} << 32) | rd();
   }
   at::Generator gen = at::detail::createCPUGenerator(seed);
+  // No lock here: ATen's sampling kernels take the generator's mutex themselves
+  // (locking it too deadlocks), and the generator is this request's alone.
   auto randn = [&](at::IntArrayRef shape) {
-    std::lock_guard<std::mutex> lock(gen.mutex());
     return at::randn(shape, gen, torch::TensorOptions().dtype(torch::kFloat32));
   };
 

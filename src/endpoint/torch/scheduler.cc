@@ -155,13 +155,15 @@ Status Scheduler::SetTimesteps(int num_inference_steps) {
                            ", got " + std::to_string(num_inference_steps));
   }
   const int n = num_inference_steps;
+  // diffusers' leading spacing: step_ratio = T // n, integer division on purpose.
+  const int step_ratio = t_train / n;
   num_inference_steps_ = n;
   timesteps_.clear();
   for (int k = n - 1; k >= 0; --k) {
     double t = 0;
     switch (spacing_) {
       case TimestepSpacing::kLeading:
-        t = static_cast<double>(k * (t_train / n) + config_.steps_offset);
+        t = static_cast<double>(k * step_ratio + config_.steps_offset);
         break;
       case TimestepSpacing::kLinspace:
         t = Linspace(0, t_train - 1, n, k);

@@ -75,6 +75,8 @@ class Scheduler {
   // Standard deviation the initial noise is multiplied by (1 for DDIM; Euler's
   // largest sigma, or sqrt(sigma_max^2 + 1) with leading spacing).
   double init_noise_sigma() const;
+  // Euler's sigma at step `step_index` (index timesteps().size() is the final 0).
+  double sigma(size_t step_index) const { return sigmas_.at(step_index); }
   // alphas_cumprod[t] (float32 values as diffusers computes them).
   double alpha_cumprod(int t) const { return alphas_cumprod_.at(static_cast<size_t>(t)); }
 
