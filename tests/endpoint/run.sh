@@ -61,7 +61,7 @@ export AWS_EC2_METADATA_DISABLED=true
 printf '{"inputs":[{"name":"prompt","shape":[1,1],"datatype":"BYTES","data":["a red house"]},{"name":"gen_args","shape":[1,1],"datatype":"BYTES","data":["{\\"num_inference_steps\\": 4, \\"height\\": 64, \\"width\\": 64}"]}]}' > "$tmp/req.json"
 aws sagemaker-runtime invoke-endpoint --endpoint-url "$url" --endpoint-name sagebox \
   --target-model sd_base.tar.gz --content-type application/octet-stream \
-  --cli-binary-format raw-in-base64-out --body "fileb://$tmp/req.json" "$tmp/out.json" > /dev/null ||
+  --body "fileb://$tmp/req.json" "$tmp/out.json" > /dev/null ||
   fail "aws sagemaker-runtime invoke-endpoint"
 "$py" - "$tmp/out.json" << 'PY' || fail "aws CLI answer"
 import base64, io, json, sys
@@ -74,14 +74,14 @@ PY
 
 # Triton / KServe v2.
 curl -fsS "$url/v2/health/ready" > /dev/null || fail "v2 ready"
-curl -fsS -X POST "$url/v2/repository/index" > "$tmp/index.json" || fail "v2 index"
+curl -fsS -X POST -d "" "$url/v2/repository/index" > "$tmp/index.json" || fail "v2 index"
 grep -q '"name":"sd_base.tar.gz"' "$tmp/index.json" || fail "index: $(cat "$tmp/index.json")"
 grep -q '"state":"READY"' "$tmp/index.json" || fail "index has nothing READY: $(cat "$tmp/index.json")"
 curl -fsS "$url/v2/models/sd_base.tar.gz/config" | grep -q '"backend":"diffusion"' || fail "v2 config"
 curl -fsS "$url/v2/models/sd_base.tar.gz" | grep -q '"name":"prompt"' || fail "v2 metadata"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/v2/models/nope.tar.gz/infer" -d '{"inputs":[]}')
 [[ "$code" == 404 ]] || fail "v2 infer on an unknown model gave $code"
-curl -fsS -X POST "$url/v2/repository/models/sd_base.tar.gz/unload" > /dev/null || fail "v2 unload"
+curl -fsS -X POST -d "" "$url/v2/repository/models/sd_base.tar.gz/unload" > /dev/null || fail "v2 unload"
 
 # The MME container contract.
 curl -fsS "$url/ping" > /dev/null || fail "ping"
