@@ -121,7 +121,7 @@ int Invoke(const ClientFlags& f, const std::string& endpoint, const std::string&
     return 0;
   }
   if (Status s = Env::Default()->WriteFileAtomic(out, r->body); !s.ok()) return Fail(s);
-  std::fprintf(stderr, "wrote %s (%zu bytes)\n", out.c_str(), r->body.size());
+  (void)std::fprintf(stderr, "wrote %s (%zu bytes)\n", out.c_str(), r->body.size());
   return 0;
 }
 

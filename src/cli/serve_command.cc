@@ -96,7 +96,7 @@ StatusOr<std::unique_ptr<EndpointModule>> StartEndpoint(const Globals& g, const 
   // Endpoints made by CreateEndpoint in an earlier run come back.
   auto notes = m->registry->Restore();
   if (!notes.ok()) return notes.status();
-  for (const auto& n : *notes) std::fprintf(stderr, "sagebox serve: %s\n", n.c_str());
+  for (const auto& n : *notes) (void)std::fprintf(stderr, "sagebox serve: %s\n", n.c_str());
   return m;
 }
 

@@ -157,7 +157,7 @@ std::shared_ptr<ModelCounters> ModelServer::CountersFor(const std::string& targe
 StatusOr<InferResponse> ModelServer::Infer(const std::string& target, InferRequest request,
                                            std::chrono::steady_clock::time_point deadline,
                                            InferStage* failed_at) {
-  InferStage ignored;
+  InferStage ignored = InferStage::kLoad;
   InferStage& stage = failed_at ? *failed_at : ignored;
   stage = InferStage::kLoad;
   auto lease = cache_->Acquire(target, deadline);
