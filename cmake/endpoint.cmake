@@ -48,5 +48,5 @@ endif()
 
 # The HTTP faces (SageMaker Runtime and control plane, KServe v2, the MME container
 # contract, /api/endpoint/): handlers over the shared server, torch-free.
-sagebox_layer(endpoint_api sagebox_endpoint sagebox_http sagebox_catalog)
+sagebox_layer(endpoint_api sagebox_endpoint sagebox_http sagebox_catalog sagebox_db)
 list(APPEND SAGEBOX_LAYERS endpoint_api)

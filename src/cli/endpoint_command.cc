@@ -50,9 +50,10 @@ Status HttpFailure(const ClientFlags& f, const httplib::Result& r) {
   if (j.is_object()) {
     if (j.contains("message") && j["message"].is_string()) message = j["message"];
     if (j.contains("error") && j["error"].is_string()) message = j["error"];
-    if (j.contains("error") && j["error"].is_object()) message = j["error"].value("message", message);
+    if (j.contains("error") && j["error"].is_object())
+      message = j["error"].value("message", message);
   }
-  const StatusCode code = r->status == 404 ? StatusCode::kNotFound
+  const StatusCode code = r->status == 404  ? StatusCode::kNotFound
                           : r->status < 500 ? StatusCode::kInvalidArgument
                                             : StatusCode::kInternal;
   return Status(code, fmt::format("HTTP {}: {}", r->status, message));
@@ -71,8 +72,8 @@ int Models(const ClientFlags& f, const std::string& endpoint, bool as_json) {
   }
   auto j = nlohmann::json::parse(r->body, nullptr, false);
   if (!j.is_object()) return Fail(Internal("the server sent something that is not JSON"));
-  TextTable t({"model", "state", "backend", "bytes", "hits", "misses", "hit %", "requests", "p50 ms",
-           "p99 ms", "cost $", "$/1k req"},
+  TextTable t({"model", "state", "backend", "bytes", "hits", "misses", "hit %", "requests",
+               "p50 ms", "p99 ms", "cost $", "$/1k req"},
               {TextTable::Align::kLeft, TextTable::Align::kLeft, TextTable::Align::kLeft,
                TextTable::Align::kRight, TextTable::Align::kRight, TextTable::Align::kRight,
                TextTable::Align::kRight, TextTable::Align::kRight, TextTable::Align::kRight,
@@ -80,18 +81,17 @@ int Models(const ClientFlags& f, const std::string& endpoint, bool as_json) {
   for (const auto& m : j["models"]) {
     const uint64_t hits = m.value("hits", uint64_t{0});
     const uint64_t misses = m.value("misses", uint64_t{0});
-    t.AddRow({m.value("name", ""), m.value("state", ""), m.value("backend", ""),
-              FormatBytes(m.value("bytes", uint64_t{0})), std::to_string(hits),
-              std::to_string(misses),
-              hits + misses == 0 ? "-" : fmt::format("{:.1f}", 100.0 * hits / (hits + misses)),
-              std::to_string(m.value("requests", uint64_t{0})),
-              fmt::format("{:.2f}", m.value("p50_us", 0) / 1000.0),
-              fmt::format("{:.2f}", m.value("p99_us", 0) / 1000.0),
-              m.contains("cost_usd") ? m["cost_usd"].get<std::string>() : "-",
-              m.contains("cost_per_1000_requests_usd") &&
-                      m["cost_per_1000_requests_usd"].is_string()
-                  ? m["cost_per_1000_requests_usd"].get<std::string>()
-                  : "-"});
+    t.AddRow(
+        {m.value("name", ""), m.value("state", ""), m.value("backend", ""),
+         FormatBytes(m.value("bytes", uint64_t{0})), std::to_string(hits), std::to_string(misses),
+         hits + misses == 0 ? "-" : fmt::format("{:.1f}", 100.0 * hits / (hits + misses)),
+         std::to_string(m.value("requests", uint64_t{0})),
+         fmt::format("{:.2f}", m.value("p50_us", 0) / 1000.0),
+         fmt::format("{:.2f}", m.value("p99_us", 0) / 1000.0),
+         m.contains("cost_usd") ? m["cost_usd"].get<std::string>() : "-",
+         m.contains("cost_per_1000_requests_usd") && m["cost_per_1000_requests_usd"].is_string()
+             ? m["cost_per_1000_requests_usd"].get<std::string>()
+             : "-"});
   }
   std::printf("endpoint %s on %s, up %llds; endpoint cost $%s, one endpoint per model $%s\n",
               j.value("endpoint", "").c_str(), j.value("instance_type", "").c_str(),
@@ -133,7 +133,8 @@ void AddEndpointCommands(CLI::App& app, Globals& g, int* exit_code) {
       "  sagebox endpoint serve --models ./models --memory-budget 8GiB --instance-type "
       "ml.g5.2xlarge\n"
       "  sagebox endpoint models\n"
-      "  sagebox endpoint invoke sagebox --target-model sd_base.tar.gz --body req.json -o out.json\n"
+      "  sagebox endpoint invoke sagebox --target-model sd_base.tar.gz --body req.json -o "
+      "out.json\n"
       "  sagebox endpoint pack ./repo/sd_base -o ./models/sd_base.tar.gz");
   ep->require_subcommand(1);
 
@@ -188,8 +189,8 @@ void AddEndpointCommands(CLI::App& app, Globals& g, int* exit_code) {
   inv->add_option("--content-type", invoke_type, "Content-Type of the body")->capture_default_str();
   inv->add_option("-o,--output", invoke_out, "Write the response here (default: stdout)");
   inv->callback([exit_code] {
-    *exit_code = Invoke(invoke_client, invoke_name, invoke_target, invoke_body, invoke_type,
-                        invoke_out);
+    *exit_code =
+        Invoke(invoke_client, invoke_name, invoke_target, invoke_body, invoke_type, invoke_out);
   });
 
   static std::string pack_dir, pack_out;

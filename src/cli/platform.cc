@@ -5,6 +5,7 @@
 #include "auth/secrets.h"
 #include "auth/user_store.h"
 #include "core/env.h"
+#include "endpoint/api/endpoint_routes.h"
 #include "jobs/job_store.h"
 
 namespace sagebox::cli {
@@ -12,6 +13,7 @@ namespace sagebox::cli {
 std::vector<db::Migration> PlatformMigrations() {
   std::vector<db::Migration> all = auth::Migrations();
   for (auto& m : jobs::Migrations()) all.push_back(std::move(m));
+  for (auto& m : endpoint::api::Migrations()) all.push_back(std::move(m));
   return all;
 }
 

@@ -3,7 +3,6 @@
 // register its routes, and runs the server.
 #include <fmt/format.h>
 #include <pthread.h>
-
 #include <unistd.h>
 
 #include <csignal>
@@ -16,10 +15,10 @@
 #include "cli/cli.h"
 #include "cli/platform.h"
 #include "cli/serve.h"
+#include "core/bytes.h"
 #include "cost/api/cost_routes.h"
 #include "cost/api/dashboard_api.h"
 #include "cost/plan/budgets.h"
-#include "core/bytes.h"
 #include "endpoint/api/endpoint_routes.h"
 #include "endpoint/python/python_backend.h"
 #include "endpoint/torch/diffusion_backend.h"
@@ -58,7 +57,8 @@ struct EndpointModule {
   std::unique_ptr<endpoint::api::EndpointRegistry> registry;
 };
 
-StatusOr<std::unique_ptr<EndpointModule>> StartEndpoint(const Globals& g, const ServeFlags& f) {
+StatusOr<std::unique_ptr<EndpointModule>> StartEndpoint(const Globals& g, const ServeFlags& f,
+                                                        db::Database* database) {
   auto m = std::make_unique<EndpointModule>();
   endpoint::api::RegistryOptions ro;
   ro.cache_root = JoinPath(g.data, "endpoint-cache");
@@ -82,14 +82,21 @@ StatusOr<std::unique_ptr<EndpointModule>> StartEndpoint(const Globals& g, const 
     return InvalidArgument("--instance-type " + f.instance_type +
                            " is not in the instance catalog (sagebox cost catalog lists them)");
   }
-  m->python = endpoint::NewPythonBackend(endpoint::PythonBackendOptions{});
+  endpoint::PythonBackendOptions po;
+  po.log_dir = JoinPath(g.data, "endpoint-logs");  // model.py's prints and tracebacks survive
+  if (Status s = Env::Default()->CreateDirs(po.log_dir); !s.ok()) return s;
+  m->python = endpoint::NewPythonBackend(po);
   m->torch = endpoint::NewTorchScriptBackend();
   m->diffusion = endpoint::NewDiffusionBackend();
   m->registry = std::make_unique<endpoint::api::EndpointRegistry>(
       Env::Default(), ro,
       std::vector<endpoint::Backend*>{m->python.get(), m->torch.get(), m->diffusion.get()},
-      m->catalog.get());
+      m->catalog.get(), database);
   RETURN_IF_ERROR(m->registry->Create(f.endpoint_name, f.endpoint_models, f.instance_type));
+  // Endpoints made by CreateEndpoint in an earlier run come back.
+  auto notes = m->registry->Restore();
+  if (!notes.ok()) return notes.status();
+  for (const auto& n : *notes) std::fprintf(stderr, "sagebox serve: %s\n", n.c_str());
   return m;
 }
 
@@ -112,15 +119,9 @@ int Serve(const Globals& g, const ServeFlags& f) {
 
   http::ServerOptions so;
   so.listen = *listen;
-  std::unique_ptr<EndpointModule> endpoint_module;
-  if (!f.endpoint_models.empty()) {
-    auto em = StartEndpoint(g, f);
-    if (!em.ok()) return Fail(em.status());
-    endpoint_module = std::move(*em);
-    // InvokeEndpoint takes up to 6 MiB of payload (SageMaker's limit); the
-    // binary extension's JSON header comes on top.
-    so.max_body_bytes = (size_t{6} << 20) + (size_t{64} << 10);
-  }
+  // InvokeEndpoint takes up to 6 MiB of payload (SageMaker's limit); the
+  // binary extension's JSON header comes on top.
+  if (!f.endpoint_models.empty()) so.max_body_bytes = (size_t{6} << 20) + (size_t{64} << 10);
   so.threads = f.threads;
   if (f.cache_mb < 0) return Fail(InvalidArgument("--cache-mb must be 0 or more"));
   cost::api::CostRoutesOptions copt;
@@ -150,6 +151,12 @@ int Serve(const Globals& g, const ServeFlags& f) {
   sources.push_back(std::make_unique<auth::UserAuthenticator>(users->get()));
   http::ChainAuthenticator auth(std::move(sources));
   so.auth = &auth;
+  std::unique_ptr<EndpointModule> endpoint_module;
+  if (!f.endpoint_models.empty()) {
+    auto em = StartEndpoint(g, f, database->get());
+    if (!em.ok()) return Fail(em.status());
+    endpoint_module = std::move(*em);
+  }
   jobs::RunnerOptions ropt;
   ropt.log_root = JoinPath(g.data, "jobs");
   jobs::JobRunner runner(database->get(), ropt);
@@ -212,9 +219,10 @@ int Serve(const Globals& g, const ServeFlags& f) {
     std::printf("  endpoint      %s: models from %s, memory budget %s, %s\n",
                 f.endpoint_name.c_str(), f.endpoint_models.c_str(),
                 FormatBytes(ro.memory_budget_bytes).c_str(), f.instance_type.c_str());
-    std::printf("  invoke        boto3 sagemaker-runtime invoke_endpoint(EndpointName=\"%s\", "
-                "TargetModel=...) with endpoint_url=%s\n",
-                f.endpoint_name.c_str(), url.substr(0, url.size() - 1).c_str());
+    std::printf(
+        "  invoke        boto3 sagemaker-runtime invoke_endpoint(EndpointName=\"%s\", "
+        "TargetModel=...) with endpoint_url=%s\n",
+        f.endpoint_name.c_str(), url.substr(0, url.size() - 1).c_str());
     std::printf("  Triton/KServe %sv2/repository/index, %sv2/models/{model}/infer\n", url.c_str(),
                 url.c_str());
   }

@@ -191,14 +191,16 @@ ApiResponse ControlPlane(EndpointRegistry* reg, const ApiRequest& req) {
     if (m.name.empty()) return validation("ModelName is required");
     const json pc = in.value("PrimaryContainer", json::object());
     if (!pc.is_object()) return validation("PrimaryContainer must be an object");
-    m.model_data_url = pc.value("ModelDataUrl", "");
-    m.mode = pc.value("Mode", "SingleModel");
-    m.image = pc.value("Image", "");
+    auto field = [&](const char* k, const char* def) {
+      return pc.contains(k) && pc[k].is_string() ? pc[k].get<std::string>() : std::string(def);
+    };
+    m.model_data_url = field("ModelDataUrl", "");
+    m.mode = field("Mode", "SingleModel");
+    m.image = field("Image", "");
     m.role = str("ExecutionRoleArn");
     if (m.mode != "MultiModel") {
       return validation(
-          "sagebox serves multi-model endpoints: PrimaryContainer.Mode must be "
-          "MultiModel");
+          "sagebox serves multi-model endpoints: PrimaryContainer.Mode must be MultiModel");
     }
     if (m.model_data_url.empty()) return validation("PrimaryContainer.ModelDataUrl is required");
     if (!m.model_data_url.starts_with("file://") && !m.model_data_url.starts_with("/")) {
@@ -207,32 +209,31 @@ ApiResponse ControlPlane(EndpointRegistry* reg, const ApiRequest& req) {
                         "copy the archives there first");
     }
     m.created_unix = now;
-    std::lock_guard<std::mutex> lock(reg->mu());
-    if (reg->models.count(m.name)) {
+    Status s = reg->PutModel(m);
+    if (s.code() == StatusCode::kAlreadyExists) {
       return validation("Cannot create already existing model \"" + reg->Arn("model", m.name) +
                         "\".");
     }
-    reg->models[m.name] = m;
+    if (!s.ok()) return http::AwsJsonError(500, "InternalFailure", s.message());
     return http::JsonResponse({{"ModelArn", reg->Arn("model", m.name)}});
   }
   if (op == "DescribeModel" || op == "DeleteModel") {
-    std::lock_guard<std::mutex> lock(reg->mu());
-    auto it = reg->models.find(str("ModelName"));
-    if (it == reg->models.end()) {
+    auto m = reg->GetModel(str("ModelName"));
+    if (!m.ok()) {
       return validation("Could not find model \"" + reg->Arn("model", str("ModelName")) + "\".");
     }
     if (op == "DeleteModel") {
-      reg->models.erase(it);
+      Status s = reg->DeleteModel(m->name);
+      if (!s.ok()) return http::AwsJsonError(500, "InternalFailure", s.message());
       return http::JsonResponse(json::object());
     }
-    const auto& m = it->second;
     return http::JsonResponse(
-        {{"ModelName", m.name},
-         {"ModelArn", reg->Arn("model", m.name)},
+        {{"ModelName", m->name},
+         {"ModelArn", reg->Arn("model", m->name)},
          {"PrimaryContainer",
-          {{"Image", m.image}, {"ModelDataUrl", m.model_data_url}, {"Mode", m.mode}}},
-         {"ExecutionRoleArn", m.role},
-         {"CreationTime", m.created_unix}});
+          {{"Image", m->image}, {"ModelDataUrl", m->model_data_url}, {"Mode", m->mode}}},
+         {"ExecutionRoleArn", m->role},
+         {"CreationTime", m->created_unix}});
   }
   if (op == "CreateEndpointConfig") {
     EndpointRegistry::ConfigDef c;
@@ -241,67 +242,67 @@ ApiResponse ControlPlane(EndpointRegistry* reg, const ApiRequest& req) {
     const json variants = in.value("ProductionVariants", json::array());
     if (!variants.is_array() || variants.size() != 1 || !variants[0].is_object()) {
       return validation(
-          "ProductionVariants must hold exactly one variant (sagebox runs one "
-          "instance per endpoint)");
+          "ProductionVariants must hold exactly one variant (sagebox runs one instance per "
+          "endpoint)");
     }
-    c.model_name = variants[0].value("ModelName", "");
-    c.instance_type = variants[0].value("InstanceType", "");
-    c.variant = variants[0].value("VariantName", "AllTraffic");
-    c.instance_count = variants[0].value("InitialInstanceCount", 1);
+    const json& v = variants[0];
+    auto vstr = [&](const char* k, const char* def) {
+      return v.contains(k) && v[k].is_string() ? v[k].get<std::string>() : std::string(def);
+    };
+    c.model_name = vstr("ModelName", "");
+    c.instance_type = vstr("InstanceType", "");
+    c.variant = vstr("VariantName", "AllTraffic");
+    c.instance_count =
+        v.contains("InitialInstanceCount") && v["InitialInstanceCount"].is_number_integer()
+            ? v["InitialInstanceCount"].get<int64_t>()
+            : 1;
     c.created_unix = now;
-    std::lock_guard<std::mutex> lock(reg->mu());
-    if (!reg->models.count(c.model_name)) {
+    if (!reg->GetModel(c.model_name).ok()) {
       return validation("Could not find model \"" + reg->Arn("model", c.model_name) + "\".");
     }
-    if (reg->configs.count(c.name)) {
+    Status s = reg->PutConfig(c);
+    if (s.code() == StatusCode::kAlreadyExists) {
       return validation("Cannot create already existing endpoint configuration \"" +
                         reg->Arn("endpoint-config", c.name) + "\".");
     }
-    reg->configs[c.name] = c;
+    if (!s.ok()) return http::AwsJsonError(500, "InternalFailure", s.message());
     return http::JsonResponse({{"EndpointConfigArn", reg->Arn("endpoint-config", c.name)}});
   }
   if (op == "DescribeEndpointConfig" || op == "DeleteEndpointConfig") {
-    std::lock_guard<std::mutex> lock(reg->mu());
-    auto it = reg->configs.find(str("EndpointConfigName"));
-    if (it == reg->configs.end()) {
+    auto c = reg->GetConfig(str("EndpointConfigName"));
+    if (!c.ok()) {
       return validation("Could not find endpoint configuration \"" +
                         reg->Arn("endpoint-config", str("EndpointConfigName")) + "\".");
     }
     if (op == "DeleteEndpointConfig") {
-      reg->configs.erase(it);
+      Status s = reg->DeleteConfig(c->name);
+      if (!s.ok()) return http::AwsJsonError(500, "InternalFailure", s.message());
       return http::JsonResponse(json::object());
     }
-    const auto& c = it->second;
     return http::JsonResponse(
-        {{"EndpointConfigName", c.name},
-         {"EndpointConfigArn", reg->Arn("endpoint-config", c.name)},
-         {"ProductionVariants", json::array({{{"VariantName", c.variant},
-                                              {"ModelName", c.model_name},
-                                              {"InstanceType", c.instance_type},
-                                              {"InitialInstanceCount", c.instance_count}}})},
-         {"CreationTime", c.created_unix}});
+        {{"EndpointConfigName", c->name},
+         {"EndpointConfigArn", reg->Arn("endpoint-config", c->name)},
+         {"ProductionVariants", json::array({{{"VariantName", c->variant},
+                                              {"ModelName", c->model_name},
+                                              {"InstanceType", c->instance_type},
+                                              {"InitialInstanceCount", c->instance_count}}})},
+         {"CreationTime", c->created_unix}});
   }
   if (op == "CreateEndpoint") {
     const std::string name = str("EndpointName");
     const std::string config_name = str("EndpointConfigName");
-    EndpointRegistry::ConfigDef c;
-    EndpointRegistry::ModelDef m;
-    {
-      std::lock_guard<std::mutex> lock(reg->mu());
-      auto it = reg->configs.find(config_name);
-      if (it == reg->configs.end()) {
-        return validation("Could not find endpoint configuration \"" +
-                          reg->Arn("endpoint-config", config_name) + "\".");
-      }
-      c = it->second;
-      auto mit = reg->models.find(c.model_name);
-      if (mit == reg->models.end()) {
-        return validation("Could not find model \"" + reg->Arn("model", c.model_name) + "\".");
-      }
-      m = mit->second;
+    auto c = reg->GetConfig(config_name);
+    if (!c.ok()) {
+      return validation("Could not find endpoint configuration \"" +
+                        reg->Arn("endpoint-config", config_name) + "\".");
+    }
+    auto m = reg->GetModel(c->model_name);
+    if (!m.ok()) {
+      return validation("Could not find model \"" + reg->Arn("model", c->model_name) + "\".");
     }
     if (name.empty()) return validation("EndpointName is required");
-    Status s = reg->Create(name, m.model_data_url, c.instance_type, c.name, m.name);
+    Status s = reg->Create(name, m->model_data_url, c->instance_type, c->name, m->name,
+                           /*persist=*/true);
     if (s.code() == StatusCode::kAlreadyExists) {
       return validation("Cannot create already existing endpoint \"" + reg->Arn("endpoint", name) +
                         "\".");
@@ -625,9 +626,135 @@ EndpointCost ShareCost(std::optional<Decimal> usd_per_hour, int64_t uptime_s,
   return c;
 }
 
+std::vector<db::Migration> Migrations() {
+  return {{"endpoint", 1, "control plane: models, endpoint configs, endpoints",
+           "CREATE TABLE endpoint_models (\n"
+           "  name TEXT NOT NULL PRIMARY KEY,\n"
+           "  model_data_url TEXT NOT NULL,\n"
+           "  mode TEXT NOT NULL,\n"
+           "  image TEXT NOT NULL,\n"
+           "  role TEXT NOT NULL,\n"
+           "  created_unix BIGINT NOT NULL);\n"
+           "CREATE TABLE endpoint_configs (\n"
+           "  name TEXT NOT NULL PRIMARY KEY,\n"
+           "  model_name TEXT NOT NULL,\n"
+           "  instance_type TEXT NOT NULL,\n"
+           "  variant TEXT NOT NULL,\n"
+           "  instance_count BIGINT NOT NULL,\n"
+           "  created_unix BIGINT NOT NULL);\n"
+           "CREATE TABLE endpoint_endpoints (\n"
+           "  name TEXT NOT NULL PRIMARY KEY,\n"
+           "  config_name TEXT NOT NULL,\n"
+           "  model_name TEXT NOT NULL,\n"
+           "  model_data_url TEXT NOT NULL,\n"
+           "  instance_type TEXT NOT NULL,\n"
+           "  created_unix BIGINT NOT NULL);\n"}};
+}
+
 EndpointRegistry::EndpointRegistry(Env* env, RegistryOptions options,
-                                   std::vector<Backend*> backends, const catalog::Catalog* catalog)
-    : env_(env), options_(std::move(options)), backends_(std::move(backends)), catalog_(catalog) {}
+                                   std::vector<Backend*> backends,
+                                   const catalog::Catalog* catalog, db::Database* database)
+    : env_(env),
+      options_(std::move(options)),
+      backends_(std::move(backends)),
+      catalog_(catalog),
+      db_(database) {}
+
+Status EndpointRegistry::PutModel(const ModelDef& m) {
+  if (db_ == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!models_.emplace(m.name, m).second) return AlreadyExists("model " + m.name);
+    return Status::Ok();
+  }
+  const db::Value p[] = {m.name, m.model_data_url, m.mode, m.image, m.role, m.created_unix};
+  return db_->Exec(
+      "INSERT INTO endpoint_models (name, model_data_url, mode, image, role, created_unix) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
+      p);
+}
+
+Status EndpointRegistry::PutConfig(const ConfigDef& c) {
+  if (db_ == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!configs_.emplace(c.name, c).second) return AlreadyExists("endpoint config " + c.name);
+    return Status::Ok();
+  }
+  const db::Value p[] = {c.name,    c.model_name,     c.instance_type,
+                         c.variant, c.instance_count, c.created_unix};
+  return db_->Exec(
+      "INSERT INTO endpoint_configs (name, model_name, instance_type, variant, instance_count, "
+      "created_unix) VALUES (?, ?, ?, ?, ?, ?)",
+      p);
+}
+
+StatusOr<EndpointRegistry::ModelDef> EndpointRegistry::GetModel(const std::string& name) const {
+  if (db_ == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) return NotFound("model " + name);
+    return it->second;
+  }
+  const db::Value p[] = {name};
+  auto r = db_->Query(
+      "SELECT name, model_data_url, mode, image, role, created_unix FROM endpoint_models WHERE "
+      "name = ?",
+      p);
+  if (!r.ok()) return r.status();
+  if (r->empty()) return NotFound("model " + name);
+  return ModelDef{r->Text(0, 0), r->Text(0, 1), r->Text(0, 2),
+                  r->Text(0, 3), r->Text(0, 4), r->Int(0, 5)};
+}
+
+StatusOr<EndpointRegistry::ConfigDef> EndpointRegistry::GetConfig(const std::string& name) const {
+  if (db_ == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = configs_.find(name);
+    if (it == configs_.end()) return NotFound("endpoint config " + name);
+    return it->second;
+  }
+  const db::Value p[] = {name};
+  auto r = db_->Query(
+      "SELECT name, model_name, instance_type, variant, instance_count, created_unix FROM "
+      "endpoint_configs WHERE name = ?",
+      p);
+  if (!r.ok()) return r.status();
+  if (r->empty()) return NotFound("endpoint config " + name);
+  return ConfigDef{r->Text(0, 0), r->Text(0, 1), r->Text(0, 2),
+                   r->Text(0, 3), r->Int(0, 4),  r->Int(0, 5)};
+}
+
+Status EndpointRegistry::DeleteModel(const std::string& name) {
+  if (db_ == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return models_.erase(name) ? Status::Ok() : NotFound("model " + name);
+  }
+  const db::Value p[] = {name};
+  return db_->Exec("DELETE FROM endpoint_models WHERE name = ?", p);
+}
+
+Status EndpointRegistry::DeleteConfig(const std::string& name) {
+  if (db_ == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return configs_.erase(name) ? Status::Ok() : NotFound("endpoint config " + name);
+  }
+  const db::Value p[] = {name};
+  return db_->Exec("DELETE FROM endpoint_configs WHERE name = ?", p);
+}
+
+StatusOr<std::vector<std::string>> EndpointRegistry::Restore() {
+  std::vector<std::string> notes;
+  if (db_ == nullptr) return notes;
+  auto r = db_->Query(
+      "SELECT name, config_name, model_name, model_data_url, instance_type FROM "
+      "endpoint_endpoints ORDER BY created_unix, name");
+  if (!r.ok()) return r.status();
+  for (size_t i = 0; i < r->size(); ++i) {
+    Status s = Create(r->Text(i, 0), r->Text(i, 3), r->Text(i, 4), r->Text(i, 1), r->Text(i, 2));
+    if (s.code() == StatusCode::kAlreadyExists) continue;  // the command line's endpoint
+    if (!s.ok()) notes.push_back("endpoint " + r->Text(i, 0) + " not started: " + s.message());
+  }
+  return notes;
+}
 
 EndpointRegistry::~EndpointRegistry() = default;
 
@@ -638,7 +765,7 @@ std::string EndpointRegistry::Arn(const std::string& kind, const std::string& na
 
 Status EndpointRegistry::Create(const std::string& name, const std::string& model_data_url,
                                 const std::string& instance_type, const std::string& config_name,
-                                const std::string& model_name) {
+                                const std::string& model_name, bool persist) {
   if (Find(name)) return AlreadyExists("endpoint " + name + " exists");
   auto ep = std::make_shared<Endpoint>();
   ep->name = name;
@@ -663,6 +790,14 @@ Status EndpointRegistry::Create(const std::string& name, const std::string& mode
   auto server = ModelServer::Create(mo, ep->store.get(), backends_);
   if (!server.ok()) return server.status();
   ep->server = std::move(*server);
+  if (persist && db_ != nullptr) {
+    const db::Value p[] = {name,           config_name,   model_name,
+                           model_data_url, instance_type, ep->created_unix};
+    RETURN_IF_ERROR(
+        db_->Exec("INSERT INTO endpoint_endpoints (name, config_name, model_name, model_data_url, "
+                  "instance_type, created_unix) VALUES (?, ?, ?, ?, ?, ?)",
+                  p));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& e : endpoints_) {
     if (e->name == name) return AlreadyExists("endpoint " + name + " exists");
@@ -680,6 +815,10 @@ Status EndpointRegistry::Delete(const std::string& name) {
     if (it == endpoints_.end()) return NotFound("no endpoint " + name);
     gone = *it;
     endpoints_.erase(it);
+  }
+  if (db_ != nullptr) {
+    const db::Value p[] = {name};
+    RETURN_IF_ERROR(db_->Exec("DELETE FROM endpoint_endpoints WHERE name = ?", p));
   }
   // Destroyed when the last request holding it lets go.
   return Status::Ok();

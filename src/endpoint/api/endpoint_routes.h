@@ -14,9 +14,11 @@
 // __type; KServe: {"error": ...}; MME: {"error": ...} with 404/409/507).
 //
 // Endpoints live in an EndpointRegistry: `sagebox endpoint serve` creates one
-// from its flags; CreateEndpoint creates more over other stores. The control
-// plane's objects (models, endpoint configs, endpoints) are kept in memory: a
-// restart starts from the command line's endpoint again.
+// from its flags; CreateEndpoint creates more over other stores. With a
+// database, the control plane's objects (models, endpoint configs and the
+// endpoints CreateEndpoint made) are kept in it (component "endpoint") and
+// Restore() brings the endpoints back after a restart; without one they live
+// in memory only.
 //
 // Thread-safety: EndpointRegistry is safe for concurrent use; handlers may run
 // on every server thread at once.
@@ -35,6 +37,7 @@
 #include "core/decimal.h"
 #include "core/env.h"
 #include "core/status.h"
+#include "db/database.h"
 #include "endpoint/backend.h"
 #include "endpoint/model_server.h"
 #include "endpoint/model_store.h"
@@ -78,11 +81,15 @@ struct EndpointCost {
 EndpointCost ShareCost(std::optional<Decimal> usd_per_hour, int64_t uptime_s,
                        const std::vector<ModelReport>& models);
 
+// The schema of the control plane's objects (component "endpoint").
+std::vector<db::Migration> Migrations();
+
 class EndpointRegistry {
  public:
-  // Backends and catalog must outlive the registry.
+  // Backends, catalog and database must outlive the registry. `database` may be
+  // null (objects in memory only); otherwise Migrations() must be applied.
   EndpointRegistry(Env* env, RegistryOptions options, std::vector<Backend*> backends,
-                   const catalog::Catalog* catalog);
+                   const catalog::Catalog* catalog, db::Database* database = nullptr);
   ~EndpointRegistry();
 
   struct Endpoint {
@@ -98,13 +105,18 @@ class EndpointRegistry {
   };
 
   // Creates and starts an endpoint over `model_data_url` (a folder or file://).
+  // `persist`: record it in the database so Restore() starts it again (what
+  // CreateEndpoint does; the command line's endpoint comes from its flags).
   // AlreadyExists for a taken name; the store's errors (NotFound,
-  // InvalidArgument for s3:// and other remote URLs) otherwise.
+  // InvalidArgument for s3:// and other remote URLs) and the database's otherwise.
   Status Create(const std::string& name, const std::string& model_data_url,
                 const std::string& instance_type, const std::string& config_name = "",
-                const std::string& model_name = "");
+                const std::string& model_name = "", bool persist = false);
   // NotFound for an unknown name. Requests in flight finish first.
   Status Delete(const std::string& name);
+  // Starts every endpoint recorded in the database. An endpoint whose store is
+  // gone is skipped and named in the returned messages; database errors fail.
+  StatusOr<std::vector<std::string>> Restore();
   // Null when unknown. The shared_ptr keeps it alive across a concurrent Delete.
   std::shared_ptr<Endpoint> Find(const std::string& name) const;
   // The only endpoint, or the first created: what /v2 and /models address.
@@ -120,12 +132,17 @@ class EndpointRegistry {
   };
   struct ConfigDef {
     std::string name, model_name, instance_type, variant;
-    int instance_count = 1;
+    int64_t instance_count = 1;
     int64_t created_unix = 0;
   };
-  std::map<std::string, ModelDef> models;    // guarded by mu()
-  std::map<std::string, ConfigDef> configs;  // guarded by mu()
-  std::mutex& mu() const { return mu_; }
+  // AlreadyExists for a taken name; the database's errors.
+  Status PutModel(const ModelDef& m);
+  Status PutConfig(const ConfigDef& c);
+  // NotFound when absent.
+  StatusOr<ModelDef> GetModel(const std::string& name) const;
+  StatusOr<ConfigDef> GetConfig(const std::string& name) const;
+  Status DeleteModel(const std::string& name);
+  Status DeleteConfig(const std::string& name);
 
   Env* env() const { return env_; }
   const RegistryOptions& options() const { return options_; }
@@ -136,7 +153,10 @@ class EndpointRegistry {
   RegistryOptions options_;
   std::vector<Backend*> backends_;
   const catalog::Catalog* catalog_;
+  db::Database* db_;
   mutable std::mutex mu_;
+  std::map<std::string, ModelDef> models_;            // without a database
+  std::map<std::string, ConfigDef> configs_;          // without a database
   std::vector<std::shared_ptr<Endpoint>> endpoints_;  // creation order
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "db/database.h"
 #include "http/testing/test_server.h"
 
 namespace sagebox::endpoint::api {
@@ -307,6 +308,60 @@ TEST(ShareCostTest, SplitsTheEndpointByBusyTimeExactly) {
   EXPECT_TRUE(c.unattributed_usd.is_zero());
   EndpointCost unpriced = ShareCost(std::nullopt, 3600, {a});
   EXPECT_TRUE(unpriced.models.empty());
+}
+
+}  // namespace
+}  // namespace sagebox::endpoint::api
+
+namespace sagebox::endpoint::api {
+namespace {
+
+TEST(EndpointRegistryTest, ControlPlaneObjectsSurviveARestartWithADatabase) {
+  const auto root =
+      std::filesystem::temp_directory_path() / ("sbx-registry-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "store");
+  auto database = db::Database::Open((root / "state.db").string());
+  ASSERT_TRUE(database.ok()) << database.status().ToString();
+  ASSERT_TRUE(db::Migrate(**database, Migrations()).ok());
+  RegistryOptions ro;
+  ro.cache_root = (root / "cache").string();
+  ro.memory_budget_bytes = 1 << 20;
+  const std::string url = "file://" + (root / "store").string();
+  {
+    EndpointRegistry reg(Env::Default(), ro, {}, nullptr, database->get());
+    ASSERT_TRUE(reg.PutModel({"m", url, "MultiModel", "img", "role", 1}).ok());
+    EXPECT_EQ(reg.PutModel({"m", url, "MultiModel", "img", "role", 1}).code(),
+              StatusCode::kAlreadyExists);
+    ASSERT_TRUE(reg.PutConfig({"c", "m", "ml.g5.2xlarge", "AllTraffic", 1, 1}).ok());
+    ASSERT_TRUE(reg.Create("flags", url, "ml.g5.2xlarge").ok());  // not persisted
+    ASSERT_TRUE(reg.Create("made", url, "ml.g5.2xlarge", "c", "m", /*persist=*/true).ok());
+    ASSERT_TRUE(reg.Create("gone", url, "ml.g5.2xlarge", "c", "m", /*persist=*/true).ok());
+    ASSERT_TRUE(reg.Delete("gone").ok());
+  }
+  EndpointRegistry again(Env::Default(), ro, {}, nullptr, database->get());
+  auto notes = again.Restore();
+  ASSERT_TRUE(notes.ok()) << notes.status().ToString();
+  EXPECT_TRUE(notes->empty());
+  ASSERT_NE(again.Find("made"), nullptr);
+  EXPECT_EQ(again.Find("made")->config_name, "c");
+  EXPECT_EQ(again.Find("flags"), nullptr);
+  EXPECT_EQ(again.Find("gone"), nullptr);
+  auto m = again.GetModel("m");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->model_data_url, url);
+  EXPECT_EQ(again.GetConfig("c")->instance_type, "ml.g5.2xlarge");
+  ASSERT_TRUE(again.DeleteModel("m").ok());
+  EXPECT_EQ(again.GetModel("m").status().code(), StatusCode::kNotFound);
+
+  // A store that disappeared is reported, not fatal.
+  std::filesystem::remove_all(root / "store");
+  EndpointRegistry third(Env::Default(), ro, {}, nullptr, database->get());
+  auto notes3 = third.Restore();
+  ASSERT_TRUE(notes3.ok());
+  ASSERT_EQ(notes3->size(), 1u);
+  EXPECT_NE((*notes3)[0].find("endpoint made not started"), std::string::npos);
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace
