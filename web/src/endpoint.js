@@ -154,7 +154,9 @@ export function showEndpoint({ main, params, navigate, ctx }) {
   const tick = async () => {
     me.timer = null;
     if (!me.alive) return;
-    if (document.hidden) return schedule();
+    // hidden browser tab, or the router already moved on (leave() comes once the next
+    // module has loaded): no request
+    if (document.hidden || !location.hash.startsWith('#/endpoint')) return schedule();
     try {
       await refresh(me, { picker, figs, table, canvas, note, navigate });
       if (!me.alive) return;
@@ -329,8 +331,8 @@ function renderChart(canvas, models) {
     data: {
       labels: series.labels,
       datasets: [
-        { ...series.datasets[0], backgroundColor: PALETTE[0] },
-        { ...series.datasets[1], backgroundColor: '#9ca3af' },
+        { ...series.datasets[0], backgroundColor: PALETTE[0], maxBarThickness: 80 },
+        { ...series.datasets[1], backgroundColor: '#9ca3af', maxBarThickness: 80 },
       ],
     },
     options: {
