@@ -164,7 +164,7 @@ export function showEndpoint({ main, params, navigate, ctx }) {
       ready(isCurrent);
     } catch (err) {
       if (!me.alive) return;
-      if (err instanceof ApiError && err.status === 404 && err.code === 'NotFound' && me.data === null) {
+      if (err.noEndpoint && me.data === null) {
         noEndpoint(main, 'No endpoint is being served by this server.');
         ready(isCurrent);
         me.alive = false; // the server has no endpoint module: nothing will change
@@ -198,8 +198,18 @@ export function leaveEndpoint() {
 }
 
 async function refresh(me, dom) {
-  const list = (await getJson('/api/endpoint/endpoints')).endpoints || [];
+  let list;
+  try {
+    list = (await getJson('/api/endpoint/endpoints')).endpoints || [];
+  } catch (err) {
+    // 404 here means no endpoint module; a 404 for one endpoint's models is an error
+    if (err instanceof ApiError && err.status === 404) err.noEndpoint = true;
+    throw err;
+  }
   if (!me.alive) return;
+  // the top bar's status was computed when the tab first loaded; endpoints come and go
+  const meta = document.getElementById('meta');
+  if (meta) meta.textContent = endpointStatus({ available: true, count: list.length });
   if (!list.length) {
     dom.picker.replaceChildren();
     dom.figs.replaceChildren(h('div', { class: 'empty', 'data-testid': 'endpoint-none' },
