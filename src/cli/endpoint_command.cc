@@ -84,7 +84,9 @@ int Models(const ClientFlags& f, const std::string& endpoint, bool as_json) {
     t.AddRow(
         {m.value("name", ""), m.value("state", ""), m.value("backend", ""),
          FormatBytes(m.value("bytes", uint64_t{0})), std::to_string(hits), std::to_string(misses),
-         hits + misses == 0 ? "-" : fmt::format("{:.1f}", 100.0 * hits / (hits + misses)),
+         hits + misses == 0 ? "-"
+                            : fmt::format("{:.1f}", 100.0 * static_cast<double>(hits) /
+                                                        static_cast<double>(hits + misses)),
          std::to_string(m.value("requests", uint64_t{0})),
          fmt::format("{:.2f}", m.value("p50_us", 0) / 1000.0),
          fmt::format("{:.2f}", m.value("p99_us", 0) / 1000.0),
@@ -109,8 +111,9 @@ int Invoke(const ClientFlags& f, const std::string& endpoint, const std::string&
   auto c = Client(f);
   if (!c.ok()) return Fail(c.status());
   httplib::Headers h = {{"X-Amzn-SageMaker-Target-Model", target}};
-  auto r = (*c)->Post("/endpoints/" + httplib::detail::encode_url(endpoint) + "/invocations", h,
-                      body, content_type);
+  auto r =
+      (*c)->Post("/endpoints/" + httplib::detail::encode_query_param(endpoint) + "/invocations", h,
+                 body, content_type);
   if (!r || r->status != 200) return Fail(HttpFailure(f, r));
   if (out.empty() || out == "-") {
     (void)std::fwrite(r->body.data(), 1, r->body.size(), stdout);
