@@ -232,7 +232,7 @@ function compare(shown, answer, ep) {
       cells++;
     }
     check(c.state.text === m.state, `${m.name} state: page ${c.state.text}, API ${m.state}`);
-    check(c.backend.text === m.backend, `${m.name} backend: page ${c.backend.text}, API ${m.backend}`);
+    check(c.backend.text === (m.backend || '—'), `${m.name} backend: page ${c.backend.text}, API ${m.backend}`);
     check(c.hit_ratio.text === pct(m.hits, m.misses), `${m.name} hit ratio: page ${c.hit_ratio.text}, API ${m.hits}/${m.misses}`);
     check(c.bytes.value === String(m.bytes), `${m.name} bytes: page ${c.bytes.value}, API ${m.bytes}`);
     for (const k of ['p50_us', 'p99_us']) check(c[k].value === String(m[k]), `${m.name} ${k}: page ${c[k].value}, API ${m[k]}`);
