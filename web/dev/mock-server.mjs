@@ -3,6 +3,10 @@
 // Usage: node web/dev/mock-server.mjs --sagebox BIN --store DIR --dist DIR [--port-file F]
 //        [--listen 127.0.0.1:0] [--token T] [--users NAME:PASSWORD[:ROLE],…]
 //        [--budgets-json FILE] [--tag-keys team,project] [--jobs F] [--metrics F] [--logs F]
+//        [--endpoint-json FILE|none]
+// The endpoint module (/api/endpoint/endpoints, /api/endpoint/models?endpoint=) answers from
+// --endpoint-json (default dev/endpoint-sample.json: two endpoints, {endpoints, models: {NAME:
+// answer}}); `none` answers 404 on both, as `sagebox serve` without an endpoint does.
 // Sign-in: with --users (or env SAGEBOX_MOCK_USERS, same format; `test` means the fixed
 // test user alice:secret-pw:admin) every API call needs a session or the --token; without
 // either the server is "open" as on loopback. Sessions live in memory: cookie
@@ -12,7 +16,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
@@ -24,6 +29,7 @@ for (const need of ['sagebox', 'store', 'dist']) {
 }
 const [host, port] = (args.listen || '127.0.0.1:0').split(':');
 const reportsFile = join(args.store, 'reports.json');
+const endpointFile = args['endpoint-json'] || join(dirname(fileURLToPath(import.meta.url)), 'endpoint-sample.json');
 
 // ---- users and sessions ---------------------------------------------------------------
 const usersSpec = args.users || process.env.SAGEBOX_MOCK_USERS || '';
@@ -190,6 +196,7 @@ async function handle(req, res) {
     if (who.role === 'viewer') return error(res, 403, 'PermissionDenied', `${who.name} is a viewer: read-only`);
     if (who.session && req.headers['x-csrf-token'] !== who.session.csrf) return error(res, 403, 'PermissionDenied', 'missing or wrong X-CSRF-Token header');
   }
+  if (p.startsWith('/api/endpoint/')) return endpointApi(res, p, url.searchParams);
   // the cost API lives under /api/cost/; the old /api/<name> paths still answer
   if (p.startsWith('/api/cost/')) p = '/api/' + p.slice('/api/cost/'.length);
   const q = url.searchParams;
@@ -263,6 +270,21 @@ async function handle(req, res) {
     }
   }
   return error(res, 404, 'NotFound', `no such API: ${p}`);
+}
+
+// The endpoint module's JSON API from the fixture (read on every call, so it can be edited
+// while the dashboard runs); 404 in the server's shape when there is no endpoint.
+function endpointApi(res, p, q) {
+  if (endpointFile === 'none') return error(res, 404, 'NotFound', `no API at ${p} (see docs/api.md)`);
+  const fx = JSON.parse(readFileSync(endpointFile, 'utf8'));
+  if (p === '/api/endpoint/endpoints') return send(res, 200, { endpoints: fx.endpoints || [] });
+  if (p === '/api/endpoint/models') {
+    const name = q.get('endpoint') || ((fx.endpoints || [])[0] || {}).name || '';
+    const m = (fx.models || {})[name];
+    if (!m) return error(res, 404, 'NotFound', `no endpoint ${name}`);
+    return send(res, 200, m);
+  }
+  return error(res, 404, 'NotFound', `no endpoint API at ${p}`);
 }
 
 const server = createServer((req, res) => {

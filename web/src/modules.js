@@ -4,6 +4,7 @@
 //     views: [{ id, label, show({ main, params, navigate, ctx }), leave() (optional) }] }
 // Its routes are `#/<module>/<view>?<params>`; the first view is the module's start page.
 import { getJson } from './api.js';
+import { endpointStatus, leaveEndpoint, loadEndpointModule, showEndpoint } from './endpoint.js';
 import { Explorer } from './explorer.js';
 import { destroyCharts } from './ui.js';
 import { showBudgets, showFindings, showForecast, showReports, showSavingsPlans } from './views.js';
@@ -43,6 +44,16 @@ const cost = {
   ],
 };
 
+// The models behind `sagebox endpoint serve`. load() asks /api/endpoint/endpoints only when
+// the tab is opened; a server without an endpoint answers 404 and the tab says how to start one.
+const endpoint = {
+  id: 'endpoint',
+  label: 'Endpoint',
+  load: loadEndpointModule,
+  status: endpointStatus,
+  views: [{ id: 'models', label: 'Models', show: showEndpoint, leave: leaveEndpoint }],
+};
+
 // Add a module here (and its API under /api/<id>/…); the top bar and router pick it up.
-export const MODULES = [cost];
+export const MODULES = [cost, endpoint];
 export const DEFAULT_MODULE = MODULES[0];
