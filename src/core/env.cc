@@ -223,4 +223,29 @@ std::string Dirname(std::string_view path) {
   return std::string(path.substr(0, p));
 }
 
+namespace {
+
+StatusOr<uint64_t> TreeBytesAt(Env* env, const std::string& dir, int depth, int max_depth) {
+  if (depth > max_depth) {
+    return BadInput(dir + ": folders nested deeper than " + std::to_string(max_depth) + " levels");
+  }
+  auto names = env->ListDir(dir);
+  if (!names.ok()) return names.status();
+  uint64_t total = 0;
+  for (const std::string& name : *names) {
+    const std::string path = JoinPath(dir, name);
+    auto bytes =
+        env->IsDirectory(path) ? TreeBytesAt(env, path, depth + 1, max_depth) : env->FileSize(path);
+    if (!bytes.ok()) return bytes.status();
+    total += *bytes;
+  }
+  return total;
+}
+
+}  // namespace
+
+StatusOr<uint64_t> TreeBytes(Env* env, const std::string& dir, int max_depth) {
+  return TreeBytesAt(env, dir, 0, max_depth);
+}
+
 }  // namespace sagebox

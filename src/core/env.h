@@ -71,6 +71,11 @@ class Env {
   virtual UnixSeconds Now() = 0;
 };
 
+// Bytes of every file below `dir` (recursively), as the Env sees them. BadInput
+// when folders nest deeper than `max_depth` (a loop of links, or a tree nobody
+// meant to measure); the Env's errors otherwise.
+StatusOr<uint64_t> TreeBytes(Env* env, const std::string& dir, int max_depth = 32);
+
 // An Env that forwards to another one; subclass to inject faults in tests.
 class EnvWrapper : public Env {
  public:

@@ -233,3 +233,26 @@ TEST(StatusTest, CodesAndContext) {
 
 }  // namespace
 }  // namespace sagebox
+
+namespace sagebox {
+namespace {
+
+TEST(TreeBytesTest, SumsFilesBelowAFolderAndRefusesDeepNesting) {
+  const std::string root = ::testing::TempDir() + "/sbx-treebytes";
+  std::filesystem::remove_all(root);
+  Env* env = Env::Default();
+  ASSERT_TRUE(env->CreateDirs(root + "/a/b").ok());
+  ASSERT_TRUE(env->WriteFileAtomic(root + "/x", "12345").ok());
+  ASSERT_TRUE(env->WriteFileAtomic(root + "/a/b/y", std::string(1000, 'y')).ok());
+  auto n = TreeBytes(env, root);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1005u);
+  auto deep = TreeBytes(env, root, 1);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), StatusCode::kBadInput);
+  EXPECT_FALSE(TreeBytes(env, root + "/missing").ok());  // the Env's error
+  std::filesystem::remove_all(root);
+}
+
+}  // namespace
+}  // namespace sagebox

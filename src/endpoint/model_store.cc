@@ -104,23 +104,6 @@ StatusOr<FileStamp> StatFile(const std::string& path) {
   return s;
 }
 
-StatusOr<uint64_t> DirBytes(Env* env, const std::string& dir, int depth) {
-  ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
-  uint64_t total = 0;
-  for (const std::string& n : names) {
-    const std::string p = JoinPath(dir, n);
-    if (env->IsDirectory(p)) {
-      if (depth >= kMaxListDepth) continue;
-      ASSIGN_OR_RETURN(uint64_t b, DirBytes(env, p, depth + 1));
-      total += b;
-    } else {
-      ASSIGN_OR_RETURN(uint64_t b, env->FileSize(p));
-      total += b;
-    }
-  }
-  return total;
-}
-
 StatusOr<int64_t> PickVersionIn(Env* env, const std::string& model_dir, const ModelConfig& config,
                                 const std::string& display, std::string* version_folder) {
   ASSIGN_OR_RETURN(auto names, env->ListDir(model_dir));
@@ -296,7 +279,7 @@ StatusOr<std::vector<StoreEntry>> ModelStore::List() {
           // The cache may live inside the store; its copies are not targets.
           if (!real_cache.empty() && RealPath(path) == real_cache) continue;
           if (env->Exists(JoinPath(path, "config.pbtxt"))) {
-            ASSIGN_OR_RETURN(uint64_t bytes, DirBytes(env, path, 0));
+            ASSIGN_OR_RETURN(uint64_t bytes, TreeBytes(env, path, kMaxListDepth));
             out->push_back({name, StoreEntryKind::kFolder, bytes});
           } else if (depth < kMaxListDepth) {
             RETURN_IF_ERROR(Walk(path, name, depth + 1));
@@ -318,7 +301,7 @@ StatusOr<std::vector<StoreEntry>> ModelStore::List() {
 
 StatusOr<uint64_t> ModelStore::StoredBytes(const std::string& target) const {
   ASSIGN_OR_RETURN(std::string path, Resolve(target));
-  if (env_->IsDirectory(path)) return DirBytes(env_, path, 0);
+  if (env_->IsDirectory(path)) return TreeBytes(env_, path, kMaxListDepth);
   return env_->FileSize(path);
 }
 

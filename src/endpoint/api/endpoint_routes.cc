@@ -652,8 +652,8 @@ std::vector<db::Migration> Migrations() {
 }
 
 EndpointRegistry::EndpointRegistry(Env* env, RegistryOptions options,
-                                   std::vector<Backend*> backends,
-                                   const catalog::Catalog* catalog, db::Database* database)
+                                   std::vector<Backend*> backends, const catalog::Catalog* catalog,
+                                   db::Database* database)
     : env_(env),
       options_(std::move(options)),
       backends_(std::move(backends)),

@@ -225,24 +225,6 @@ Status WriteFile(Env* env, const std::string& path, std::string_view data) {
   return file->Close();
 }
 
-// Sum of the sizes of the files under `dir`, recursively.
-StatusOr<uint64_t> TreeBytes(Env* env, const std::string& dir, int depth) {
-  if (depth > 32) return BadInput(dir + ": folders nested deeper than 32 levels");
-  ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
-  uint64_t total = 0;
-  for (const auto& name : names) {
-    std::string path = JoinPath(dir, name);
-    if (env->IsDirectory(path)) {
-      ASSIGN_OR_RETURN(uint64_t sub, TreeBytes(env, path, depth + 1));
-      total += sub;
-    } else {
-      ASSIGN_OR_RETURN(uint64_t size, env->FileSize(path));
-      total += size;
-    }
-  }
-  return total;
-}
-
 // ---- One instance: one child ----
 
 class PythonInstance final : public PythonModelInstance {
@@ -658,7 +640,7 @@ class PythonBackend final : public Backend {
     if (!options_.env->IsDirectory(source.version_dir)) {
       return NotFound(source.version_dir + ": no such version folder");
     }
-    ASSIGN_OR_RETURN(uint64_t files, TreeBytes(options_.env, source.version_dir, 0));
+    ASSIGN_OR_RETURN(uint64_t files, TreeBytes(options_.env, source.version_dir));
     return files + kPythonInterpreterBytes;
   }
 

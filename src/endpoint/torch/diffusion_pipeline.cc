@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/env.h"
+#include "endpoint/torch/torch_util.h"
 
 namespace sagebox::endpoint {
 namespace {
@@ -67,24 +68,6 @@ torch::Tensor FirstTensor(const c10::IValue& v) {
     }
   }
   throw std::runtime_error("component returned no tensor (type " + v.tagKind() + ")");
-}
-
-uint64_t ModuleBytes(const torch::jit::Module& m) {
-  uint64_t total = 0;
-  for (const auto& p : m.parameters(/*recurse=*/true)) total += p.nbytes();
-  for (const auto& b : m.buffers(/*recurse=*/true)) total += b.nbytes();
-  return total;
-}
-
-StatusOr<torch::jit::Module> LoadModule(const std::string& path) {
-  if (!Env::Default()->Exists(path)) return NotFound(path + ": missing component");
-  try {
-    torch::jit::Module m = torch::jit::load(path, torch::kCPU);
-    m.eval();
-    return m;
-  } catch (const std::exception& e) {
-    return BadInput(path + ": not a TorchScript module libtorch can load: " + e.what());
-  }
 }
 
 // Image -> [1,3,H,W] float in [-1, 1] (diffusers' preprocess: x / 255 * 2 - 1).
@@ -309,16 +292,16 @@ StatusOr<std::unique_ptr<DiffusionPipeline>> DiffusionPipeline::Load(const std::
                     std::to_string(want_channels) + ", got " +
                     std::to_string(p->settings_.unet_in_channels));
   }
-  ASSIGN_OR_RETURN(p->text_encoder_, LoadModule(JoinPath(version_dir, "text_encoder.pt")));
-  ASSIGN_OR_RETURN(p->unet_, LoadModule(JoinPath(version_dir, "unet.pt")));
-  ASSIGN_OR_RETURN(p->vae_decoder_, LoadModule(JoinPath(version_dir, "vae_decoder.pt")));
+  ASSIGN_OR_RETURN(p->text_encoder_, LoadTorchScript(JoinPath(version_dir, "text_encoder.pt")));
+  ASSIGN_OR_RETURN(p->unet_, LoadTorchScript(JoinPath(version_dir, "unet.pt")));
+  ASSIGN_OR_RETURN(p->vae_decoder_, LoadTorchScript(JoinPath(version_dir, "vae_decoder.pt")));
   if (p->task_ == DiffusionTask::kImg2Img || p->task_ == DiffusionTask::kDepth ||
       p->task_ == DiffusionTask::kInpaint) {
-    ASSIGN_OR_RETURN(auto enc, LoadModule(JoinPath(version_dir, "vae_encoder.pt")));
+    ASSIGN_OR_RETURN(auto enc, LoadTorchScript(JoinPath(version_dir, "vae_encoder.pt")));
     p->vae_encoder_ = std::move(enc);
   }
   if (p->task_ == DiffusionTask::kDepth) {
-    ASSIGN_OR_RETURN(auto depth, LoadModule(JoinPath(version_dir, "depth_estimator.pt")));
+    ASSIGN_OR_RETURN(auto depth, LoadTorchScript(JoinPath(version_dir, "depth_estimator.pt")));
     p->depth_estimator_ = std::move(depth);
   }
   p->measured_bytes_ = ModuleBytes(p->text_encoder_) + ModuleBytes(p->unet_) +
