@@ -16,13 +16,17 @@ import sys
 import time
 
 import boto3
+from botocore.config import Config
 from PIL import Image
 
 url, store = sys.argv[1], sys.argv[2]
 session = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
                                 region_name="us-east-1")
-sm_client = session.client("sagemaker", endpoint_url=url)
-runtime_sm_client = session.client("sagemaker-runtime", endpoint_url=url)
+# A CPU (and, in the tests, Debug) build is slower than the article's GPU: wait longer than
+# botocore's 60 s, and never re-send a generation that is still running.
+config = Config(read_timeout=600, retries={"max_attempts": 1})
+sm_client = session.client("sagemaker", endpoint_url=url, config=config)
+runtime_sm_client = session.client("sagemaker-runtime", endpoint_url=url, config=config)
 
 
 def check(cond, message):
