@@ -11,7 +11,8 @@
 #        cmake --build build/release --target sagebox endpoint_serve_bench
 # Output: bench/out/endpoint-serve/{result.md,serve.log,metrics.txt}; the models are
 # generated once into bench/out/endpoint-serve/models (PAD_BYTES, default 200000000, sizes
-# the cold-load model; delete the folder to regenerate).
+# the cold-load model; delete the folder to regenerate). MODELS=DIR serves another folder
+# of the same four models (how the bench's checks were seen to fail on wrong weights).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=build/release/sagebox
@@ -20,7 +21,7 @@ for b in "$BIN" "$BENCH"; do
   [[ -x $b ]] || { echo "missing $b: cmake --build build/release --target sagebox endpoint_serve_bench" >&2; exit 2; }
 done
 OUT=bench/out/endpoint-serve
-MODELS=$OUT/models
+MODELS=${MODELS:-$OUT/models}
 mkdir -p "$OUT"
 if [[ ! -s $MODELS/big/1/model.pt ]]; then
   rm -rf "$MODELS"

@@ -32,6 +32,11 @@
 //       [--load-repeats 5]
 // DIR is what bench/make_serve_models.py wrote and the server serves
 // (bench/endpoint_serve.sh does all of it). Prints Markdown.
+//
+// clang-tidy: analyse as C++17, as src/endpoint/torch/.clang-tidy explains
+// (libtorch 1.13's headers stop clang in C++20 mode), so this file stays valid
+// C++17: clang-tidy -p build/release --quiet --extra-arg=-std=c++17
+//   --checks=-bugprone-forward-declaration-namespace bench/endpoint_serve_bench.cc
 #include <ATen/Parallel.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -46,13 +51,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -222,7 +227,10 @@ double MetricSum(const std::string& text, std::string_view name, std::string_vie
     if (end == std::string::npos) end = text.size();
     const std::string_view line(text.data() + pos, end - pos);
     pos = end + 1;
-    if (!line.starts_with(name) || line.size() <= name.size() || line[name.size()] != '{') continue;
+    if (line.size() <= name.size() || line.compare(0, name.size(), name) != 0 ||
+        line[name.size()] != '{') {
+      continue;
+    }
     const size_t close = line.rfind('}');
     if (close == std::string_view::npos) continue;
     if (line.substr(0, close).find(label) == std::string_view::npos) continue;
@@ -416,6 +424,7 @@ StatusOr<LoadResult> RunLoad(const Flags& f, httplib::Client& http, const std::s
   Status first_error;
   std::vector<std::vector<double>> lat(static_cast<size_t>(f.clients));
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(f.clients));
   for (int c = 0; c < f.clients; ++c) {
     threads.emplace_back([&, c] {
       auto conn = Connect(f.url);
@@ -557,7 +566,9 @@ Status Batching(const Flags& f, httplib::Client& http) {
 // on any failure or a short file.
 Status ReadWhole(const std::string& path, char* buf, size_t size) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (fd < 0)
+    return IoError(
+        fmt::format("{}: cannot open: {}", path, std::generic_category().message(errno)));
   size_t got = 0;
   while (got < size) {
     const ssize_t n = ::read(fd, buf + got, size - got);
@@ -579,7 +590,7 @@ Status ColdLoad(const Flags& f, httplib::Client& http) {
   // Warm the page cache: every side then reads from memory, not the disk. The
   // reused buffer's pages are touched here, so reading into it again is the
   // copy out of the page cache alone.
-  auto reused = std::make_unique_for_overwrite<char[]>(size);
+  auto reused = std::unique_ptr<char[]>(new char[size]);
   RETURN_IF_ERROR(ReadWhole(file, reused.get(), size));
   std::vector<double> fresh_us;
   std::vector<double> copy_us;
@@ -588,8 +599,10 @@ Status ColdLoad(const Flags& f, httplib::Client& http) {
   std::vector<double> server_us;
   auto local = [&]() -> Status {
     {
+      // new char[] leaves the pages untouched (default-initialised), so the read
+      // pays the page faults of fresh memory, as any loader's allocation does.
       const auto t0 = Clock::now();
-      auto fresh = std::make_unique_for_overwrite<char[]>(size);
+      auto fresh = std::unique_ptr<char[]>(new char[size]);
       RETURN_IF_ERROR(ReadWhole(file, fresh.get(), size));
       fresh_us.push_back(MicrosSince(t0));
     }
@@ -658,11 +671,11 @@ Status Run(int argc, char** argv) {
   ASSIGN_OR_RETURN(const std::string live, Get(*http, "/v2/health/live"));
   (void)live;
   fmt::print("## endpoint_serve_bench against {} (models {})\n\n", f.url, f.models);
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   RETURN_IF_ERROR(Overhead(f, *http));
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   RETURN_IF_ERROR(Batching(f, *http));
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   RETURN_IF_ERROR(ColdLoad(f, *http));
   return Status::Ok();
 }
