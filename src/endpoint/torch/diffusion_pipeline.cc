@@ -242,11 +242,13 @@ StatusOr<std::unique_ptr<DiffusionPipeline>> DiffusionPipeline::Load(const std::
                                                                      std::string_view task_name) {
   Env* env = Env::Default();
   std::unique_ptr<DiffusionPipeline> p(new DiffusionPipeline());
-  const std::string tokenizer_vocab = JoinPath(version_dir, "tokenizer/vocab.json");
-  if (env->Exists(tokenizer_vocab)) {
-    return Unimplemented(tokenizer_vocab +
-                         ": CLIP BPE tokenization is not implemented yet; remove tokenizer/ to "
-                         "use the byte fallback (diffusion_tokenizer.h)");
+  // An exported pipeline ships CLIP's tokenizer as tokenizer/{vocab.json,merges.txt};
+  // a tokenizer/ folder missing either file is refused (NotFound) rather than
+  // silently served with the byte fallback, which a real CLIP encoder misreads.
+  const std::string tokenizer_dir = JoinPath(version_dir, "tokenizer");
+  if (env->IsDirectory(tokenizer_dir)) {
+    ASSIGN_OR_RETURN(ClipTokenizer tokenizer, ClipTokenizer::Load(env, tokenizer_dir));
+    p->tokenizer_.emplace(std::move(tokenizer));
   }
   const std::string pipeline_file = JoinPath(version_dir, "pipeline.json");
   if (env->Exists(pipeline_file)) {
@@ -325,7 +327,8 @@ StatusOr<std::vector<Image>> DiffusionPipeline::Generate(const GenerateRequest& 
 torch::Tensor DiffusionPipeline::Encode(const std::vector<std::string>& prompts) {
   std::vector<int64_t> ids;
   for (const auto& prompt : prompts) {
-    auto row = TokenizeFallback(prompt, settings_.tokenizer);
+    auto row = tokenizer_ ? tokenizer_->Encode(prompt, settings_.tokenizer)
+                          : TokenizeFallback(prompt, settings_.tokenizer);
     ids.insert(ids.end(), row.begin(), row.end());
   }
   const auto rows = static_cast<int64_t>(prompts.size());

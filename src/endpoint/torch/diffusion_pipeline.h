@@ -17,11 +17,17 @@
 //   depth_estimator.pt  image [B,3,H,W] in [-1,1] -> depth [B,H',W'] or [B,1,H',W']
 //                       (depth)
 //   scheduler.json      diffusers' scheduler_config.json (scheduler.h)
+//   tokenizer/          optional: CLIP's vocab.json and merges.txt, as diffusers'
+//                       save_pretrained writes them; prompts and negative prompts
+//                       are then CLIP BPE ids (ClipTokenizer, diffusion_tokenizer.h),
+//                       else the byte fallback (TokenizeFallback)
 //   pipeline.json       {"vae_scale_factor": 8, "latent_channels": 4,
 //                       "scaling_factor": 0.18215, "height": 512, "width": 512,
 //                       "unet_in_channels": 4|5|7|9, "default_scheduler": "ddim",
 //                       "max_noise_level": 350, "low_res_scheduler": {...},
 //                       "bos_id", "eos_id", "pad_id"}: every key optional
+//                       (bos_id/eos_id are the byte fallback's: with tokenizer/,
+//                       BOS/EOS come from vocab.json; pad_id applies to both)
 //
 // The task is config.pbtxt's parameter `task` (text2img | img2img | depth |
 // inpaint | upscale); without it, it is inferred: depth_estimator.pt -> depth,
@@ -140,8 +146,9 @@ class DiffusionPipeline {
  public:
   // Loads the components from `version_dir`. `task_name` "" infers the task.
   // NotFound naming the file for a missing component, BadInput for a malformed
-  // JSON file or a file libtorch cannot load, InvalidArgument for an unknown task,
-  // Unimplemented for a tokenizer/ folder (CLIP BPE is not implemented).
+  // JSON file, a malformed tokenizer/vocab.json or merges.txt (file and line) or a
+  // file libtorch cannot load, NotFound for a tokenizer/ folder without vocab.json or
+  // merges.txt, InvalidArgument for an unknown task.
   static StatusOr<std::unique_ptr<DiffusionPipeline>> Load(const std::string& version_dir,
                                                            std::string_view task_name);
 
@@ -168,6 +175,7 @@ class DiffusionPipeline {
   DiffusionTask task_ = DiffusionTask::kText2Img;
   PipelineSettings settings_;
   SchedulerConfig scheduler_config_;
+  std::optional<ClipTokenizer> tokenizer_;  // none: the byte fallback
   torch::jit::Module text_encoder_;
   torch::jit::Module unet_;
   torch::jit::Module vae_decoder_;
