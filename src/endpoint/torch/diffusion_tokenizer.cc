@@ -24,12 +24,13 @@ struct Range {
   char32_t hi;
 };
 
-bool InRanges(const Range* begin, const Range* end, char32_t cp) {
-  // The tables are sorted and disjoint: the first range ending at or after cp is
-  // the only one that can hold it.
-  const Range* it =
-      std::lower_bound(begin, end, cp, [](const Range& r, char32_t c) { return r.hi < c; });
-  return it != end && it->lo <= cp;
+// The tables are sorted and disjoint: the first entry ending at or after cp is the
+// only one that can hold it.
+template <typename T, size_t N>
+const T* Find(const T (&table)[N], char32_t cp) {
+  const T* it = std::lower_bound(std::begin(table), std::end(table), cp,
+                                 [](const T& r, char32_t c) { return r.hi < c; });
+  return it != std::end(table) && it->lo <= cp ? it : nullptr;
 }
 
 // \s of Python's `regex` module for str patterns: the Unicode White_Space property.
@@ -39,41 +40,15 @@ bool IsSpace(char32_t cp) {
          cp == 0x205F || cp == 0x3000;
 }
 
-// \p{N} (Nd, Nl, No) beyond ASCII: the common blocks, not every number character.
-constexpr Range kNumbers[] = {
-    {0x00B2, 0x00B3},   {0x00B9, 0x00B9}, {0x00BC, 0x00BE}, {0x0660, 0x0669}, {0x06F0, 0x06F9},
-    {0x07C0, 0x07C9},   {0x0966, 0x096F}, {0x09E6, 0x09EF}, {0x0A66, 0x0A6F}, {0x0AE6, 0x0AEF},
-    {0x0B66, 0x0B6F},   {0x0BE6, 0x0BF2}, {0x0C66, 0x0C6F}, {0x0CE6, 0x0CEF}, {0x0D66, 0x0D78},
-    {0x0E50, 0x0E59},   {0x0ED0, 0x0ED9}, {0x0F20, 0x0F33}, {0x1040, 0x1049}, {0x17E0, 0x17E9},
-    {0x1810, 0x1819},   {0x2070, 0x2070}, {0x2074, 0x2079}, {0x2080, 0x2089}, {0x2150, 0x2182},
-    {0x2185, 0x2189},   {0x2460, 0x249B}, {0x24EA, 0x24FF}, {0x2776, 0x2793}, {0x3007, 0x3007},
-    {0x3021, 0x3029},   {0x3038, 0x303A}, {0x3192, 0x3195}, {0x3220, 0x3229}, {0x3248, 0x324F},
-    {0x3251, 0x325F},   {0x3280, 0x3289}, {0x32B1, 0x32BF}, {0xFF10, 0xFF19}, {0x1D7CE, 0x1D7FF},
-    {0x1F100, 0x1F10C},
+struct LowerRun {
+  char32_t lo;
+  char32_t hi;
+  int32_t delta;
+  char32_t stride;
 };
 
-// Neither \p{L} nor \p{N} nor \s: controls, punctuation, symbols, combining marks,
-// emoji, private use. Checked after kNumbers (a few number ranges sit inside these).
-constexpr Range kOthers[] = {
-    {0x0000, 0x001F},   {0x007F, 0x009F},   {0x00A1, 0x00A9},    {0x00AB, 0x00B4},
-    {0x00B6, 0x00B9},   {0x00BB, 0x00BF},   {0x00D7, 0x00D7},    {0x00F7, 0x00F7},
-    {0x02C2, 0x02C5},   {0x02D2, 0x02DF},   {0x02E5, 0x02EB},    {0x02ED, 0x02ED},
-    {0x02EF, 0x036F},   {0x037E, 0x037E},   {0x0384, 0x0385},    {0x0387, 0x0387},
-    {0x0483, 0x0489},   {0x055A, 0x055F},   {0x0589, 0x058A},    {0x0591, 0x05C7},
-    {0x0600, 0x061F},   {0x064B, 0x065F},   {0x066A, 0x066D},    {0x06D4, 0x06D4},
-    {0x0900, 0x0903},   {0x093A, 0x093C},   {0x093E, 0x094F},    {0x0964, 0x0965},
-    {0x0E31, 0x0E31},   {0x0E34, 0x0E3A},   {0x0E47, 0x0E4F},    {0x2000, 0x206F},
-    {0x20A0, 0x20FF},   {0x2190, 0x245F},   {0x249C, 0x24E9},    {0x2500, 0x2775},
-    {0x2794, 0x2BFF},   {0x2E00, 0x2E7F},   {0x2FF0, 0x3004},    {0x3008, 0x3020},
-    {0x302A, 0x3030},   {0x3036, 0x3037},   {0x303D, 0x303F},    {0x3099, 0x309C},
-    {0x30A0, 0x30A0},   {0x30FB, 0x30FB},   {0x3200, 0x321E},    {0x322A, 0x3247},
-    {0x3250, 0x3250},   {0x3260, 0x327F},   {0x328A, 0x32B0},    {0x32C0, 0x33FF},
-    {0x4DC0, 0x4DFF},   {0xA490, 0xA4CF},   {0xD800, 0xF8FF},    {0xFB29, 0xFB29},
-    {0xFD3E, 0xFD3F},   {0xFE00, 0xFE19},   {0xFE20, 0xFE6F},    {0xFEFF, 0xFEFF},
-    {0xFF01, 0xFF0F},   {0xFF1A, 0xFF20},   {0xFF3B, 0xFF40},    {0xFF5B, 0xFF65},
-    {0xFFE0, 0xFFEE},   {0xFFF9, 0xFFFD},   {0x1D000, 0x1D24F},  {0x1D300, 0x1D35F},
-    {0x1F000, 0x1FAFF}, {0xE0000, 0xE01EF}, {0xF0000, 0x10FFFF},
-};
+// kNumbers, kOthers and kLower, generated from Unicode's database.
+#include "endpoint/torch/clip_unicode_tables.inc"
 
 enum class CharClass { kSpace, kLetter, kNumber, kOther };
 
@@ -88,8 +63,8 @@ CharClass Classify(char32_t cp) {
   }
   if (cp == kInvalid) return CharClass::kOther;
   if (IsSpace(cp)) return CharClass::kSpace;
-  if (InRanges(std::begin(kNumbers), std::end(kNumbers), cp)) return CharClass::kNumber;
-  if (InRanges(std::begin(kOthers), std::end(kOthers), cp)) return CharClass::kOther;
+  if (Find(kNumbers, cp) != nullptr) return CharClass::kNumber;
+  if (Find(kOthers, cp) != nullptr) return CharClass::kOther;
   return CharClass::kLetter;
 }
 
@@ -152,33 +127,13 @@ void AppendUtf8(char32_t cp, std::string* out) {
   }
 }
 
-// str.lower() for the scripts listed in the header; other code points unchanged.
-// (U+0130, whose lower case is two code points, is handled by the caller.)
+// str.lower() for one code point (U+0130, whose lower case is two code points, is
+// handled by the caller).
 char32_t ToLower(char32_t c) {
-  const bool even = c % 2 == 0;
-  if (c >= 'A' && c <= 'Z') return c + 32;
-  if (c < 0xC0) return c;
-  if (c <= 0xDE && c != 0xD7) return c + 32;
-  if (c >= 0x100 && c <= 0x137) return even ? c + 1 : c;
-  if (c >= 0x139 && c <= 0x148) return even ? c : c + 1;
-  if (c >= 0x14A && c <= 0x177) return even ? c + 1 : c;
-  if (c == 0x178) return 0xFF;
-  if (c >= 0x179 && c <= 0x17E) return even ? c : c + 1;
-  if (c == 0x386) return 0x3AC;
-  if (c >= 0x388 && c <= 0x38A) return c + 37;
-  if (c == 0x38C) return 0x3CC;
-  if (c == 0x38E || c == 0x38F) return c + 63;
-  if ((c >= 0x391 && c <= 0x3A1) || (c >= 0x3A3 && c <= 0x3AB)) return c + 32;
-  if (c >= 0x400 && c <= 0x40F) return c + 80;
-  if (c >= 0x410 && c <= 0x42F) return c + 32;
-  if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F)) {
-    return even ? c + 1 : c;
-  }
-  if (c == 0x4C0) return 0x4CF;
-  if (c >= 0x4C1 && c <= 0x4CE) return even ? c : c + 1;
-  if (c >= 0x531 && c <= 0x556) return c + 48;
-  if (c >= 0xFF21 && c <= 0xFF3A) return c + 32;
-  return c;
+  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + 32 : c;
+  const LowerRun* run = Find(kLower, c);
+  if (run == nullptr || (c - run->lo) % run->stride != 0) return c;
+  return static_cast<char32_t>(static_cast<int64_t>(c) + run->delta);
 }
 
 // CLIP's bytes_to_unicode (simple_tokenizer.py / tokenization_clip.py): the bytes

@@ -9,21 +9,18 @@
 // (piece -> id) and tokenizer/merges.txt (a `#version` header line, then one merge
 // "a b" per line, rank = line order). Per prompt:
 //   1. cleanup: every Unicode whitespace run becomes one space, the ends are
-//      stripped, the text is lower-cased. The reference first runs ftfy.fix_text
-//      (mojibake repair, NFC); ftfy is not available here, so text that needs it
-//      (double-encoded UTF-8, decomposed accents) tokenizes as written. Lower-casing
-//      is exact for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic; other
-//      scripts' capitals are kept as they are.
+//      stripped, the text is lower-cased (str.lower()). The reference first runs
+//      ftfy.fix_text (mojibake repair, NFC normalisation); ftfy is not available
+//      here, so text that needs it (double-encoded UTF-8, decomposed accents)
+//      tokenizes as written.
 //   2. the pre-tokenizer regex
 //        <|startoftext|>|<|endoftext|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+
-//      implemented by hand (no ICU in the build): ASCII letters and digits are exact;
-//      a non-ASCII code point is a digit (\p{N}) when it is in a table of common
-//      number characters (superscripts, fractions, other scripts' decimal digits,
-//      roman numerals, circled numbers, fullwidth digits), "other" when it is a
-//      known Unicode space, punctuation, symbol, combining mark, control or emoji
-//      block, and a letter otherwise. Differs from \p{L} for the rare characters the
-//      tables miss (e.g. a symbol in the letterlike block such as U+2122 counts as a
-//      letter here); invalid UTF-8 bytes count as "other".
+//      implemented by hand (no ICU in the build): ASCII is exact; beyond it, \p{L},
+//      \p{N} and the lower-case mapping come from tables generated from Python's
+//      unicodedata (clip_unicode_tables.inc, scripts/gen_clip_unicode_tables.py,
+//      Unicode 14), so characters added in later Unicode versions (which the
+//      reference's `regex` module may know) count as punctuation here; invalid
+//      UTF-8 bytes count as punctuation too.
 //   3. each piece's UTF-8 bytes through CLIP's bytes_to_unicode table, then BPE with
 //      the merge ranks, the last symbol carrying the `</w>` suffix;
 //   4. ids from vocab.json; a piece not in it maps to `<|endoftext|>`'s id (CLIP's

@@ -170,6 +170,13 @@ TEST(ClipTokenizerTest, NonAsciiGoesThroughBytesToUnicode) {
   EXPECT_EQ(ClipPreTokenize("na\u00EFve \u65E5\u672C\u2014x\U0001F600y x\u00B2\u00BD"),
             (std::vector<std::string>{"na\u00EFve", "\u65E5\u672C", "\u2014", "x", "\U0001F600",
                                       "y", "x", "\u00B2", "\u00BD"}));
+  // Combining marks are not letters: Devanagari splits at every vowel sign and
+  // virama, as the reference regex does; Bengali digits are numbers.
+  EXPECT_EQ(ClipPreTokenize("\u0939\u093F\u0928\u094D\u0926\u0940 \u09E7\u09E8"),
+            (std::vector<std::string>{"\u0939", "\u093F", "\u0928", "\u094D", "\u0926", "\u0940",
+                                      "\u09E7", "\u09E8"}));
+  // Lower-casing covers all of Unicode's one-to-one mappings, and U+0130's two.
+  EXPECT_EQ(ClipCleanText("\u1E9E\u10A0\u0130\u01C4\uFF21"), "\u00DF\u2D00i\u0307\u01C6\uFF41");
   // Invalid UTF-8 is kept byte for byte (each byte a symbol), never dropped.
   EXPECT_EQ(t.Pieces("\xFF"), (std::vector<std::string>{"\u00FF</w>"}));
 }
