@@ -20,6 +20,11 @@ struct Globals {
   std::string DatabaseUrl() const;
 };
 
+// The process's own argv, kept by main() for `endpoint serve`, which re-executes
+// itself as sagebox-torch (serve_command.cc says why).
+void SetCommandLine(int argc, char** argv);
+char** CommandLine();
+
 // Prints the error and returns the exit code for `s`.
 int Fail(const Status& s);
 int ExitCode(StatusCode c);

@@ -92,6 +92,7 @@ static int Main(int argc, char** argv) {
     if (g.store.empty()) g.store = g.data;
   });
   int code = 0;
+  SetCommandLine(argc, argv);
   AddCostCommands(app, g, &code);
   AddSqlCommand(app, g, &code);
   AddServeCommand(app, g, &code);

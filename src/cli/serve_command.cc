@@ -2,11 +2,14 @@
 // file only reads flags and files, builds the authenticator, lets each module
 // register its routes, and runs the server.
 #include <fmt/format.h>
+#include <limits.h>
 #include <pthread.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -21,8 +24,10 @@
 #include "cost/plan/budgets.h"
 #include "endpoint/api/endpoint_routes.h"
 #include "endpoint/python/python_backend.h"
+#ifdef SAGEBOX_WITH_TORCH
 #include "endpoint/torch/diffusion_backend.h"
 #include "endpoint/torch/torch_backend.h"
+#endif
 #include "http/authenticator.h"
 #include "http/credentials.h"
 #include "http/http_server.h"
@@ -39,6 +44,35 @@ std::string RandomToken() {
   std::string out;
   for (int i = 0; i < 4; ++i) out += fmt::format("{:08x}", rd());
   return out;
+}
+
+char** g_argv = nullptr;
+
+// libtorch is ~300 shared libraries: linking it into `sagebox` made every command
+// (`cost query`, `--version`) pay about a second to load them (5 s in a sanitized
+// build). So `sagebox` does not link it. Its sibling `sagebox-torch`, built from the
+// same sources plus the TorchScript backends (SAGEBOX_WITH_TORCH), does, and
+// `sagebox endpoint serve` re-executes itself as that sibling, before any thread or
+// file exists, with the same arguments. Without the sibling, the endpoint serves
+// Python-backend models only, and says so.
+void ExecTorchSibling() {
+#ifndef SAGEBOX_WITH_TORCH
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0 || g_argv == nullptr) return;
+  self[n] = '\0';
+  const std::string sibling = JoinPath(Dirname(self), "sagebox-torch");
+  if (access(sibling.c_str(), X_OK) != 0) {
+    (void)std::fprintf(stderr,
+                       "sagebox endpoint serve: %s not found: serving without the pytorch and "
+                       "diffusion backends (build the sagebox-torch target)\n",
+                       sibling.c_str());
+    return;
+  }
+  execv(sibling.c_str(), g_argv);
+  (void)std::fprintf(stderr, "sagebox endpoint serve: cannot run %s: %s\n", sibling.c_str(),
+                     std::strerror(errno));
+#endif
 }
 
 // Half of physical memory: the rest is for the server, the page cache and
@@ -86,12 +120,15 @@ StatusOr<std::unique_ptr<EndpointModule>> StartEndpoint(const Globals& g, const 
   po.log_dir = JoinPath(g.data, "endpoint-logs");  // model.py's prints and tracebacks survive
   if (Status s = Env::Default()->CreateDirs(po.log_dir); !s.ok()) return s;
   m->python = endpoint::NewPythonBackend(po);
+  std::vector<endpoint::Backend*> backends = {m->python.get()};
+#ifdef SAGEBOX_WITH_TORCH
   m->torch = endpoint::NewTorchScriptBackend();
   m->diffusion = endpoint::NewDiffusionBackend();
-  m->registry = std::make_unique<endpoint::api::EndpointRegistry>(
-      Env::Default(), ro,
-      std::vector<endpoint::Backend*>{m->python.get(), m->torch.get(), m->diffusion.get()},
-      m->catalog.get(), database);
+  backends.push_back(m->torch.get());
+  backends.push_back(m->diffusion.get());
+#endif
+  m->registry = std::make_unique<endpoint::api::EndpointRegistry>(Env::Default(), ro, backends,
+                                                                  m->catalog.get(), database);
   RETURN_IF_ERROR(m->registry->Create(f.endpoint_name, f.endpoint_models, f.instance_type));
   // Endpoints made by CreateEndpoint in an earlier run come back.
   auto notes = m->registry->Restore();
@@ -102,7 +139,14 @@ StatusOr<std::unique_ptr<EndpointModule>> StartEndpoint(const Globals& g, const 
 
 }  // namespace
 
+void SetCommandLine(int argc, char** argv) {
+  (void)argc;
+  g_argv = argv;
+}
+char** CommandLine() { return g_argv; }
+
 int Serve(const Globals& g, const ServeFlags& f) {
+  if (!f.endpoint_models.empty()) ExecTorchSibling();  // returns only if it cannot
   // SIGINT/SIGTERM stop the server cleanly: they are blocked before any thread
   // exists (the job runner's workers, the HTTP pool inherit the mask) and one
   // watcher thread waits for them, so no handler runs in async-signal context.
