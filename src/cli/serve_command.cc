@@ -70,8 +70,9 @@ void ExecTorchSibling() {
     return;
   }
   execv(sibling.c_str(), g_argv);
+  // Still one thread here (nothing has started any), so strerror's buffer is ours.
   (void)std::fprintf(stderr, "sagebox endpoint serve: cannot run %s: %s\n", sibling.c_str(),
-                     std::strerror(errno));
+                     std::strerror(errno));  // NOLINT(concurrency-mt-unsafe)
 #endif
 }
 
