@@ -13,6 +13,7 @@
 #include "core/testing/temp_dir.h"
 #include "endpoint/image.h"
 #include "endpoint/torch/diffusion_pipeline.h"
+#include "endpoint/torch/testing/tiny_diffusion.h"
 
 namespace sagebox::endpoint {
 namespace {
@@ -25,10 +26,7 @@ class DiffusionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new sagebox::testing::TempDir("diffusion");
-    const std::string script =
-        std::string(SAGEBOX_TESTDATA) + "/../endpoint/make_tiny_diffusion.py";
-    const std::string cmd = "/usr/bin/python3 " + script + " " + dir_->path();
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    sagebox::endpoint::testing::MakeTinyDiffusion(dir_->path());
   }
   static void TearDownTestSuite() {
     delete dir_;

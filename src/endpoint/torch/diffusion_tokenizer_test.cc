@@ -11,6 +11,7 @@
 #include "core/env.h"
 #include "core/testing/temp_dir.h"
 #include "endpoint/torch/diffusion_pipeline.h"
+#include "endpoint/torch/testing/tiny_diffusion.h"
 
 namespace sagebox::endpoint {
 namespace {
@@ -295,10 +296,7 @@ class PipelineTokenizerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new sagebox::testing::TempDir("diffusion_bpe");
-    const std::string script =
-        std::string(SAGEBOX_TESTDATA) + "/../endpoint/make_tiny_diffusion.py";
-    const std::string cmd = "/usr/bin/python3 " + script + " " + dir_->path();
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    sagebox::endpoint::testing::MakeTinyDiffusion(dir_->path());
   }
   static void TearDownTestSuite() {
     delete dir_;
