@@ -173,13 +173,16 @@ StatusOr<InferResponse> ModelServer::Infer(const std::string& target, InferReque
   return response;
 }
 
+bool ModelServer::IsLoaded(const std::string& target) const {
+  for (const auto& m : cache_->Stats().models) {
+    if (m.name == target) return m.state == ModelState::kLoaded;
+  }
+  return false;
+}
+
 Status ModelServer::Load(const std::string& target,
                          std::chrono::steady_clock::time_point deadline) {
-  for (const auto& m : cache_->Stats().models) {
-    if (m.name == target && m.state == ModelState::kLoaded) {
-      return AlreadyExists("model " + target + " is already loaded");
-    }
-  }
+  if (IsLoaded(target)) return AlreadyExists("model " + target + " is already loaded");
   auto lease = cache_->Acquire(target, deadline);
   return lease.status();
 }

@@ -89,6 +89,8 @@ class ModelServer {
   // Loads `target` now (MME `POST /models`, KServe repository load). AlreadyExists
   // when it is loaded already; else as Infer's loading errors.
   Status Load(const std::string& target, std::chrono::steady_clock::time_point deadline);
+  // Whether `target` is loaded now (not loading, not unloaded).
+  bool IsLoaded(const std::string& target) const;
   // As ModelCache::Unload.
   Status Unload(const std::string& target);
 

@@ -81,10 +81,28 @@ StatusOr<std::optional<size_t>> HeaderLength(const ApiRequest& req) {
   return std::optional<size_t>(n);
 }
 
+// A request body decoded: the binary-data extension's header length (HeaderLength)
+// and the KServe v2 request, with its parameters.binary_data_output.
+struct DecodedInfer {
+  InferRequest request;
+  bool all_binary = false;
+};
+
+StatusOr<DecodedInfer> DecodeInfer(const ApiRequest& req) {
+  auto hlen = HeaderLength(req);
+  if (!hlen.ok()) return hlen.status();
+  DecodedInfer d;
+  auto parsed = ParseInferRequest(req.body, *hlen, &d.all_binary);
+  if (!parsed.ok()) return parsed.status();
+  d.request = std::move(*parsed);
+  return d;
+}
+
 // `all_binary`: the request's parameters.binary_data_output.
-ApiResponse EncodeResponse(const InferResponse& resp, const InferRequest& req, bool all_binary,
-                           bool sagemaker) {
-  auto enc = EncodeInferResponse(resp, req.outputs, all_binary);
+// `outputs`: the outputs the request asked for (empty: all).
+ApiResponse EncodeResponse(const InferResponse& resp, const std::vector<RequestedOutput>& outputs,
+                           bool all_binary, bool sagemaker) {
+  auto enc = EncodeInferResponse(resp, outputs, all_binary);
   if (!enc.ok()) return KServeError(400, enc.status().message());
   ApiResponse r;
   r.body = std::move(enc->body);
@@ -136,14 +154,12 @@ ApiResponse Invocations(EndpointRegistry* reg, const ApiRequest& req) {
                                       original, message),
                           {{"OriginalStatusCode", original}, {"OriginalMessage", message}});
   };
-  auto hlen = HeaderLength(req);
-  if (!hlen.ok()) return model_error(400, hlen.status().message());
-  bool all_binary = false;
-  auto parsed = ParseInferRequest(req.body, *hlen, &all_binary);
-  if (!parsed.ok()) return model_error(400, parsed.status().message());
-  const InferRequest request = *parsed;
+  auto decoded = DecodeInfer(req);
+  if (!decoded.ok()) return model_error(400, decoded.status().message());
+  // Only the requested outputs are kept for the answer: the tensors move on.
+  const std::vector<RequestedOutput> outputs = decoded->request.outputs;
   InferStage stage = InferStage::kLoad;
-  auto resp = ep->server->Infer(target, *parsed, Deadline(*reg), &stage);
+  auto resp = ep->server->Infer(target, std::move(decoded->request), Deadline(*reg), &stage);
   if (!resp.ok()) {
     const Status& s = resp.status();
     if (stage == InferStage::kLoad) {
@@ -164,7 +180,7 @@ ApiResponse Invocations(EndpointRegistry* reg, const ApiRequest& req) {
     }
     return model_error(stage == InferStage::kValidate ? 400 : 500, s.message());
   }
-  ApiResponse r = EncodeResponse(*resp, request, all_binary, /*sagemaker=*/true);
+  ApiResponse r = EncodeResponse(*resp, outputs, decoded->all_binary, /*sagemaker=*/true);
   r.headers.emplace_back("X-Amzn-Invoked-Production-Variant", "AllTraffic");
   return r;
 }
@@ -425,21 +441,15 @@ ApiResponse KServe(EndpointRegistry* reg, const ApiRequest& req) {
   if (model.empty()) return KServeError(404, "no model named in " + path);
   if (action == "infer") {
     if (req.method != "POST") return KServeError(405, "infer takes POST");
-    auto hlen = HeaderLength(req);
-    if (!hlen.ok()) return KServeError(400, hlen.status().message());
-    bool all_binary = false;
-    auto parsed = ParseInferRequest(req.body, *hlen, &all_binary);
-    if (!parsed.ok()) return KServeError(400, parsed.status().message());
-    const InferRequest request = *parsed;
-    auto resp = server.Infer(model, *parsed, Deadline(*reg));
+    auto decoded = DecodeInfer(req);
+    if (!decoded.ok()) return KServeError(400, decoded.status().message());
+    const std::vector<RequestedOutput> outputs = decoded->request.outputs;
+    auto resp = server.Infer(model, std::move(decoded->request), Deadline(*reg));
     if (!resp.ok()) return KServeError(KServeStatusFor(resp.status()), resp.status().message());
-    return EncodeResponse(*resp, request, all_binary, /*sagemaker=*/false);
+    return EncodeResponse(*resp, outputs, decoded->all_binary, /*sagemaker=*/false);
   }
   if (action == "ready") {
-    for (const auto& m : server.Cache().models) {
-      if (m.name == model && m.state == ModelState::kLoaded)
-        return http::JsonResponse(json::object());
-    }
+    if (server.IsLoaded(model)) return http::JsonResponse(json::object());
     return KServeError(400, "model " + model + " is not ready (not loaded)");
   }
   auto source = server.Describe(model);
@@ -497,19 +507,13 @@ ApiResponse MmeModels(EndpointRegistry* reg, const ApiRequest& req) {
   }
   if (rest.ends_with("/invoke") && req.method == "POST") {
     const std::string model = rest.substr(0, rest.size() - 7);
-    bool loaded = false;
-    for (const auto& m : server.Cache().models)
-      loaded |= m.name == model && m.state == ModelState::kLoaded;
-    if (!loaded) return MmeError(404, "model " + model + " is not loaded");
-    auto hlen = HeaderLength(req);
-    if (!hlen.ok()) return MmeError(400, hlen.status().message());
-    bool all_binary = false;
-    auto parsed = ParseInferRequest(req.body, *hlen, &all_binary);
-    if (!parsed.ok()) return MmeError(400, parsed.status().message());
-    const InferRequest request = *parsed;
-    auto resp = server.Infer(model, *parsed, Deadline(*reg));
+    if (!server.IsLoaded(model)) return MmeError(404, "model " + model + " is not loaded");
+    auto decoded = DecodeInfer(req);
+    if (!decoded.ok()) return MmeError(400, decoded.status().message());
+    const std::vector<RequestedOutput> outputs = decoded->request.outputs;
+    auto resp = server.Infer(model, std::move(decoded->request), Deadline(*reg));
     if (!resp.ok()) return MmeError(KServeStatusFor(resp.status()), resp.status().message());
-    return EncodeResponse(*resp, request, all_binary, /*sagemaker=*/false);
+    return EncodeResponse(*resp, outputs, decoded->all_binary, /*sagemaker=*/false);
   }
   return MmeError(404, "no MME API at " + path);
 }
