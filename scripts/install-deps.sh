@@ -23,6 +23,8 @@ PACKAGES=(
   # the endpoint module: model archives, PNG images, TorchScript (libtorch 1.13, CPU), and
   # Debian's Python with torch and numpy for the Python backend and the tests' tiny models
   libarchive-dev libpng-dev libjpeg-dev libtorch-dev python3-torch python3-numpy python3-pil
+  # the retrieval core: HTML (libxml2), PDF text (Poppler), BM25 (Xapian), ANN (hnswlib)
+  libxml2-dev libpoppler-cpp-dev libxapian-dev libhnswlib-dev
   # IANA timezones for schedules (findings)
   tzdata
   # tests and benchmarks
