@@ -50,3 +50,8 @@ endif()
 # contract, /api/endpoint/): handlers over the shared server, torch-free.
 sagebox_layer(endpoint_api sagebox_endpoint sagebox_http sagebox_catalog sagebox_db)
 list(APPEND SAGEBOX_LAYERS endpoint_api)
+
+# Scale-out: a router in front of several `endpoint serve` instances, by consistent
+# hashing on the model (docs/endpoint.md). It forwards HTTP and knows no model.
+sagebox_layer(endpoint_route sagebox_http PkgConfig::HTTPLIB)
+list(APPEND SAGEBOX_LAYERS endpoint_route)

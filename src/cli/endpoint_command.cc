@@ -167,6 +167,31 @@ void AddEndpointCommands(CLI::App& app, Globals& g, int* exit_code) {
   AddServeOptions(s, &serve);
   s->callback([&g, exit_code] { *exit_code = Serve(g, serve); });
 
+  static ServeFlags route;
+  route.listen = "127.0.0.1:8080";
+  auto* rt = ep->add_subcommand(
+      "route",
+      "Route one endpoint's requests over several `endpoint serve` instances that share a model "
+      "store: each model goes to the instance the consistent-hash ring names for its "
+      "TargetModel, so it is loaded once in the fleet; hot models get replicas; an instance "
+      "that stops answering is skipped and only its models move (docs/endpoint.md).\n"
+      "Example:\n"
+      "  sagebox endpoint serve --models ./models --listen 127.0.0.1:8081 --data ./a &\n"
+      "  sagebox endpoint serve --models ./models --listen 127.0.0.1:8082 --data ./b &\n"
+      "  sagebox endpoint route --instance http://127.0.0.1:8081 --instance "
+      "http://127.0.0.1:8082");
+  rt->add_option("--instance", route.route_instances,
+                 "An instance's base URL, http://HOST:PORT (repeat for each)")
+      ->required();
+  rt->add_option("--hot-replicas", route.hot_replicas,
+                 "Instances that serve a hot model (1 = no replicas)")
+      ->capture_default_str();
+  rt->add_option("--hot-rps", route.hot_rps,
+                 "Requests per second (over 10 s) above which a model is hot")
+      ->capture_default_str();
+  AddServeOptions(rt, &route);
+  rt->callback([&g, exit_code] { *exit_code = Serve(g, route); });
+
   static ClientFlags models_client;
   static std::string models_endpoint;
   static bool models_json = false;

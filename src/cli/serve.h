@@ -20,6 +20,10 @@ struct ServeFlags {
   std::string endpoint_models, endpoint_name = "sagebox", memory_budget, disk_budget;
   std::string instance_type = "ml.g5.2xlarge";
   int wait_budget_ms = 60'000;
+  // `sagebox endpoint route`: instances to route to (empty: not a router).
+  std::vector<std::string> route_instances;
+  size_t hot_replicas = 2;
+  double hot_rps = 20;
 };
 
 // Adds the serve flags to `cmd` (for `serve` itself and `demo --open`).

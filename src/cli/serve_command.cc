@@ -2,6 +2,7 @@
 // file only reads flags and files, builds the authenticator, lets each module
 // register its routes, and runs the server.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <limits.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "cost/plan/budgets.h"
 #include "endpoint/api/endpoint_routes.h"
 #include "endpoint/python/python_backend.h"
+#include "endpoint/route/router.h"
 #ifdef SAGEBOX_WITH_TORCH
 #include "endpoint/torch/diffusion_backend.h"
 #include "endpoint/torch/torch_backend.h"
@@ -166,7 +168,9 @@ int Serve(const Globals& g, const ServeFlags& f) {
   so.listen = *listen;
   // InvokeEndpoint takes up to 6 MiB of payload (SageMaker's limit); the
   // binary extension's JSON header comes on top.
-  if (!f.endpoint_models.empty()) so.max_body_bytes = (size_t{6} << 20) + (size_t{64} << 10);
+  if (!f.endpoint_models.empty() || !f.route_instances.empty()) {
+    so.max_body_bytes = (size_t{6} << 20) + (size_t{64} << 10);
+  }
   so.threads = f.threads;
   if (f.cache_mb < 0) return Fail(InvalidArgument("--cache-mb must be 0 or more"));
   cost::api::CostRoutesOptions copt;
@@ -202,6 +206,16 @@ int Serve(const Globals& g, const ServeFlags& f) {
     if (!em.ok()) return Fail(em.status());
     endpoint_module = std::move(*em);
   }
+  std::unique_ptr<endpoint::route::EndpointRouter> router;
+  if (!f.route_instances.empty()) {
+    endpoint::route::RouterOptions rto;
+    rto.instances = f.route_instances;
+    rto.hot_replicas = f.hot_replicas;
+    rto.hot_requests_per_second = f.hot_rps;
+    auto r = endpoint::route::EndpointRouter::Create(rto);
+    if (!r.ok()) return Fail(r.status());
+    router = std::move(*r);
+  }
   jobs::RunnerOptions ropt;
   ropt.log_root = JoinPath(g.data, "jobs");
   jobs::JobRunner runner(database->get(), ropt);
@@ -234,8 +248,10 @@ int Serve(const Globals& g, const ServeFlags& f) {
     endpoint::api::RegisterEndpointRoutes((*srv)->router(), &(*srv)->metrics(),
                                           endpoint_module->registry.get());
   }
+  if (router) router->Register((*srv)->router(), &(*srv)->metrics());
   if (Status s = (*srv)->Bind(); !s.ok()) return Fail(s);
   const int port = (*srv)->port();
+  if (router) router->Start();  // after the signal mask: the prober inherits it
 
   http::HttpServer* raw = srv->get();
   std::thread([sigs, raw] {
@@ -270,6 +286,11 @@ int Serve(const Globals& g, const ServeFlags& f) {
         f.endpoint_name.c_str(), url.substr(0, url.size() - 1).c_str());
     std::printf("  Triton/KServe %sv2/repository/index, %sv2/models/{model}/infer\n", url.c_str(),
                 url.c_str());
+  }
+  if (router) {
+    std::printf("  router        %zu instance(s): %s\n", f.route_instances.size(),
+                fmt::format("{}", fmt::join(f.route_instances, ", ")).c_str());
+    std::printf("  route status  %sapi/endpoint/route\n", url.c_str());
   }
   if (token_generated) {
     std::printf(
