@@ -27,6 +27,10 @@ int64_t SteadyNowMicros() {
 
 bool IsModelNotReady(const Status& s) { return HasPrefix(s, kModelNotReadyPrefix); }
 bool IsInsufficientMemory(const Status& s) { return HasPrefix(s, kInsufficientMemoryPrefix); }
+bool IsModelTooLarge(const Status& s) {
+  return s.code() == StatusCode::kInvalidArgument &&
+         std::string_view(s.message()).starts_with(kModelTooLargePrefix);
+}
 
 std::string_view ModelStateName(ModelState s) {
   switch (s) {
@@ -194,10 +198,10 @@ StatusOr<ModelLease> ModelCache::Acquire(const std::string& name,
       continue;  // someone may have started this load meanwhile
     }
     if (need > budget) {
-      return InvalidArgument(
-          fmt::format("model {} needs {} ({} bytes), more than the whole memory budget of {} ({} "
-                      "bytes)",
-                      name, FormatBytes(need), need, FormatBytes(budget), budget));
+      return InvalidArgument(fmt::format(
+          "{}model {} needs {} ({} bytes), more than the whole memory budget of {} ({} "
+          "bytes)",
+          kModelTooLargePrefix, name, FormatBytes(need), need, FormatBytes(budget), budget));
     }
     count_miss();
     if (used_ + need <= budget) {

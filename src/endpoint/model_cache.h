@@ -97,12 +97,18 @@ class ModelLease {
 // them apart, and these helpers are the one place that knows the prefixes.
 inline constexpr std::string_view kModelNotReadyPrefix = "ModelNotReadyException: ";
 inline constexpr std::string_view kInsufficientMemoryPrefix = "InsufficientMemory: ";
+inline constexpr std::string_view kModelTooLargePrefix = "ModelTooLarge: ";
 // The model is still loading after the wait budget; the load goes on and a
 // later Acquire picks it up. HTTP: 429 ModelNotReadyException.
 bool IsModelNotReady(const Status& s);
 // Every other model is pinned by requests in flight, so the model cannot fit
 // before the deadline. HTTP: 507 on the MME container contract, else 429.
 bool IsInsufficientMemory(const Status& s);
+// The model's predicted size is more than the whole budget, so no eviction can
+// make room: InvalidArgument (a retry never helps). HTTP: 507 on the MME
+// contract and KServe, a 424 ModelError with OriginalStatusCode 507 on
+// SageMaker Runtime.
+bool IsModelTooLarge(const Status& s);
 
 enum class ModelState { kLoading, kLoaded, kUnloaded };
 std::string_view ModelStateName(ModelState s);

@@ -371,6 +371,8 @@ TEST(ModelCacheTest, ModelLargerThanTheBudgetFailsAtOnce) {
   ModelCache cache(Opts(8 * kGiB), &loader);
   auto r = cache.Acquire("huge", Soon());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsModelTooLarge(r.status()));
+  EXPECT_FALSE(IsInsufficientMemory(r.status()));
   EXPECT_NE(r.status().message().find("model huge needs 9.1 GiB"), std::string::npos)
       << r.status().message();
   EXPECT_NE(r.status().message().find("whole memory budget of 8 GiB"), std::string::npos)

@@ -39,6 +39,7 @@ ApiResponse KServeError(int status, std::string_view message) {
 }
 
 int KServeStatusFor(const Status& s) {
+  if (IsModelTooLarge(s)) return 507;
   switch (s.code()) {
     case StatusCode::kNotFound:
       return 404;
@@ -166,6 +167,7 @@ ApiResponse Invocations(EndpointRegistry* reg, const ApiRequest& req) {
       if (IsModelNotReady(s) || IsInsufficientMemory(s)) {
         return SageMakerError(429, "ModelNotReadyException", s.message());
       }
+      if (IsModelTooLarge(s)) return model_error(507, s.message());
       if (s.code() == StatusCode::kNotFound) {
         return SageMakerError(400, "ValidationError",
                               fmt::format("Failed to download model data(bucket: {}, key: {}). "

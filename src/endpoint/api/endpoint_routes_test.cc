@@ -44,7 +44,10 @@ class EchoInstance : public ModelInstance {
 class EchoBackend : public Backend {
  public:
   std::string_view name() const override { return "echo"; }
-  StatusOr<uint64_t> PredictBytes(const ModelSource&) override { return 1000; }
+  // "huge" can never fit the tests' 1 MiB budget.
+  StatusOr<uint64_t> PredictBytes(const ModelSource& s) override {
+    return s.name == "huge" ? uint64_t{2} << 20 : 1000;
+  }
   StatusOr<std::unique_ptr<ModelInstance>> LoadInstance(const ModelSource&, int) override {
     return std::unique_ptr<ModelInstance>(std::make_unique<EchoInstance>());
   }
@@ -264,6 +267,30 @@ TEST_F(EndpointRoutesTest, MmeContainerContract) {
   EXPECT_EQ(c.Delete("/models/double")->status, 200);
   EXPECT_EQ(c.Delete("/models/double")->status, 404);
   EXPECT_EQ(c.Post("/models", R"({"url":"double"})", "application/json")->status, 400);
+}
+
+TEST_F(EndpointRoutesTest, AModelLargerThanTheBudgetIs507) {
+  Env* env = Env::Default();
+  ASSERT_TRUE(env->CreateDirs((root_ / "store" / "huge" / "1").string()).ok());
+  std::string cfg = kEchoConfig;
+  cfg.replace(cfg.find("double"), 6, "huge");
+  ASSERT_TRUE(env->WriteFileAtomic((root_ / "store" / "huge" / "config.pbtxt").string(), cfg).ok());
+  // Before its first load a model is predicted at its stored size: 2 MiB of weights.
+  ASSERT_TRUE(env->WriteFileAtomic((root_ / "store" / "huge" / "1" / "weights.bin").string(),
+                                   std::string(size_t{2} << 20, 'w'))
+                  .ok());
+  auto c = server_->Client();
+  // The MME contract's "cannot fit", and KServe's load, say 507.
+  auto r = c.Post("/models", R"({"model_name":"huge","url":"huge"})", "application/json");
+  EXPECT_EQ(r->status, 507) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("more than the whole memory budget"));
+  EXPECT_EQ(c.Post("/v2/repository/models/huge/load", "{}", "application/json")->status, 507);
+  // SageMaker Runtime: a ModelError carrying the container's 507, not a 429 to retry.
+  r = Invoke("ep", "huge", InferBody());
+  EXPECT_EQ(r->status, 424) << r->body;
+  const json j = json::parse(r->body);
+  EXPECT_EQ(j["OriginalStatusCode"], 507);
+  EXPECT_EQ(r->get_header_value("x-amzn-ErrorType"), "ModelError");
 }
 
 TEST_F(EndpointRoutesTest, ModelsJsonAndMetrics) {
