@@ -1,9 +1,13 @@
 #include "retrieval/splitter.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -117,6 +121,83 @@ size_t AdvanceCodePoints(std::string_view text, size_t pos, int64_t count) {
     while (pos > 0 && IsContinuation(static_cast<unsigned char>(text[pos]))) --pos;
   }
   return pos;
+}
+
+// text.find(needle, from) for long needles in a long text, exact, without scanning the text
+// once per needle: every kStep-th position of the text is indexed by the hash of the kWindow
+// bytes there. An occurrence at q covers the indexed positions q + off for each off (between
+// 0 and needle.size() - kWindow) with q + off a multiple of kStep; one off of each residue
+// class modulo kStep finds every occurrence of that class, and the rarest window is chosen.
+class WindowIndex {
+ public:
+  static constexpr size_t kStep = 16;
+  static constexpr size_t kWindow = 32;
+  static constexpr size_t kMinNeedle = kStep - 1 + kWindow;  // a window in every class
+
+  explicit WindowIndex(std::string_view text) : text_(text) {
+    for (size_t p = 0; p + kWindow <= text.size(); p += kStep) {
+      positions_[Hash(text.substr(p, kWindow))].push_back(p);  // ascending
+    }
+  }
+
+  // Requires needle.size() >= kMinNeedle.
+  size_t Find(std::string_view needle, size_t from) const {
+    size_t best = std::string_view::npos;
+    for (size_t j = 0; j < kStep; ++j) {
+      const std::vector<size_t>* list = nullptr;
+      size_t list_off = 0;
+      bool absent = false;
+      for (size_t off = j; off + kWindow <= needle.size(); off += kStep) {
+        const auto it = positions_.find(Hash(needle.substr(off, kWindow)));
+        if (it == positions_.end()) {
+          absent = true;  // no occurrence of this class
+          break;
+        }
+        if (list == nullptr || it->second.size() < list->size()) {
+          list = &it->second;
+          list_off = off;
+        }
+      }
+      if (absent || list == nullptr) continue;
+      for (auto p = std::lower_bound(list->begin(), list->end(), from + list_off); p != list->end();
+           ++p) {
+        const size_t q = *p - list_off;
+        if (q >= best) break;
+        if (text_.compare(q, needle.size(), needle) == 0) {
+          best = q;  // the first of its class, positions being ascending
+          break;
+        }
+      }
+    }
+    return best;
+  }
+
+ private:
+  static size_t Hash(std::string_view s) { return std::hash<std::string_view>{}(s); }
+  std::string_view text_;
+  std::unordered_map<size_t, std::vector<size_t>> positions_;
+};
+
+// Below this, a plain find per chunk is cheap enough (a few hundred scans of at most this).
+constexpr size_t kIndexAbove = 256 * 1024;
+
+// text.find(chunk, from), as LangChain's start_index search. A plain find scans from `from`
+// to the match or to the end. That is short for a chunk that is the text at its own span
+// [span_begin, span_end) just after `from`, the usual case; but a chunk that is not (pieces
+// joined around an empty one) is usually nowhere, and after it LangChain's next search starts
+// near the beginning of the text (start_index -1): scanning for each was quadratic (75 s with
+// DocsArticleSplitter on one 12 MB text). Long scans use the WindowIndex, built on first need.
+size_t FindFrom(std::string_view text, std::string_view chunk, size_t span_begin, size_t span_end,
+                size_t from, std::unique_ptr<WindowIndex>* index) {
+  if (from > text.size()) return std::string_view::npos;
+  const bool near_span = span_end - span_begin == chunk.size() && span_end <= text.size() &&
+                         span_begin >= from && span_begin - from <= kIndexAbove &&
+                         text.substr(span_begin, chunk.size()) == chunk;
+  if (near_span || chunk.size() < WindowIndex::kMinNeedle || text.size() - from <= kIndexAbove) {
+    return text.find(chunk, from);
+  }
+  if (*index == nullptr) *index = std::make_unique<WindowIndex>(text);
+  return (*index)->Find(chunk, from);
 }
 
 Status CheckUtf8(std::string_view s, const std::string& what) {
@@ -260,22 +341,36 @@ StatusOr<std::vector<Chunk>> TextSplitter::Split(std::string_view text) const {
   std::vector<Draft> drafts = SplitValid(text);
   std::vector<Chunk> chunks;
   chunks.reserve(drafts.size());
-  // base.py create_documents with add_start_index, in code points; `anchor_*` is a known
-  // (code point, byte) pair of `text` to walk from.
+  // base.py create_documents with add_start_index, in code points. Code points and bytes are
+  // converted by walking from the nearest known pair: (0, 0) or (anchor_cp, anchor_byte), the
+  // last chunk found (after a chunk that is not found, LangChain's search restarts near 0).
   int64_t index = 0;
   int64_t previous_len = 0;
   int64_t anchor_cp = 0;
   size_t anchor_byte = 0;
+  auto byte_of = [&](int64_t cp) {
+    if (cp >= anchor_cp || anchor_cp - cp < cp) {
+      return AdvanceCodePoints(text, anchor_byte, cp - anchor_cp);
+    }
+    return AdvanceCodePoints(text, 0, cp);
+  };
+  auto cp_of = [&](size_t byte) {  // `byte` is at a code point boundary
+    auto count = [&](size_t b, size_t e) {
+      return static_cast<int64_t>(CodePointLength(text.substr(b, e - b)));
+    };
+    if (byte >= anchor_byte) return anchor_cp + count(anchor_byte, byte);
+    if (anchor_byte - byte < byte) return anchor_cp - count(byte, anchor_byte);
+    return count(0, byte);
+  };
+  std::unique_ptr<WindowIndex> text_index;
   for (Draft& d : drafts) {
     const int64_t start = std::max<int64_t>(0, index + previous_len - options_.chunk_overlap);
     // Past the end, AdvanceCodePoints stops at text.size(), where a chunk (never empty) is
     // not found, as Python's find from beyond the end.
-    const size_t start_byte = AdvanceCodePoints(text, anchor_byte, start - anchor_cp);
-    const size_t found = text.find(d.text, start_byte);
+    const size_t found = FindFrom(text, d.text, d.begin, d.end, byte_of(start), &text_index);
     Chunk c;
     if (found != std::string_view::npos) {
-      index = start +
-              static_cast<int64_t>(CodePointLength(text.substr(start_byte, found - start_byte)));
+      index = cp_of(found);
       anchor_cp = index;
       anchor_byte = found;
       c.begin = found;

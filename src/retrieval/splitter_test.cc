@@ -3,12 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "retrieval/splitter_check.h"
@@ -170,6 +172,52 @@ TEST(SplitterTest, ArticlePresets) {
   ASSERT_GT(chunks->size(), 10u);
   for (const Chunk& c : *chunks) EXPECT_LE(CodePointLength(c.text), 600u);
   EXPECT_EQ(chunks->front().begin, 0u);
+}
+
+TEST(SplitterTest, OffsetsOfALongTextMatchLangChainsSearch) {
+  // Over 256 KiB, long searches go through an index of the text instead of find(); the
+  // offsets must still be exactly base.py's. The first half has blank lines, so the docs
+  // article's chunks there are not substrings (LangChain joins "a\n\nb" as "a\nb"); the
+  // second half is the same text with the blank lines removed, where those chunks are found.
+  std::string half;
+  for (const char* f :
+       {"using_sklearn.rst", "amazon_sagemaker_featurestore.rst", "v2.rst", "using_djl.rst"}) {
+    half += ReadFile(Data(std::string("corpus/") + f));
+  }
+  half += half;
+  half += half;  // 300 KB, so that searches from the first third go past 256 KiB
+  std::string collapsed;
+  for (size_t i = 0; i < half.size(); ++i) {
+    if (!(half[i] == '\n' && i + 1 < half.size() && half[i + 1] == '\n')) collapsed += half[i];
+  }
+  const std::string text = half + collapsed;
+  ASSERT_GT(text.size(), 256u * 1024);
+  const CharacterTextSplitter s = DocsArticleSplitter();
+  auto chunks = s.Split(text);
+  ASSERT_TRUE(chunks.ok());
+  // base.py create_documents(add_start_index=True), by brute force, in code points.
+  int64_t index = 0;
+  int64_t previous_len = 0;
+  int found_far = 0;
+  int not_found = 0;
+  for (size_t i = 0; i < chunks->size(); ++i) {
+    const Chunk& c = (*chunks)[i];
+    const int64_t offset = std::max<int64_t>(0, index + previous_len - 100);
+    const size_t at = text.find(c.text, ByteOffset(text, offset));
+    index = at == std::string::npos
+                ? -1
+                : static_cast<int64_t>(CodePointLength(std::string_view(text).substr(0, at)));
+    previous_len = static_cast<int64_t>(CodePointLength(c.text));
+    if (at == std::string::npos) {
+      ++not_found;
+      EXPECT_NE(c.end - c.begin, c.text.size()) << "chunk " << i;
+      continue;
+    }
+    ASSERT_EQ(c.begin, at) << "chunk " << i;
+    if (at >= half.size() && i < chunks->size() / 3) ++found_far;
+  }
+  EXPECT_GT(found_far, 10);  // collapsed chunks of the first half found in the second
+  EXPECT_GT(not_found, 0);
 }
 
 // ---------------------------------------------------------------------------------------
