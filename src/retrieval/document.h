@@ -25,9 +25,9 @@ struct Document {
   // Stable identity within an index: the source path, or "path#_id" for a
   // record of a BEIR corpus.jsonl. Re-ingesting the same id replaces its chunks.
   std::string id;
-  std::string source;  // the path or URL as the user gave it; shown in citations
-  std::string title;   // <title>, first heading, PDF title or BEIR title; may be empty
-  std::string text;    // UTF-8 plain text, paragraphs separated by "\n\n"
+  std::string source;       // the path or URL as the user gave it; shown in citations
+  std::string title;        // <title>, first heading, PDF title or BEIR title; may be empty
+  std::string text;         // UTF-8 plain text, paragraphs separated by "\n\n"
   std::vector<Page> pages;  // empty unless the source has pages
   std::map<std::string, std::string> metadata;  // e.g. "format" -> "html"
 };
@@ -36,7 +36,8 @@ struct Document {
 struct Chunk {
   std::string text;
   size_t begin = 0;  // byte offset of text in Document::text
-  size_t end = 0;    // begin + text.size()
+  size_t end = 0;    // begin + text.size(), except when the splitter joined pieces around
+                     // an empty one (see TextSplitter::Split): then the span it came from
   int page = 0;      // page holding `begin`, 0 if the document has no pages
 };
 
