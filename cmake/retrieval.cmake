@@ -31,6 +31,8 @@ endif()
 if(_have_retrieval_index)
   sagebox_layer(retrieval_index sagebox_retrieval PkgConfig::XAPIAN)
   target_include_directories(sagebox_retrieval_index SYSTEM PUBLIC ${HNSWLIB_INCLUDE_DIR})
+  # zlib's crc32 guards the vector index files (vector_index.cc).
+  target_link_libraries(sagebox_retrieval_index PUBLIC ZLIB::ZLIB)
   list(APPEND SAGEBOX_LAYERS retrieval_index)
 endif()
 if(_have_retrieval_providers)
