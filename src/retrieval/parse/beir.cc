@@ -34,6 +34,9 @@ class BeirReader {
     } catch (const nlohmann::json::parse_error& e) {
       return BadInput(where + "invalid JSON at column " + std::to_string(e.byte) + ": " +
                       Reason(e.what()));
+    } catch (const nlohmann::json::exception& e) {
+      // Not only parse_error: a number too large for a double is out_of_range.
+      return BadInput(where + "invalid JSON: " + Reason(e.what()));
     }
     if (!j.is_object()) {
       return BadInput(where + "expected a JSON object {\"_id\", \"title\", \"text\"}, got " +
@@ -86,6 +89,10 @@ class BeirReader {
     if (col != std::string_view::npos) {
       const size_t colon = what.find(": ", col);
       if (colon != std::string_view::npos) return std::string(what.substr(colon + 2));
+    }
+    if (what.substr(0, 1) == "[") {
+      const size_t close = what.find("] ");
+      if (close != std::string_view::npos) return std::string(what.substr(close + 2));
     }
     return std::string(what);
   }

@@ -78,6 +78,9 @@ TEST(BeirTest, ErrorsNameLineAndField) {
                   "\n"
                   R"({"_id":"a","text":"z"})"),
             "corpus.jsonl:3: duplicate _id \"a\" (first on line 1)");
+  // A number a double cannot hold (nlohmann throws out_of_range, not parse_error).
+  EXPECT_EQ(Error(R"({"_id":"a","text":"x","score":1e999})"),
+            "corpus.jsonl:1: invalid JSON: number overflow parsing '1e999'");
   // JSON strings must be UTF-8.
   EXPECT_THAT(Error("{\"_id\":\"a\",\"text\":\"caf\xE9\"}"),
               HasSubstr("corpus.jsonl:1: invalid JSON at column"));

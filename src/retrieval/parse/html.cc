@@ -61,6 +61,8 @@ constexpr std::string_view kSkip[] = {
     "frame",  "frameset", "noframes", "applet",   "form",     "button", "select",  "base",
     "style",  "img",      "head",     "template", "textarea", "input"};
 // What the fallback (no main element) drops from <body>: the page's chrome.
+// Inside a main element only navigation goes: there <header> may hold the
+// article's <h1>, and docutils writes sidebars and footnotes as <aside>.
 constexpr std::string_view kChrome[] = {"nav", "header", "footer", "aside"};
 // Elements whose start and end are paragraph breaks (HTML's block-level
 // content, Living Standard section 15.3.3 "Flow content" rendering).
@@ -108,9 +110,11 @@ class TextSink {
     out_ += s;
   }
 
+  // The text, valid UTF-8 even where libxml2 passed on a stray byte of a
+  // malformed page (found by fuzzing: "&\x94" in a page declared UTF-8).
   std::string Take() {
     TrimTrailing();
-    return std::move(out_);
+    return internal::ToValidUtf8(std::move(out_));
   }
 
  private:
@@ -172,6 +176,7 @@ std::string ExtractText(const xmlNode* root, bool drop_chrome) {
     if (n->type != XML_ELEMENT_NODE) return false;  // comments, PIs, DTD
     const std::string_view name = Name(n);
     if (In(name, kSkip) || (drop_chrome && In(name, kChrome))) return false;
+    if (name == "nav" || Attr(n, "role") == "navigation") return false;
     // Sphinx's permalink anchors ("¶") after every heading and signature.
     if (name == "a" && HasClass(n, "headerlink")) return false;
     if (name == "br") {

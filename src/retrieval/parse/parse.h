@@ -44,9 +44,10 @@ std::optional<Format> FormatFromExtension(std::string_view path);
 StatusOr<Format> DetectFormat(std::string_view path, std::string_view bytes);
 
 // HTML -> one Document. The content is the page's main element (Sphinx/RTD:
-// <main id="main-content">, <div role="main">, <article role="main">), else
-// <body> without nav, header, footer and aside; scripts, styles, forms, media
-// and Sphinx's "¶" permalinks are dropped. Block elements become paragraph
+// <main id="main-content">, <div role="main">, <article role="main">, then
+// <main>), else <body> without header, footer and aside; navigation (<nav>,
+// role="navigation"), scripts, styles, forms, media and Sphinx's "¶"
+// permalinks are dropped. Block elements become paragraph
 // breaks ("\n\n"), <br>, <li> and <tr> line breaks, table cells are joined by
 // " | "; whitespace is collapsed except inside <pre>; entities are decoded.
 // Title: <title>, else the first <h1>. metadata: format=html,

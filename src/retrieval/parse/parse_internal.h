@@ -15,6 +15,10 @@ namespace sagebox::retrieval::internal {
 // OK, or BadInput "SOURCE: not valid UTF-8 at byte N (0xXX)".
 Status CheckUtf8(std::string_view text, const std::string& source);
 
+// `s` with U+FFFD in place of each byte that does not start a valid UTF-8
+// sequence (for text that libraries produced, not the user's files).
+std::string ToValidUtf8(std::string s);
+
 // `text` without a leading UTF-8 byte order mark.
 std::string_view DropBom(std::string_view text);
 

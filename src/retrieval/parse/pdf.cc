@@ -9,7 +9,6 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,27 +23,11 @@ namespace {
 // caller gets a Status instead, so its messages are dropped.
 void QuietPoppler(const std::string& /*msg*/, void* /*closure*/) {}
 
-// U+FFFD for every byte that does not start a valid UTF-8 sequence: Poppler
-// converts UTF-16 from the file, and a lone surrogate there must not leak
-// invalid UTF-8 into Document::text.
-std::string ValidUtf8(std::string s) {
-  std::string out;
-  std::string_view rest = s;
-  std::optional<size_t> bad = FindInvalidUtf8(rest);
-  if (!bad) return s;
-  while (bad) {
-    out.append(rest.substr(0, *bad));
-    out.append("\xEF\xBF\xBD");
-    rest.remove_prefix(*bad + 1);
-    bad = FindInvalidUtf8(rest);
-  }
-  out.append(rest);
-  return out;
-}
-
 std::string Utf8(const poppler::ustring& u) {
   const poppler::byte_array bytes = u.to_utf8();
-  return ValidUtf8(std::string(bytes.begin(), bytes.end()));
+  // Poppler converts UTF-16 from the file; a lone surrogate there must not
+  // leak invalid UTF-8 into Document::text.
+  return internal::ToValidUtf8(std::string(bytes.begin(), bytes.end()));
 }
 
 // The first non-blank line, cut at 200 bytes on a code point boundary (a

@@ -61,6 +61,21 @@ Status CheckUtf8(std::string_view text, const std::string& source) {
   return Status::Ok();
 }
 
+std::string ToValidUtf8(std::string s) {
+  std::optional<size_t> bad = FindInvalidUtf8(s);
+  if (!bad) return s;
+  std::string out;
+  std::string_view rest = s;
+  while (bad) {
+    out.append(rest.substr(0, *bad));
+    out.append("\xEF\xBF\xBD");
+    rest.remove_prefix(*bad + 1);
+    bad = FindInvalidUtf8(rest);
+  }
+  out.append(rest);
+  return out;
+}
+
 std::string_view DropBom(std::string_view text) {
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
   if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
