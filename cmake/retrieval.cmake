@@ -24,8 +24,15 @@ if(_have_retrieval)
   sagebox_layer(retrieval sagebox_core nlohmann_json::nlohmann_json)
   list(APPEND SAGEBOX_LAYERS retrieval)
 endif()
+# Parsing needs only the header-only types (document.h) of the base layer, so it
+# builds on core until the base layer has sources of its own.
+set(_retrieval_base sagebox_core)
+if(_have_retrieval)
+  set(_retrieval_base sagebox_retrieval)
+endif()
 if(_have_retrieval_parse)
-  sagebox_layer(retrieval_parse sagebox_retrieval LibXml2::LibXml2 PkgConfig::POPPLER_CPP)
+  sagebox_layer(retrieval_parse ${_retrieval_base} nlohmann_json::nlohmann_json LibXml2::LibXml2
+                PkgConfig::POPPLER_CPP)
   list(APPEND SAGEBOX_LAYERS retrieval_parse)
 endif()
 if(_have_retrieval_index)
