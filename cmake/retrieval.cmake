@@ -34,6 +34,12 @@ if(_have_retrieval_index)
   list(APPEND SAGEBOX_LAYERS retrieval_index)
 endif()
 if(_have_retrieval_providers)
-  sagebox_layer(retrieval_providers sagebox_retrieval sagebox_http PkgConfig::HTTPLIB)
+  # The providers use only document-free types; they link the core when it is there.
+  set(_providers_core)
+  if(_have_retrieval)
+    set(_providers_core sagebox_retrieval)
+  endif()
+  sagebox_layer(retrieval_providers ${_providers_core} sagebox_http PkgConfig::HTTPLIB
+                nlohmann_json::nlohmann_json)
   list(APPEND SAGEBOX_LAYERS retrieval_providers)
 endif()
