@@ -63,7 +63,8 @@ StatusOr<Spec> ParseSpec(const std::string& text) {
   }
   if (s.kind == "words" && !s.name.empty()) return SpecError(text, "words takes no name");
   if (s.kind != "words" && s.name.empty()) {
-    return SpecError(text, s.kind + " needs a " + (s.kind == "sagemaker" ? "endpoint" : "model") +
+    return SpecError(text, s.kind +
+                               (s.kind == "sagemaker" ? " needs an endpoint" : " needs a model") +
                                " name after the ':'");
   }
   if (at != std::string::npos && s.url.empty()) return SpecError(text, "nothing after '@'");

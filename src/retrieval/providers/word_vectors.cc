@@ -182,6 +182,7 @@ StatusOr<std::shared_ptr<const WordVectors>> WordVectors::Parse(std::string_view
 }
 
 StatusOr<std::shared_ptr<const WordVectors>> WordVectors::Load(Env* env, const std::string& path) {
+  if (!env->Exists(path)) return NotFound(path + ": no such word-vector file");
   ASSIGN_OR_RETURN(uint64_t total, env->FileSize(path));
   ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> f, env->OpenSequential(path));
   // Straight into the final buffers: the file is 141 MB, so no second copy.
@@ -241,10 +242,14 @@ std::vector<std::string> WordVectorTokens(std::string_view text) {
   std::vector<std::string> out;
   size_t i = 0;
   const size_t n = text.size();
-  auto word_at = [&](size_t k) { return k < n && IsWordByte(static_cast<unsigned char>(text[k])); };
+  auto is_quote = [&](size_t k) { return text.substr(k, kRightQuote.size()) == kRightQuote; };
+  // The quote's bytes are >= 0x80 too; it is punctuation, not part of a word.
+  auto word_at = [&](size_t k) {
+    return k < n && IsWordByte(static_cast<unsigned char>(text[k])) && !is_quote(k);
+  };
   while (i < n) {
     if (!word_at(i)) {
-      ++i;
+      i += is_quote(i) ? kRightQuote.size() : 1;
       continue;
     }
     std::string tok;
@@ -268,7 +273,7 @@ std::vector<std::string> WordVectorTokens(std::string_view text) {
     size_t apos = 0;
     if (i < n && text[i] == '\'') {
       apos = 1;
-    } else if (text.substr(i, kRightQuote.size()) == kRightQuote) {
+    } else if (is_quote(i)) {
       apos = kRightQuote.size();
     }
     if (apos > 0 && word_at(i + apos)) {
