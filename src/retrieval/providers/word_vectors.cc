@@ -258,15 +258,14 @@ std::vector<std::string> WordVectorTokens(std::string_view text) {
       if (word_at(i)) {
         tok += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
         ++i;
-      } else if ((c == '.' || c == ',') && !tok.empty() && IsDigit(tok.back()) && i + 1 < n &&
-                 IsDigit(text[i + 1])) {
-        tok += c;  // 3.14, 1,000
-        ++i;
-      } else if (c == '-' && !tok.empty() && word_at(i + 1)) {
-        tok += c;  // e-mail
-        ++i;
       } else {
-        break;
+        // Inner punctuation that GloVe's tokens keep: 3.14, 1,000, e-mail.
+        const bool in_number = (c == '.' || c == ',') && !tok.empty() && IsDigit(tok.back()) &&
+                               i + 1 < n && IsDigit(text[i + 1]);
+        const bool in_compound = c == '-' && !tok.empty() && word_at(i + 1);
+        if (!in_number && !in_compound) break;
+        tok += c;
+        ++i;
       }
     }
     // A clitic after an apostrophe: n't, 's, 're, 've, 'll, 'd, 'm.
