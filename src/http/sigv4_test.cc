@@ -603,5 +603,94 @@ TEST(SigV4Verify, EmptyCredentialsAcceptNothing) {
             "invalid.");
 }
 
+// ---------------------------------------------------------------------------
+// Signing: the signer must reproduce the suite's and botocore's Authorization
+// headers exactly, and the verifier must accept what it signs.
+
+// The request without the headers SignSigV4 adds itself.
+SigV4Request Unsigned(const SigV4Request& req, std::string* token) {
+  SigV4Request out = req;
+  out.headers.clear();
+  for (const auto& [name, value] : req.headers) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (lower == "x-amz-security-token") {
+      *token = value;
+    } else if (lower != "x-amz-date" && lower != "authorization") {
+      out.headers.emplace_back(name, value);
+    }
+  }
+  return out;
+}
+
+std::string AuthorizationOf(const SigV4Request& req) {
+  for (const auto& [name, value] : req.headers) {
+    if (name == "Authorization") return value;
+  }
+  return "(none)";
+}
+
+TEST(SigV4Sign, ReproducesEverySuiteSignature) {
+  for (const SuiteCase& c : LoadSuite()) {
+    SCOPED_TRACE(c.name);
+    SigV4Key key{kSuiteKey, kSuiteSecret, ""};
+    SigV4Request req = Unsigned(c.req, &key.session_token);
+    SignSigV4(&req, key, "us-east-1", "service", SuiteTime());
+    EXPECT_EQ(AuthorizationOf(req), c.authz);
+    EXPECT_EQ(Describe(VerifySigV4(req, SuiteCreds(), SuiteTime(), SuiteOptions())), "accepted");
+  }
+}
+
+TEST(SigV4Sign, ReproducesBotocoreOverTheHeadersItSigned) {
+  for (const BotocoreCase& c : LoadBotocore()) {
+    SCOPED_TRACE(c.name);
+    SigV4Key key{c.access_key, c.secret_key, ""};
+    SigV4Request req = Unsigned(c.req, &key.session_token);
+    std::string authz;
+    for (const auto& [name, value] : c.req.headers) {
+      if (name == "Authorization") authz = value;
+    }
+    const std::vector<std::string> names = SignedHeadersOf(authz);
+    std::erase_if(req.headers, [&](const auto& h) {
+      std::string lower = h.first;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](char ch) { return static_cast<char>(std::tolower(ch)); });
+      return std::find(names.begin(), names.end(), lower) == names.end();
+    });
+    const std::string region =
+        authz.substr(authz.find('/') + 10, authz.find("/ce/") - authz.find('/') - 10);
+    SignSigV4(&req, key, region, "ce", c.signed_at);
+    EXPECT_EQ(AuthorizationOf(req), authz);
+  }
+}
+
+TEST(SigV4Sign, SessionTokenIsSignedAndStaleAuthReplaced) {
+  SigV4Request req;
+  req.method = "POST";
+  req.target = "/endpoints/my-endpoint/invocations";
+  req.headers = {{"Host", "runtime.sagemaker.eu-west-1.amazonaws.com"},
+                 {"Content-Type", "application/json"},
+                 {"X-Amz-Date", "19990101T000000Z"},
+                 {"Authorization", "stale"}};
+  req.body = R"({"text_inputs": ["a"]})";
+  const SigV4Key key{"AKIDEXAMPLE", kSuiteSecret, "TOKEN/+="};
+  SignSigV4(&req, key, "eu-west-1", "sagemaker", SuiteTime());
+  ASSERT_EQ(req.headers.size(), 5u);
+  EXPECT_EQ(req.headers[2].second, "20150830T123600Z");
+  EXPECT_EQ(req.headers[3],
+            (std::pair<std::string, std::string>{"X-Amz-Security-Token", "TOKEN/+="}));
+  EXPECT_NE(AuthorizationOf(req).find("Credential=AKIDEXAMPLE/20150830/eu-west-1/sagemaker/"
+                                      "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
+                                      "x-amz-security-token, Signature="),
+            std::string::npos)
+      << AuthorizationOf(req);
+  SigV4Options opt;
+  opt.service = "sagemaker";
+  EXPECT_EQ(Describe(VerifySigV4(req, SuiteCreds(), SuiteTime(), opt)), "accepted");
+  req.headers[3].second = "TOKEN/+=x";  // the token is covered by the signature
+  EXPECT_NE(Describe(VerifySigV4(req, SuiteCreds(), SuiteTime(), opt)), "accepted");
+}
+
 }  // namespace
 }  // namespace sagebox::http
