@@ -37,3 +37,11 @@ if(_have_retrieval_providers)
   sagebox_layer(retrieval_providers sagebox_retrieval sagebox_http PkgConfig::HTTPLIB)
   list(APPEND SAGEBOX_LAYERS retrieval_providers)
 endif()
+# The rag module (src/rag): prompts and the extractive answerer, over the
+# retrieval core (Xapian's English stemmer comes with retrieval_index).
+file(GLOB _rag_srcs ${CMAKE_SOURCE_DIR}/src/rag/*.cc)
+list(FILTER _rag_srcs EXCLUDE REGEX "(_test|_fuzz|_bench)\\.cc$")
+if(_rag_srcs AND _have_retrieval_index)
+  sagebox_layer(rag sagebox_retrieval_index)
+  list(APPEND SAGEBOX_LAYERS rag)
+endif()
