@@ -20,17 +20,19 @@
 namespace sagebox::rag {
 
 // The article's template ("Build a powerful question answering bot with
-// Amazon SageMaker, Amazon OpenSearch Service, Streamlit, and LangChain",
-// rag_handler in the workshop's blogs/rag/api/app/main.py), with the "\n\n"
-// its published text lost.
+// Amazon SageMaker, Amazon OpenSearch Service, Streamlit, and LangChain";
+// rag_handler in aws-samples/llm-apps-workshop,
+// blogs/rag/api/app/api/api_v1/endpoints/llm_ep.py), with the "\n\n" the
+// article's published text lost.
 inline constexpr std::string_view kArticleTemplate =
     "Answer based on context:\n\n{context}\n\n{question}";
 
 // What StuffDocumentsChain puts between two formatted documents: its
 // `document_separator` field defaults to "\n\n", and its default
 // `document_prompt` is "{page_content}", i.e. each passage's text unchanged
-// (langchain/chains/combine_documents/stuff.py, StuffDocumentsChain and
-// _get_default_document_prompt).
+// (langchain/chains/combine_documents/stuff.py: StuffDocumentsChain and
+// _get_default_document_prompt; the same in the 2023 tree the workshop's
+// langchain 0.0.149 comes from and in today's libs/langchain).
 inline constexpr std::string_view kDocumentSeparator = "\n\n";
 
 // The `{context}` value: the passages' texts, best first, joined by

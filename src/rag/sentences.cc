@@ -10,6 +10,9 @@
 namespace sagebox::rag {
 namespace {
 
+// The longest `inline code` span looked for, in bytes.
+constexpr size_t kMaxInlineCode = 500;
+
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -167,9 +170,13 @@ class Splitter {
         size_t n = 0;
         while (i + n < e && s_[i + n] == '`') ++n;
         const std::string ticks(n, '`');
-        size_t close = s_.substr(0, e).find(ticks, i + n);
-        while (close != std::string_view::npos && close + n < e && s_[close + n] == '`') {
-          close = s_.substr(0, e).find(ticks, close + n + 1);
+        // Inline code is short: looking for its end only so far keeps text
+        // full of stray backticks linear.
+        const std::string_view scope = s_.substr(0, std::min(e, i + n + kMaxInlineCode));
+        size_t close = scope.find(ticks, i + n);
+        while (close != std::string_view::npos && close + n < scope.size() &&
+               s_[close + n] == '`') {
+          close = scope.find(ticks, close + n + 1);
         }
         i = close == std::string_view::npos ? i + n : close + n;
         continue;

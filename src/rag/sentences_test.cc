@@ -83,6 +83,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"inline_code",
              "Call ``sagemaker.Session. Now()`` here. Then ``fit()``. Done.",
              {"Call ``sagemaker.Session. Now()`` here.", "Then ``fit()``.", "Done."}},
+        Case{"stray_backtick", "Use ` here. Then go.", {"Use ` here.", "Then go."}},
         Case{"rst_role",
              "Use :class:`sagemaker.estimator.Estimator`. It trains.",
              {"Use :class:`sagemaker.estimator.Estimator`.", "It trains."}},
@@ -202,6 +203,16 @@ TEST(SplitSentencesTest, RealSdkParagraph) {
   EXPECT_THAT(got[0], ::testing::EndsWith("necessary for debugging, i.e. tensors."));
   EXPECT_THAT(got[1], ::testing::StartsWith("To provide the hook's configuration"));
   EXPECT_THAT(got[2], ::testing::EndsWith("DebuggerHookConfig>`__."));
+}
+
+TEST(SplitSentencesTest, StrayBackticksStayCheapAndDoNotHideBreaks) {
+  std::string text = "`";
+  for (int i = 0; i < 20000; ++i) text += "Word. ";
+  EXPECT_EQ(SplitSentences(text).size(), 20000U);
+  // A closing run far away (past the inline-code limit) does not make one
+  // giant code span.
+  const std::string far = "Say `x. Then " + std::string(600, 'y') + ". Next `z` ends.";
+  EXPECT_EQ(SplitSentences(far).size(), 3U);
 }
 
 TEST(SplitSentencesTest, InvalidUtf8IsSplitAsBytes) {
