@@ -36,7 +36,7 @@ if(_have_retrieval_index)
   # hnswlib's graph code is instantiated in vector_index.cc; unoptimised (Debug)
   # its 10^4-vector recall tests take minutes under ASan, -O2 keeps them in seconds.
   set_source_files_properties(${CMAKE_SOURCE_DIR}/src/retrieval/index/vector_index.cc
-                              PROPERTIES COMPILE_OPTIONS -O2)
+                              PROPERTIES COMPILE_OPTIONS $<$<CONFIG:Debug>:-O2>)
   list(APPEND SAGEBOX_LAYERS retrieval_index)
 endif()
 if(_have_retrieval_providers)
