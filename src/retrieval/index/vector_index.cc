@@ -462,7 +462,21 @@ struct VectorIndex::Impl {
   std::unique_ptr<hnswlib::SpaceInterface<float>> space;
   std::unique_ptr<Hnsw> hnsw;
   HnswParams params;
+  // Readers share `mu`, writers own it. glibc's rwlock prefers readers, so a
+  // steady stream of searches would starve an Add forever; every locker first
+  // passes `gate`, which a writer holds while it waits for the readers in
+  // flight to drain, so new searches queue behind it.
   mutable std::shared_mutex mu;
+  mutable std::mutex gate;
+
+  std::shared_lock<std::shared_mutex> ReadLock() const {
+    std::lock_guard<std::mutex> g(gate);
+    return std::shared_lock<std::shared_mutex>(mu);
+  }
+  std::unique_lock<std::shared_mutex> WriteLock() const {
+    std::lock_guard<std::mutex> g(gate);
+    return std::unique_lock<std::shared_mutex>(mu);
+  }
 
   size_t Live() const { return hnsw->cur_element_count - hnsw->num_deleted_; }
 
@@ -532,7 +546,7 @@ StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(size_t dimension, Vec
 Status VectorIndex::Add(uint64_t label, std::span<const float> vector) {
   RETURN_IF_ERROR(CheckVector(vector, dimension_, space_, "vector"));
   const std::vector<float> v = Prepare(vector, space_);
-  std::unique_lock lock(impl_->mu);
+  auto lock = impl_->WriteLock();
   Hnsw& h = *impl_->hnsw;
   const bool is_new = h.label_lookup_.count(label) == 0;
   if (is_new && h.cur_element_count >= h.max_elements_) {
@@ -557,7 +571,7 @@ Status VectorIndex::Add(uint64_t label, std::span<const float> vector) {
 }
 
 Status VectorIndex::Remove(uint64_t label) {
-  std::unique_lock lock(impl_->mu);
+  auto lock = impl_->WriteLock();
   const std::optional<tableint> slot = impl_->Slot(label);
   if (!slot) return NotFound("label " + std::to_string(label) + " is not in the vector index");
   impl_->hnsw->markDeletedInternal(*slot);
@@ -566,29 +580,29 @@ Status VectorIndex::Remove(uint64_t label) {
 
 Status VectorIndex::SetEfSearch(size_t ef) {
   if (ef == 0) return InvalidArgument("ef_search must be at least 1");
-  std::unique_lock lock(impl_->mu);
+  auto lock = impl_->WriteLock();
   impl_->params.ef_search = ef;
   impl_->hnsw->setEf(ef);
   return Status::Ok();
 }
 
 bool VectorIndex::Contains(uint64_t label) const {
-  std::shared_lock lock(impl_->mu);
+  auto lock = impl_->ReadLock();
   return impl_->Slot(label).has_value();
 }
 
 size_t VectorIndex::size() const {
-  std::shared_lock lock(impl_->mu);
+  auto lock = impl_->ReadLock();
   return impl_->Live();
 }
 
 size_t VectorIndex::capacity() const {
-  std::shared_lock lock(impl_->mu);
+  auto lock = impl_->ReadLock();
   return impl_->hnsw->max_elements_;
 }
 
 HnswParams VectorIndex::params() const {
-  std::shared_lock lock(impl_->mu);
+  auto lock = impl_->ReadLock();
   return impl_->params;
 }
 
@@ -602,7 +616,7 @@ StatusOr<std::vector<VectorHit>> VectorIndex::Search(std::span<const float> quer
   VectorSearchInfo& how = info != nullptr ? *info : local;
   how = {};
 
-  std::shared_lock lock(impl_->mu);
+  auto lock = impl_->ReadLock();
   const Impl& im = *impl_;
   const size_t live = im.Live();
   const size_t k = options.k;
@@ -669,7 +683,7 @@ Status VectorIndex::Save(Env* env, const std::string& path) const {
   if (!mem.ok()) return IoError("memfd_create: " + Errno());
   FileHeader header;
   {
-    std::shared_lock lock(impl_->mu);
+    auto lock = impl_->ReadLock();
     const Hnsw& h = *impl_->hnsw;
     try {
       // saveIndex only reads the graph; hnswlib just did not mark it const.

@@ -33,7 +33,8 @@
 // Thread-safety: a VectorIndex is safe for concurrent use. Searches, Save and
 // the accessors share a reader lock and run in parallel; Add, Remove and
 // SetEfSearch take it exclusively, so a search never sees a half-inserted
-// vector.
+// vector. A waiting writer goes before searches that arrive after it, so a busy
+// index still takes writes.
 #pragma once
 
 #include <cstddef>

@@ -632,17 +632,16 @@ TEST(VectorIndexConcurrencyTest, ReadersDuringWrites) {
   };
   std::vector<std::thread> readers;
   for (uint32_t t = 0; t < 3; ++t) readers.emplace_back(reader, 100 + t);
-  for (size_t i = 1000; i < 3000; ++i) {
-    ASSERT_TRUE(ix->Add(i, data[i]).ok());
-    if (i % 5 == 0) {
-      ASSERT_TRUE(ix->Remove(i - 500).ok());
-    }
-    if (i % 400 == 0) {
-      ASSERT_TRUE(ix->SetEfSearch(50 + i % 7).ok());
-    }
+  // EXPECT, not ASSERT: the readers must be stopped and joined on every path.
+  size_t write_errors = 0;
+  for (size_t i = 1000; i < 3000 && write_errors == 0; ++i) {
+    write_errors += !ix->Add(i, data[i]).ok();
+    if (i % 5 == 0) write_errors += !ix->Remove(i - 500).ok();
+    if (i % 400 == 0) write_errors += !ix->SetEfSearch(50 + i % 7).ok();
   }
   done = true;
   for (auto& t : readers) t.join();
+  EXPECT_EQ(write_errors, 0U);
   EXPECT_EQ(bad.load(), 0U);
   EXPECT_GT(searches.load(), 0U);
   EXPECT_EQ(ix->size(), 3000U - 400U);
