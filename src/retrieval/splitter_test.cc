@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "retrieval/splitter_check.h"
+#include "retrieval/testing/test_data.h"
 
 namespace sagebox::retrieval {
 namespace {
@@ -21,9 +22,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string Data(const std::string& rel) {
-  return std::string(SAGEBOX_TESTDATA) + "/retrieval/" + rel;
-}
+using testing::Data;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

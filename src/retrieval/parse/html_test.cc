@@ -5,6 +5,7 @@
 
 #include "core/env.h"
 #include "retrieval/parse/parse.h"
+#include "retrieval/testing/test_data.h"
 
 namespace sagebox::retrieval {
 namespace {
@@ -13,15 +14,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-std::string Data(const std::string& rel) {
-  return std::string(SAGEBOX_TESTDATA) + "/retrieval/" + rel;
-}
-
-std::string Read(const std::string& rel) {
-  std::string s;
-  EXPECT_TRUE(Env::Default()->ReadFileToString(Data(rel), &s).ok()) << rel;
-  return s;
-}
+using testing::Data;
+using testing::Read;
 
 Document Html(const std::string& html) {
   auto d = ParseHtml(html, "page.html");

@@ -8,6 +8,7 @@
 
 #include "core/env.h"
 #include "core/testing/temp_dir.h"
+#include "retrieval/testing/test_data.h"
 
 namespace sagebox::retrieval {
 namespace {
@@ -16,9 +17,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Optional;
 
-std::string Data(const std::string& rel) {
-  return std::string(SAGEBOX_TESTDATA) + "/retrieval/" + rel;
-}
+using testing::Data;
 
 void Write(const std::string& path, const std::string& data) {
   ASSERT_TRUE(Env::Default()->WriteFileAtomic(path, data).ok()) << path;

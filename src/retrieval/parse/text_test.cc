@@ -5,21 +5,15 @@
 
 #include "core/env.h"
 #include "retrieval/parse/parse.h"
+#include "retrieval/testing/test_data.h"
 
 namespace sagebox::retrieval {
 namespace {
 
 using ::testing::Optional;
 
-std::string Data(const std::string& rel) {
-  return std::string(SAGEBOX_TESTDATA) + "/retrieval/" + rel;
-}
-
-std::string Read(const std::string& rel) {
-  std::string s;
-  EXPECT_TRUE(Env::Default()->ReadFileToString(Data(rel), &s).ok()) << rel;
-  return s;
-}
+using testing::Data;
+using testing::Read;
 
 std::string MdTitle(const std::string& text) {
   auto d = ParseMarkdown(text, "a.md");

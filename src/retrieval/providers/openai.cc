@@ -11,6 +11,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "retrieval/providers/batched_embedder.h"
 #include "retrieval/providers/embedder.h"
 #include "retrieval/providers/generator.h"
 
@@ -58,23 +59,14 @@ class OpenAiClient {
   std::string path_;
 };
 
-class OpenAiEmbedder final : public Embedder {
+class OpenAiEmbedder final : public BatchedHttpEmbedder<OpenAiClient> {
  public:
   OpenAiEmbedder(OpenAiClient client, const EmbedderOptions& opt)
-      : client_(std::move(client)), opt_(opt), dim_(opt.dim) {
-    if (opt_.batch_size <= 0) opt_.batch_size = 64;
-  }
-  std::string name() const override { return client_.name(); }
-  int dim() const override { return dim_.load(); }
-
-  StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
-    return EmbedInBatches(
-        texts, opt_.batch_size, [this](const std::vector<std::string>& b) { return EmbedBatch(b); },
-        name() + ": POST " + client_.full_url(), &dim_);
-  }
+      : BatchedHttpEmbedder(std::move(client), opt, /*default_batch=*/64) {}
 
  private:
-  StatusOr<std::vector<std::vector<float>>> EmbedBatch(const std::vector<std::string>& texts) {
+  StatusOr<std::vector<std::vector<float>>> EmbedBatch(
+      const std::vector<std::string>& texts) override {
     ASSIGN_OR_RETURN(Json reply,
                      client_.Call({{"model", client_.model()}, {"input", texts}}, opt_.timeouts));
     auto error = [&](const std::string& what) {
@@ -117,10 +109,6 @@ class OpenAiEmbedder final : public Embedder {
     }
     return out;
   }
-
-  OpenAiClient client_;
-  EmbedderOptions opt_;
-  std::atomic<int> dim_;
 };
 
 class OpenAiGenerator final : public Generator {

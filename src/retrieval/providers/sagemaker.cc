@@ -14,6 +14,7 @@
 
 #include "core/env.h"
 #include "http/sigv4.h"
+#include "retrieval/providers/batched_embedder.h"
 #include "retrieval/providers/embedder.h"
 #include "retrieval/providers/generator.h"
 
@@ -136,24 +137,15 @@ std::optional<std::vector<float>> PoolItem(const Json& item) {
   return out;
 }
 
-class SageMakerEmbedder final : public Embedder {
+class SageMakerEmbedder final : public BatchedHttpEmbedder<SageMakerClient> {
  public:
+  // The workshop's SagemakerEndpointEmbeddingsJumpStart sends 5 texts per request.
   SageMakerEmbedder(SageMakerClient client, SageMakerEmbedFormat format, const EmbedderOptions& opt)
-      : client_(std::move(client)), format_(format), opt_(opt), dim_(opt.dim) {
-    // The workshop's SagemakerEndpointEmbeddingsJumpStart sends 5 texts per request.
-    if (opt_.batch_size <= 0) opt_.batch_size = 5;
-  }
-  std::string name() const override { return client_.name(); }
-  int dim() const override { return dim_.load(); }
-
-  StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
-    return EmbedInBatches(
-        texts, opt_.batch_size, [this](const std::vector<std::string>& b) { return EmbedBatch(b); },
-        name() + ": POST " + client_.full_url(), &dim_);
-  }
+      : BatchedHttpEmbedder(std::move(client), opt, /*default_batch=*/5), format_(format) {}
 
  private:
-  StatusOr<std::vector<std::vector<float>>> EmbedBatch(const std::vector<std::string>& texts) {
+  StatusOr<std::vector<std::vector<float>>> EmbedBatch(
+      const std::vector<std::string>& texts) override {
     const bool hf = format_ == SageMakerEmbedFormat::kHuggingFace;
     const Json request = {{hf ? "inputs" : "text_inputs", texts}};
     ASSIGN_OR_RETURN(std::string body, client_.Invoke(request.dump(), opt_.timeouts));
@@ -198,10 +190,7 @@ class SageMakerEmbedder final : public Embedder {
     return out;
   }
 
-  SageMakerClient client_;
   SageMakerEmbedFormat format_;
-  EmbedderOptions opt_;
-  std::atomic<int> dim_;
 };
 
 class SageMakerGenerator final : public Generator {
