@@ -71,3 +71,6 @@ endif()
 sagebox_layer(retrieval_kb sagebox_retrieval_parse sagebox_retrieval_index
               sagebox_retrieval_providers sagebox_db OpenSSL::Crypto)
 list(APPEND SAGEBOX_LAYERS retrieval_kb)
+# The rag module's question log (src/rag/question_log.h) is a table of the platform
+# database (component "rag").
+target_link_libraries(sagebox_rag PUBLIC sagebox_db)
