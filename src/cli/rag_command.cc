@@ -110,6 +110,7 @@ struct AskFlags {
   int k = 3;
   std::string mode = "auto";
   std::string fusion = "rrf";
+  std::vector<double> weights;
   std::string generator;
   std::string template_file;
   std::string format = "table";
@@ -171,6 +172,7 @@ int Ask(const Globals& g, const AskFlags& f) {
   so.k = f.k;
   so.mode = *mode;
   so.fusion = *fusion;
+  so.weights = f.weights;
   auto hits = (*kb)->Search(f.question, so);
   if (!hits.ok()) return Fail(hits.status());
   std::vector<std::string> passages;
@@ -262,6 +264,7 @@ struct EvalFlags {
   std::string qrels;
   std::string format = "table";
   std::string fusion = "rrf";
+  std::vector<double> weights;
 };
 
 int Eval(const Globals& g, const EvalFlags& f) {
@@ -295,6 +298,7 @@ int Eval(const Globals& g, const EvalFlags& f) {
     retrieval::SearchOptions so;
     so.mode = m;
     so.fusion = *fusion;
+    so.weights = f.weights;
     const auto start = std::chrono::steady_clock::now();
     auto e = retrieval::EvaluateIndex(**kb, *queries, *qrels, so);
     if (!e.ok()) return Fail(e.status());
@@ -312,7 +316,10 @@ int Eval(const Globals& g, const EvalFlags& f) {
   }
   if (f.format == "json") {
     nlohmann::json j = {{"index", f.index}, {"queries", queries->size()}, {"results", results}};
-    if ((*kb)->has_embedder()) j["fusion"] = f.fusion;
+    if ((*kb)->has_embedder()) {
+      j["fusion"] = f.fusion;
+      if (!f.weights.empty()) j["weights"] = f.weights;
+    }
     if (!note.empty()) j["note"] = note;
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
@@ -435,6 +442,10 @@ void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
   a->add_option("--fusion", ask->fusion,
                 "Hybrid fusion: rrf (reciprocal rank, k=60) or minmax (normalised mean)")
       ->capture_default_str();
+  a->add_option("--weights", ask->weights,
+                "Hybrid weights BM25,DENSE, each in [0, 1], summing to 1 (default equal)")
+      ->delimiter(',')
+      ->expected(2);
   a->add_option("--generator", ask->generator,
                 "A model instead of the extractive answer: sagemaker:ENDPOINT[@URL] or "
                 "openai:MODEL[@URL] (the prompt is the article's template)");
@@ -456,6 +467,10 @@ void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
       ->required();
   e->add_option("--qrels", eval->qrels, "Judgments: query-id corpus-id score (TSV)")->required();
   e->add_option("--fusion", eval->fusion, "Hybrid fusion: rrf or minmax")->capture_default_str();
+  e->add_option("--weights", eval->weights,
+                "Hybrid weights BM25,DENSE, each in [0, 1], summing to 1 (default equal)")
+      ->delimiter(',')
+      ->expected(2);
   e->add_option("--format", eval->format, "table or json")->capture_default_str();
   e->callback([&g, eval, exit_code] { *exit_code = Eval(g, *eval); });
 

