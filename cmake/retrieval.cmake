@@ -64,3 +64,13 @@ if(SAGEBOX_WORD_VECTORS)
     COMMENT "Converting the word vectors (wink_to_wvec.mjs, ~40 s)")
   add_custom_target(sagebox_word_vectors ALL DEPENDS ${_wv_out})
 endif()
+
+# The knowledge base (src/retrieval/kb): one named index end to end, documents and
+# chunks in the platform database (component "retrieval"), BM25 and vectors derived
+# in <data>/retrieval/<index>/. OpenSSL's SHA-256 tells changed files from unchanged.
+sagebox_layer(retrieval_kb sagebox_retrieval_parse sagebox_retrieval_index
+              sagebox_retrieval_providers sagebox_db OpenSSL::Crypto)
+list(APPEND SAGEBOX_LAYERS retrieval_kb)
+# The rag module's question log (src/rag/question_log.h) is a table of the platform
+# database (component "rag").
+target_link_libraries(sagebox_rag PUBLIC sagebox_db)

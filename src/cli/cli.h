@@ -37,6 +37,8 @@ void AddDemoCommand(CLI::App& app, Globals& g, int* exit_code);
 void AddServeCommand(CLI::App& app, Globals& g, int* exit_code);
 void AddUsersCommand(CLI::App& app, Globals& g, int* exit_code);
 void AddEndpointCommands(CLI::App& app, Globals& g, int* exit_code);
+// `sagebox rag`: ingest, ask, eval, indexes, drop (rag_command.cc).
+void AddRagCommands(CLI::App& app, Globals& g, int* exit_code);
 // Subcommands of `cost` (the CLI::App passed is the `cost` subcommand).
 void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddForecastCommand(CLI::App& cost, Globals& g, int* exit_code);

@@ -99,6 +99,7 @@ static int Main(int argc, char** argv) {
   AddDemoCommand(app, g, &code);
   AddUsersCommand(app, g, &code);
   AddEndpointCommands(app, g, &code);
+  AddRagCommands(app, g, &code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

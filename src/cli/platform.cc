@@ -7,6 +7,8 @@
 #include "core/env.h"
 #include "endpoint/api/endpoint_routes.h"
 #include "jobs/job_store.h"
+#include "rag/question_log.h"
+#include "retrieval/kb/knowledge_base.h"
 
 namespace sagebox::cli {
 
@@ -14,6 +16,8 @@ std::vector<db::Migration> PlatformMigrations() {
   std::vector<db::Migration> all = auth::Migrations();
   for (auto& m : jobs::Migrations()) all.push_back(std::move(m));
   for (auto& m : endpoint::api::Migrations()) all.push_back(std::move(m));
+  for (auto& m : retrieval::Migrations()) all.push_back(std::move(m));
+  for (auto& m : rag::Migrations()) all.push_back(std::move(m));
   return all;
 }
 

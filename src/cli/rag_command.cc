@@ -1,0 +1,488 @@
+// `sagebox rag`: question answering over a knowledge base of your own documents.
+// ingest (files and folders into a named index), ask (an answer with its sources),
+// eval (BEIR measures per retriever), indexes (what exists), drop. The work is in
+// retrieval/kb/knowledge_base.h, rag/extractive.h, rag/prompt.h and
+// rag/question_log.h; this file parses flags and prints.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli/cli.h"
+#include "cli/platform.h"
+#include "core/env.h"
+#include "core/progress.h"
+#include "core/table.h"
+#include "rag/extractive.h"
+#include "rag/prompt.h"
+#include "rag/question_log.h"
+#include "retrieval/kb/knowledge_base.h"
+#include "retrieval/providers/provider_spec.h"
+
+namespace sagebox::cli {
+
+namespace {
+
+using retrieval::IndexSettings;
+using retrieval::KnowledgeBase;
+using retrieval::SearchMode;
+
+struct IngestFlags {
+  std::string index;
+  std::vector<std::string> paths;
+  int64_t chunk_size = 600;
+  int64_t chunk_overlap = 20;
+  std::string splitter = "recursive";
+  std::string embedder;
+};
+
+StatusOr<std::unique_ptr<KnowledgeBase>> OpenIndex(db::Database* db, const Globals& g,
+                                                   const std::string& index, bool read_only,
+                                                   std::optional<IndexSettings> create = {}) {
+  retrieval::OpenOptions o;
+  o.data_dir = g.data;
+  o.read_only = read_only;
+  o.create = std::move(create);
+  auto kb = KnowledgeBase::Open(db, index, o);
+  if (!kb.ok() && kb.status().code() == StatusCode::kNotFound && !o.create.has_value()) {
+    return kb.status().WithContext(
+        "see `sagebox rag indexes`, or create it with `sagebox rag ingest " + index + " PATH...`");
+  }
+  return kb;
+}
+
+int Ingest(const Globals& g, const IngestFlags& f, const CLI::App* cmd) {
+  auto database = OpenDatabase(g);
+  if (!database.ok()) return Fail(database.status());
+  IndexSettings s;
+  s.chunk_size = f.chunk_size;
+  s.chunk_overlap = f.chunk_overlap;
+  s.splitter = f.splitter;
+  s.embedder = f.embedder;
+  auto kb = OpenIndex(database->get(), g, f.index, false, s);
+  if (!kb.ok()) return Fail(kb.status());
+  // Settings are fixed at creation: a flag given again must agree with them.
+  const IndexSettings& have = (*kb)->settings();
+  auto differs = [&](const char* flag, const std::string& was, const std::string& now) {
+    if (cmd->count(flag) == 0 || was == now) return false;
+    (void)std::fprintf(stderr,
+                       "sagebox: index \"%s\" was created with %s %s, not %s; drop it (`sagebox "
+                       "rag drop %s`) to change that\n",
+                       f.index.c_str(), flag, was.empty() ? "(none)" : was.c_str(), now.c_str(),
+                       f.index.c_str());
+    return true;
+  };
+  if (differs("--chunk-size", std::to_string(have.chunk_size), std::to_string(f.chunk_size)) ||
+      differs("--chunk-overlap", std::to_string(have.chunk_overlap),
+              std::to_string(f.chunk_overlap)) ||
+      differs("--splitter", have.splitter, f.splitter) ||
+      differs("--embedder", have.embedder, f.embedder)) {
+    return 1;
+  }
+  Progress progress("ingest " + f.index, Progress::StderrIsTerminal());
+  uint64_t bytes_total = 0;
+  auto report = (*kb)->Ingest(f.paths, [&](const retrieval::IngestProgress& p) {
+    if (p.stage == retrieval::IngestProgress::Stage::kParse) {
+      bytes_total = p.total;
+      progress.Update(p.done, p.total, p.chunks);
+    } else {
+      progress.Update(bytes_total, bytes_total, p.done);
+    }
+  });
+  progress.Done();
+  if (!report.ok()) return Fail(report.status());
+  const auto& r = *report;
+  const double secs = std::max(r.seconds, 1e-9);
+  std::printf(
+      "index %s: %zu files (%zu unchanged), documents %zu added, %zu replaced, %zu unchanged, "
+      "%zu deleted; %zu chunks (%zu with vectors), %s in %.2f s (%.2f MB/s, %.0f chunks/s)\n",
+      f.index.c_str(), r.files, r.files_unchanged, r.added, r.replaced, r.unchanged, r.deleted,
+      r.chunks, r.vectors, HumanBytes(r.bytes).c_str(), r.seconds,
+      static_cast<double>(r.bytes) / 1e6 / secs, static_cast<double>(r.chunks) / secs);
+  return 0;
+}
+
+struct AskFlags {
+  std::string index;
+  std::string question;
+  int k = 3;
+  std::string mode = "auto";
+  std::string fusion = "rrf";
+  std::vector<double> weights;
+  std::string generator;
+  std::string template_file;
+  std::string format = "table";
+};
+
+StatusOr<SearchMode> ResolveMode(const std::string& mode, const KnowledgeBase& kb) {
+  if (mode == "auto") return kb.has_embedder() ? SearchMode::kHybrid : SearchMode::kBm25;
+  return retrieval::ParseSearchMode(mode);
+}
+
+std::string OneLine(const std::string& s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+int Ask(const Globals& g, const AskFlags& f) {
+  if (f.format != "table" && f.format != "json") {
+    return Fail(InvalidArgument("--format " + f.format + ": expected table or json"));
+  }
+  if (f.k < 1) return Fail(InvalidArgument("--k " + std::to_string(f.k) + ": expected >= 1"));
+  auto database = OpenDatabase(g);
+  if (!database.ok()) return Fail(database.status());
+  auto kb = OpenIndex(database->get(), g, f.index, true);
+  if (!kb.ok()) return Fail(kb.status());
+  auto mode = ResolveMode(f.mode, **kb);
+  if (!mode.ok()) return Fail(mode.status());
+  auto fusion = retrieval::ParseFusionMethod(f.fusion);
+  if (!fusion.ok()) return Fail(fusion.status());
+  std::string tmpl(rag::kArticleTemplate);
+  if (!f.template_file.empty()) {
+    if (Status s = Env::Default()->ReadFileToString(f.template_file, &tmpl); !s.ok()) {
+      return Fail(s);
+    }
+    if (Status s = rag::ValidateTemplate(tmpl); !s.ok())
+      return Fail(s.WithContext(f.template_file));
+  }
+  std::unique_ptr<retrieval::Generator> generator;
+  if (!f.generator.empty()) {
+    auto gen = retrieval::MakeGenerator(f.generator);
+    if (!gen.ok()) return Fail(gen.status());
+    generator = std::move(gen).value();
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t asked_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  retrieval::SearchOptions so;
+  so.k = f.k;
+  so.mode = *mode;
+  so.fusion = *fusion;
+  so.weights = f.weights;
+  auto hits = (*kb)->Search(f.question, so);
+  if (!hits.ok()) return Fail(hits.status());
+  std::vector<std::string> passages;
+  for (const auto& h : *hits) passages.push_back(h.text);
+
+  std::string answer;
+  std::string provider = "extractive";
+  std::optional<std::string> cost = "0";  // the extractive answerer runs here, free
+  if (generator == nullptr) {
+    auto a = rag::ExtractiveAnswer(f.question, passages);
+    if (!a.ok()) return Fail(a.status());
+    answer = a->text;
+  } else {
+    auto prompt = rag::RenderPrompt(tmpl, f.question, passages);
+    if (!prompt.ok()) return Fail(prompt.status());
+    auto gen = generator->Generate(*prompt, retrieval::GenerationParams{});
+    if (!gen.ok()) return Fail(gen.status());
+    answer = gen->text;
+    provider = gen->provider.empty() ? generator->name() : gen->provider;
+    cost.reset();  // an external provider's price is not known here
+  }
+  const double latency_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  rag::QuestionRecord rec;
+  rec.asked_unix_us = asked_us;
+  rec.index = f.index;
+  rec.question = f.question;
+  rec.mode = std::string(retrieval::SearchModeName(*mode));
+  for (const auto& h : *hits) rec.results.push_back({h.chunk_id, h.source, h.score});
+  rec.answer = answer;
+  rec.provider = provider;
+  rec.latency_ms = latency_ms;
+  rec.cost_usd = cost;
+  auto id = rag::LogQuestion(**database, rec);
+  if (!id.ok()) return Fail(id.status().WithContext("logging the question"));
+
+  if (f.format == "json") {
+    nlohmann::json j;
+    j["id"] = *id;
+    j["index"] = f.index;
+    j["question"] = f.question;
+    j["answer"] = answer;
+    j["provider"] = provider;
+    j["mode"] = rec.mode;
+    j["latency_ms"] = latency_ms;
+    j["cost_usd"] = cost.has_value() ? nlohmann::json(*cost) : nlohmann::json(nullptr);
+    j["sources"] = nlohmann::json::array();
+    for (size_t i = 0; i < hits->size(); ++i) {
+      const auto& h = (*hits)[i];
+      nlohmann::json s = {
+          {"n", i + 1},         {"chunk_id", h.chunk_id},     {"doc_id", h.doc_id},
+          {"source", h.source}, {"title", h.title},           {"format", h.format},
+          {"page", h.page},     {"byte_begin", h.byte_begin}, {"byte_end", h.byte_end},
+          {"score", h.score},   {"passage", h.text}};
+      if (h.bm25_score.has_value()) s["bm25"] = {{"score", *h.bm25_score}, {"rank", h.bm25_rank}};
+      if (h.dense_score.has_value()) {
+        s["dense"] = {{"score", *h.dense_score}, {"rank", h.dense_rank}};
+      }
+      if (!h.beir_id.empty()) s["beir_id"] = h.beir_id;
+      j["sources"].push_back(std::move(s));
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%s\n\n", answer.c_str());
+  std::printf("provider %s, %s retrieval, %.1f ms, cost $%s (question %lld)\n", provider.c_str(),
+              rec.mode.c_str(), latency_ms, cost.value_or("unknown").c_str(),
+              static_cast<long long>(*id));
+  if (hits->empty()) {
+    std::printf("no sources: nothing in index %s matches\n", f.index.c_str());
+    return 0;
+  }
+  TextTable t({"#", "source", "page", "score", "chunk", "passage"},
+              {TextTable::Align::kRight, TextTable::Align::kLeft, TextTable::Align::kRight,
+               TextTable::Align::kRight, TextTable::Align::kLeft, TextTable::Align::kLeft});
+  for (size_t i = 0; i < hits->size(); ++i) {
+    const auto& h = (*hits)[i];
+    t.AddRow({std::to_string(i + 1), h.source, h.page > 0 ? std::to_string(h.page) : "-",
+              fmt::format("{:.4f}", h.score), h.chunk_id.substr(h.doc_id.size()), OneLine(h.text)});
+  }
+  std::printf("%s", t.Render(100).c_str());
+  return 0;
+}
+
+struct EvalFlags {
+  std::string index;
+  std::string queries;
+  std::string qrels;
+  std::string format = "table";
+  std::string fusion = "rrf";
+  std::vector<double> weights;
+};
+
+int Eval(const Globals& g, const EvalFlags& f) {
+  if (f.format != "table" && f.format != "json") {
+    return Fail(InvalidArgument("--format " + f.format + ": expected table or json"));
+  }
+  auto fusion = retrieval::ParseFusionMethod(f.fusion);
+  if (!fusion.ok()) return Fail(fusion.status());
+  auto queries = retrieval::ReadBeirQueries(Env::Default(), f.queries);
+  if (!queries.ok()) return Fail(queries.status());
+  auto qrels = retrieval::ReadQrels(Env::Default(), f.qrels);
+  if (!qrels.ok()) return Fail(qrels.status());
+  auto database = OpenDatabase(g);
+  if (!database.ok()) return Fail(database.status());
+  auto kb = OpenIndex(database->get(), g, f.index, true);
+  if (!kb.ok()) return Fail(kb.status());
+  std::vector<SearchMode> modes = {SearchMode::kBm25};
+  std::string note;
+  if ((*kb)->has_embedder()) {
+    modes.push_back(SearchMode::kDense);
+    modes.push_back(SearchMode::kHybrid);
+  } else {
+    note = "dense and hybrid: skipped, index " + f.index +
+           " has no embedder (create it with --embedder, e.g. --embedder words)";
+  }
+  nlohmann::json results = nlohmann::json::object();
+  TextTable t({"retriever", "nDCG@10", "Recall@100", "MRR@10", "queries", "seconds"},
+              {TextTable::Align::kLeft, TextTable::Align::kRight, TextTable::Align::kRight,
+               TextTable::Align::kRight, TextTable::Align::kRight, TextTable::Align::kRight});
+  for (SearchMode m : modes) {
+    retrieval::SearchOptions so;
+    so.mode = m;
+    so.fusion = *fusion;
+    so.weights = f.weights;
+    const auto start = std::chrono::steady_clock::now();
+    auto e = retrieval::EvaluateIndex(**kb, *queries, *qrels, so);
+    if (!e.ok()) return Fail(e.status());
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::string name(retrieval::SearchModeName(m));
+    results[name] = {{"ndcg@10", e->ndcg},
+                     {"recall@100", e->recall},
+                     {"mrr@10", e->mrr},
+                     {"queries", e->queries},
+                     {"seconds", secs}};
+    t.AddRow({name, fmt::format("{:.4f}", e->ndcg), fmt::format("{:.4f}", e->recall),
+              fmt::format("{:.4f}", e->mrr), std::to_string(e->queries),
+              fmt::format("{:.2f}", secs)});
+  }
+  if (f.format == "json") {
+    nlohmann::json j = {{"index", f.index}, {"queries", queries->size()}, {"results", results}};
+    if ((*kb)->has_embedder()) {
+      j["fusion"] = f.fusion;
+      if (!f.weights.empty()) j["weights"] = f.weights;
+    }
+    if (!note.empty()) j["note"] = note;
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%s", t.Render().c_str());
+  if (!note.empty()) std::printf("%s\n", note.c_str());
+  return 0;
+}
+
+int Indexes(const Globals& g, bool as_json) {
+  auto database = OpenDatabase(g);
+  if (!database.ok()) return Fail(database.status());
+  auto all = retrieval::ListIndexes(**database);
+  if (!all.ok()) return Fail(all.status());
+  if (as_json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& i : *all) {
+      j.push_back({{"name", i.name},
+                   {"documents", i.stats.documents},
+                   {"chunks", i.stats.chunks},
+                   {"vectors", i.stats.vectors},
+                   {"bytes", i.stats.bytes},
+                   {"splitter", i.settings.splitter},
+                   {"chunk_size", i.settings.chunk_size},
+                   {"chunk_overlap", i.settings.chunk_overlap},
+                   {"embedder", i.settings.embedder},
+                   {"embedder_name", i.embedder_name},
+                   {"dimension", i.dimension},
+                   {"space", i.settings.space},
+                   {"generation", i.generation}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  if (all->empty()) {
+    std::printf("no indexes yet: sagebox rag ingest NAME PATH...\n");
+    return 0;
+  }
+  TextTable t({"index", "documents", "chunks", "bytes", "chunking", "embedder"},
+              {TextTable::Align::kLeft, TextTable::Align::kRight, TextTable::Align::kRight,
+               TextTable::Align::kRight, TextTable::Align::kLeft, TextTable::Align::kLeft});
+  for (const auto& i : *all) {
+    t.AddRow({i.name, std::to_string(i.stats.documents), std::to_string(i.stats.chunks),
+              HumanBytes(static_cast<uint64_t>(i.stats.bytes)),
+              fmt::format("{} {}/{}", i.settings.splitter, i.settings.chunk_size,
+                          i.settings.chunk_overlap),
+              i.settings.embedder.empty()
+                  ? "none (BM25 only)"
+                  : fmt::format("{} ({} dims)", i.settings.embedder, i.dimension)});
+  }
+  std::printf("%s", t.Render().c_str());
+  return 0;
+}
+
+int Drop(const Globals& g, const std::string& index) {
+  auto database = OpenDatabase(g);
+  if (!database.ok()) return Fail(database.status());
+  if (Status s = retrieval::DropIndex(**database, g.data, index); !s.ok()) return Fail(s);
+  std::printf("dropped index %s\n", index.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
+  auto* rag = app.add_subcommand(
+      "rag",
+      "Answers questions from your own documents, with the sources cited: a named index of "
+      "HTML, Markdown, reStructuredText, text and PDF files (and BEIR corpus.jsonl), searched "
+      "by BM25, by vectors, or both fused; answered by extracting the best sentences (offline, "
+      "no model) or by a model you name.\n"
+      "Examples:\n"
+      "  sagebox rag ingest docs ./doc                      # BM25 only, chunks of 600/20\n"
+      "  sagebox rag ingest docs2 ./doc --embedder words    # + averaged word vectors\n"
+      "  sagebox rag ask docs \"How do I use local mode?\"\n"
+      "  sagebox rag ask docs \"...\" --format json --k 5 --mode hybrid\n"
+      "  sagebox rag ask docs \"...\" --generator openai:llama3@http://127.0.0.1:8080/v1\n"
+      "  sagebox rag eval cran --queries queries.jsonl --qrels qrels.tsv\n"
+      "  sagebox rag indexes");
+  rag->require_subcommand(1);
+
+  auto ingest = std::make_shared<IngestFlags>();
+  auto* in = rag->add_subcommand(
+      "ingest",
+      "Adds files and folders to INDEX (created on first use with the chunking and embedder "
+      "flags, fixed afterwards). Folders are read recursively (hidden entries and unknown "
+      "extensions skipped; *.jsonl only as corpus.jsonl). Every file is parsed before "
+      "anything is stored: one bad file stops the ingest with `FILE: what is wrong`, exit 2, "
+      "and the index stays as it was. Unchanged files (same SHA-256) are skipped; a changed "
+      "file replaces its chunks.");
+  in->add_option("index", ingest->index, "Index name (A-Z a-z 0-9 _ . -)")->required();
+  in->add_option("paths", ingest->paths, "Files and folders")->required();
+  in->add_option("--chunk-size", ingest->chunk_size,
+                 "Largest chunk, in characters (LangChain's chunk_size)")
+      ->capture_default_str();
+  in->add_option("--chunk-overlap", ingest->chunk_overlap,
+                 "Characters repeated between consecutive chunks")
+      ->capture_default_str();
+  in->add_option("--splitter", ingest->splitter,
+                 "recursive (RecursiveCharacterTextSplitter: paragraphs, lines, words) or "
+                 "character (CharacterTextSplitter on lines)")
+      ->capture_default_str();
+  in->add_option("--embedder", ingest->embedder,
+                 "Vectors for dense search: words (averaged word vectors, built in), "
+                 "sagemaker:ENDPOINT[@URL], openai:MODEL[@URL]; none = BM25 only");
+  in->callback([&g, ingest, in, exit_code] { *exit_code = Ingest(g, *ingest, in); });
+
+  auto ask = std::make_shared<AskFlags>();
+  auto* a = rag->add_subcommand(
+      "ask",
+      "Answers QUESTION from INDEX: the answer, the provider that wrote it, the latency, and "
+      "the numbered sources (source, page, score, passage) the answer cites as [n]. Every "
+      "question is logged in the database with its results, answer, latency and cost.");
+  a->add_option("index", ask->index, "Index name")->required();
+  a->add_option("question", ask->question, "The question, in quotes")->required();
+  a->add_option("--k", ask->k, "Passages retrieved and shown")->capture_default_str();
+  a->add_option("--mode", ask->mode,
+                "bm25, dense, hybrid, or auto (hybrid when the index has an embedder)")
+      ->capture_default_str();
+  a->add_option("--fusion", ask->fusion,
+                "Hybrid fusion: rrf (reciprocal rank, k=60) or minmax (normalised mean)")
+      ->capture_default_str();
+  a->add_option("--weights", ask->weights,
+                "Hybrid weights BM25,DENSE, each in [0, 1], summing to 1 (default equal)")
+      ->delimiter(',')
+      ->expected(2);
+  a->add_option("--generator", ask->generator,
+                "A model instead of the extractive answer: sagemaker:ENDPOINT[@URL] or "
+                "openai:MODEL[@URL] (the prompt is the article's template)");
+  a->add_option("--template", ask->template_file,
+                "Prompt template file with {context} and {question} (with --generator)");
+  a->add_option("--format", ask->format, "table (for people) or json (for programs)")
+      ->capture_default_str();
+  a->callback([&g, ask, exit_code] { *exit_code = Ask(g, *ask); });
+
+  auto eval = std::make_shared<EvalFlags>();
+  auto* e = rag->add_subcommand(
+      "eval",
+      "Measures retrieval on a test collection in BEIR format: nDCG@10, Recall@100 and "
+      "MRR@10 for BM25, and for dense and hybrid when the index has an embedder. Ingest the "
+      "collection's corpus.jsonl into INDEX first; several chunks of one document count "
+      "once, at their best rank.");
+  e->add_option("index", eval->index, "Index name")->required();
+  e->add_option("--queries", eval->queries, "BEIR queries.jsonl ({\"_id\",\"text\"} per line)")
+      ->required();
+  e->add_option("--qrels", eval->qrels, "Judgments: query-id corpus-id score (TSV)")->required();
+  e->add_option("--fusion", eval->fusion, "Hybrid fusion: rrf or minmax")->capture_default_str();
+  e->add_option("--weights", eval->weights,
+                "Hybrid weights BM25,DENSE, each in [0, 1], summing to 1 (default equal)")
+      ->delimiter(',')
+      ->expected(2);
+  e->add_option("--format", eval->format, "table or json")->capture_default_str();
+  e->callback([&g, eval, exit_code] { *exit_code = Eval(g, *eval); });
+
+  auto as_json = std::make_shared<bool>(false);
+  auto* ix = rag->add_subcommand("indexes", "Lists the indexes: documents, chunks, settings.");
+  ix->add_flag("--json", *as_json, "JSON instead of a table");
+  ix->callback([&g, as_json, exit_code] { *exit_code = Indexes(g, *as_json); });
+
+  auto drop_name = std::make_shared<std::string>();
+  auto* dr = rag->add_subcommand("drop", "Deletes an index: its documents, chunks and files.");
+  dr->add_option("index", *drop_name, "Index name")->required();
+  dr->callback([&g, drop_name, exit_code] { *exit_code = Drop(g, *drop_name); });
+}
+
+}  // namespace sagebox::cli
