@@ -64,3 +64,8 @@ if(SAGEBOX_WORD_VECTORS)
     COMMENT "Converting the word vectors (wink_to_wvec.mjs, ~40 s)")
   add_custom_target(sagebox_word_vectors ALL DEPENDS ${_wv_out})
 endif()
+
+# The OpenSearch REST subset (src/rag/opensearch/): indexes of documents in the
+# platform database with Xapian and hnswlib beside them, served under /opensearch/.
+sagebox_layer(rag_opensearch sagebox_retrieval_index sagebox_db sagebox_http)
+list(APPEND SAGEBOX_LAYERS rag_opensearch)
