@@ -323,6 +323,20 @@ ApiResponse Handle(Store* store, const ApiRequest& req) {
   }
   json body;
   ApiResponse err;
+  // cpp-httplib 0.11 (Debian's) does not read the body of a GET; running the
+  // search without it would answer another question. opensearch-py sends
+  // GET bodies (LangChain's hybrid search does) unless told to use POST.
+  if (m == "GET" && req.body.empty()) {
+    const std::string length = req.Header("Content-Length");
+    if (!length.empty() && length != "0") {
+      ApiResponse r = OsError(400, "illegal_argument_exception",
+                              "this server cannot read the body of a GET request; send it with "
+                              "POST (opensearch-py: OpenSearch(..., send_get_body_as=\"POST\"), "
+                              "which LangChain's OpenSearchVectorSearch passes through)");
+      r.headers.emplace_back("Connection", "close");  // the unread body must not become a request
+      return r;
+    }
+  }
   if (parts[0] == "_bulk" && parts.size() == 1) {
     if (m != "POST" && m != "PUT") return NoMethod(req, "/_bulk", "POST,PUT");
     return Bulk(store, req, "");

@@ -58,11 +58,13 @@ Status OnlyKeys(const json& obj, std::string_view clause,
 }
 
 // "metadata.source.keyword" names the same values as "metadata.source" (the
-// keyword sub-field OpenSearch's dynamic mapping adds to strings).
+// keyword sub-field OpenSearch's dynamic mapping adds to strings): values are
+// kept under the parent's path.
 std::string ExactField(const IndexReader& r, const std::string& field) {
   constexpr std::string_view kSuffix = ".keyword";
-  if (r.Kind(field) == IndexReader::FieldKind::kNone && field.ends_with(kSuffix)) {
-    return field.substr(0, field.size() - kSuffix.size());
+  if (field.ends_with(kSuffix)) {
+    std::string parent = field.substr(0, field.size() - kSuffix.size());
+    if (r.Kind(parent) != IndexReader::FieldKind::kNone) return parent;
   }
   return field;
 }
