@@ -7,6 +7,7 @@
 #include "core/env.h"
 #include "endpoint/api/endpoint_routes.h"
 #include "jobs/job_store.h"
+#include "rag/opensearch/store.h"
 
 namespace sagebox::cli {
 
@@ -14,6 +15,7 @@ std::vector<db::Migration> PlatformMigrations() {
   std::vector<db::Migration> all = auth::Migrations();
   for (auto& m : jobs::Migrations()) all.push_back(std::move(m));
   for (auto& m : endpoint::api::Migrations()) all.push_back(std::move(m));
+  for (auto& m : rag::opensearch::Migrations()) all.push_back(std::move(m));
   return all;
 }
 

@@ -1,5 +1,7 @@
 #include "rag/opensearch/routes.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <string_view>
 #include <vector>
@@ -127,6 +129,7 @@ const char* OpName(WriteOp::Kind k) {
 // POST /_bulk: NDJSON action lines, each but delete followed by a source line.
 ApiResponse Bulk(Store* store, const ApiRequest& req, const std::string& default_index) {
   const auto start = std::chrono::steady_clock::now();
+  // NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
   struct Item {
     std::string index;
     WriteOp op;
@@ -240,7 +243,8 @@ ApiResponse Bulk(Store* store, const ApiRequest& req, const std::string& default
   return http::JsonResponse({{"took", took.count()}, {"errors", errors}, {"items", out_items}});
 }
 
-ApiResponse SingleWrite(Store* store, const ApiRequest& req, const std::string& index, WriteOp op) {
+ApiResponse SingleWrite(Store* store, const ApiRequest& req, const std::string& index,
+                        const WriteOp& op) {
   auto results = store->Write(index, {op}, RefreshParam(req));
   if (!results.ok()) return FromStatus(results.status(), index);
   const WriteResult& r = results->front();
@@ -410,7 +414,7 @@ ApiResponse Handle(Store* store, const ApiRequest& req) {
           body[k] = std::stoll(v);
         } catch (const std::exception&) {
           return OsError(400, "illegal_argument_exception",
-                         "[" + k + "] must be an integer, got " + v);
+                         fmt::format("[{}] must be an integer, got {}", k, v));
         }
         continue;
       }

@@ -107,6 +107,7 @@ struct SourceFilter {
   std::vector<std::string> excludes;
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct SearchRequest {
   size_t from = 0;
   size_t size = 10;

@@ -192,6 +192,7 @@ Status Mapper(const std::string& reason) { return BadInput(reason); }
 
 }  // namespace
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct Store::Index : IndexReader {
   std::string name;
   std::string uuid;
@@ -316,8 +317,10 @@ struct Store::Index : IndexReader {
             space = method["space_type"];
           auto parsed = retrieval::ParseVectorSpace(space);
           if (!parsed.ok()) {
-            return Mapper("space_type [" + space + "] of knn_vector field [" + path +
-                          "] is not supported here (l2, cosinesimil, innerproduct)");
+            return Mapper(fmt::format(
+                "space_type [{}] of knn_vector field [{}] is not supported here (l2, cosinesimil, "
+                "innerproduct)",
+                space, path));
           }
           k.space = *parsed;
           const json params = method.value("parameters", json::object());
@@ -629,7 +632,7 @@ Status Store::LoadAll() {
                                 "WHERE index_name = ? ORDER BY label",
                                 p));
     for (size_t d = 0; d < docs.size(); ++d) {
-      const std::string id = docs.Text(d, 0);
+      const std::string& id = docs.Text(d, 0);
       ASSIGN_OR_RETURN(json source, ParseStored(docs.Text(d, 4), "document " + id));
       const auto label = static_cast<uint64_t>(docs.Int(d, 1));
       if (current) {
@@ -767,6 +770,7 @@ StatusOr<std::vector<WriteResult>> Store::Write(const std::string& index,
   if (found == indexes_.end()) return NotFound("no such index [" + index + "]");
   Index& ix = *found->second;
 
+  // NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
   struct State {
     bool exists = false;
     uint64_t label = 0;

@@ -71,6 +71,7 @@ struct WriteResult {
 };
 
 // One action of a _bulk request (or a single-document call).
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct WriteOp {
   enum class Kind { kIndex, kCreate, kUpdate, kDelete };
   Kind kind = Kind::kIndex;
@@ -110,6 +111,7 @@ class Store {
   StatusOr<std::vector<WriteResult>> Write(const std::string& index,
                                            const std::vector<WriteOp>& ops, bool refresh);
 
+  // NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
   struct Doc {
     std::string id;
     int64_t version = 0;
