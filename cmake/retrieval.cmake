@@ -74,3 +74,7 @@ list(APPEND SAGEBOX_LAYERS retrieval_kb)
 # The rag module's question log (src/rag/question_log.h) is a table of the platform
 # database (component "rag").
 target_link_libraries(sagebox_rag PUBLIC sagebox_db)
+# The OpenSearch REST subset (src/rag/opensearch/): indexes of documents in the
+# platform database with Xapian and hnswlib beside them, served under /opensearch/.
+sagebox_layer(rag_opensearch sagebox_retrieval_index sagebox_db sagebox_http)
+list(APPEND SAGEBOX_LAYERS rag_opensearch)

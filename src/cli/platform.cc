@@ -9,6 +9,7 @@
 #include "jobs/job_store.h"
 #include "rag/question_log.h"
 #include "retrieval/kb/knowledge_base.h"
+#include "rag/opensearch/store.h"
 
 namespace sagebox::cli {
 
@@ -18,6 +19,7 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : endpoint::api::Migrations()) all.push_back(std::move(m));
   for (auto& m : retrieval::Migrations()) all.push_back(std::move(m));
   for (auto& m : rag::Migrations()) all.push_back(std::move(m));
+  for (auto& m : rag::opensearch::Migrations()) all.push_back(std::move(m));
   return all;
 }
 

@@ -34,6 +34,8 @@
 #include "http/credentials.h"
 #include "http/http_server.h"
 #include "jobs/job_runner.h"
+#include "rag/opensearch/routes.h"
+#include "rag/opensearch/store.h"
 
 namespace sagebox::cli {
 
@@ -221,6 +223,9 @@ int Serve(const Globals& g, const ServeFlags& f) {
   jobs::JobRunner runner(database->get(), ropt);
   auto interrupted = runner.RecoverInterrupted();
   if (!interrupted.ok()) return Fail(interrupted.status());
+  // The OpenSearch REST subset (/opensearch/): its indexes under <data>/opensearch.
+  auto opensearch = rag::opensearch::Store::Open(database->get(), JoinPath(g.data, "opensearch"));
+  if (!opensearch.ok()) return Fail(opensearch.status());
 
   cost::api::DashboardOptions dopt;
   dopt.store_dir = store_dir;
@@ -244,6 +249,7 @@ int Serve(const Globals& g, const ServeFlags& f) {
   if (!srv.ok()) return Fail(srv.status());
   cost::api::CostRoutes cost_routes(env, copt, &api);
   cost_routes.Register((*srv)->router());
+  rag::opensearch::Register((*srv)->router(), opensearch->get());
   if (endpoint_module) {
     endpoint::api::RegisterEndpointRoutes((*srv)->router(), &(*srv)->metrics(),
                                           endpoint_module->registry.get());
@@ -273,6 +279,8 @@ int Serve(const Globals& g, const ServeFlags& f) {
               dashboard_token.empty() ? "" : ("?token=" + dashboard_token).c_str());
   std::printf("  JSON API      %sapi/cost/meta  (docs/api.md)\n", url.c_str());
   std::printf("  health        %shealthz, metrics %smetrics\n", url.c_str(), url.c_str());
+  std::printf("  OpenSearch    %sopensearch  (LangChain's OpenSearchVectorSearch, opensearch-js)\n",
+              url.c_str());
   std::printf("  Cost Explorer aws ce get-cost-and-usage --endpoint-url %s ...\n",
               url.substr(0, url.size() - 1).c_str());
   if (endpoint_module) {
