@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/testing/temp_dir.h"
+#include "db/testing/temp_database.h"
 
 namespace sagebox::rag {
 namespace {
@@ -10,11 +11,8 @@ namespace {
 class QuestionLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = db::Database::Open("sqlite:" + tmp_.Path("sagebox.db"));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
-    auto m = Migrations();
-    ASSERT_TRUE(db::Migrate(*db_, m).ok());
+    db_ = db::testing::OpenMigrated(tmp_.Path("sagebox.db"), Migrations());
+    ASSERT_NE(db_, nullptr);
   }
   testing::TempDir tmp_{"qlog"};
   std::unique_ptr<db::Database> db_;

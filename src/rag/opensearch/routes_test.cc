@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/testing/temp_dir.h"
+#include "db/testing/temp_database.h"
 #include "http/testing/test_server.h"
 
 namespace sagebox::rag::opensearch {
@@ -24,10 +25,8 @@ struct Reply {
 class RoutesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = db::Database::Open(dir_.Path("sagebox.db"));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db::Migrate(*db_, Migrations()).ok());
+    db_ = db::testing::OpenMigrated(dir_.Path("sagebox.db"), Migrations());
+    ASSERT_NE(db_, nullptr);
     auto s = Store::Open(db_.get(), dir_.Path("opensearch"));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/testing/temp_dir.h"
+#include "db/testing/temp_database.h"
 
 namespace sagebox::rag::opensearch {
 namespace {
@@ -19,10 +20,8 @@ json J(const char* text) { return json::parse(text); }
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = db::Database::Open(dir_.Path("sagebox.db"));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db::Migrate(*db_, Migrations()).ok());
+    db_ = db::testing::OpenMigrated(dir_.Path("sagebox.db"), Migrations());
+    ASSERT_NE(db_, nullptr);
     Reopen();
   }
   void Reopen() {

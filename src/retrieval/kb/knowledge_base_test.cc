@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/testing/temp_dir.h"
+#include "db/testing/temp_database.h"
 
 namespace sagebox::retrieval {
 namespace {
@@ -90,11 +91,8 @@ SearchOptions MinMax(SearchOptions o) {
 class KnowledgeBaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = db::Database::Open("sqlite:" + tmp_.Path("sagebox.db"));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
-    auto m = Migrations();
-    ASSERT_TRUE(db::Migrate(*db_, m).ok());
+    db_ = db::testing::OpenMigrated(tmp_.Path("sagebox.db"), Migrations());
+    ASSERT_NE(db_, nullptr);
   }
 
   OpenOptions Options(bool create = true, std::string embedder = "") {
