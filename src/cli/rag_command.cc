@@ -393,7 +393,7 @@ void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
       "no model) or by a model you name.\n"
       "Examples:\n"
       "  sagebox rag ingest docs ./doc                      # BM25 only, chunks of 600/20\n"
-      "  sagebox rag ingest docs2 ./doc --embedder words    # + averaged word vectors\n"
+      "  sagebox rag ingest docs2 ./doc --embedder words    # + word vectors (see --embedder)\n"
       "  sagebox rag ask docs \"How do I use local mode?\"\n"
       "  sagebox rag ask docs \"...\" --format json --k 5 --mode hybrid\n"
       "  sagebox rag ask docs \"...\" --generator openai:llama3@http://127.0.0.1:8080/v1\n"
@@ -423,8 +423,10 @@ void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
                  "character (CharacterTextSplitter on lines)")
       ->capture_default_str();
   in->add_option("--embedder", ingest->embedder,
-                 "Vectors for dense search: words (averaged word vectors, built in), "
-                 "sagemaker:ENDPOINT[@URL], openai:MODEL[@URL]; none = BM25 only");
+                 "Vectors for dense search: sagemaker:ENDPOINT[@URL], openai:MODEL[@URL], or "
+                 "words (averaged word vectors: only in a build configured with "
+                 "-DSAGEBOX_WORD_VECTORS=ON; they scored below BM25 on Cranfield); none = BM25 "
+                 "only");
   in->callback([&g, ingest, in, exit_code] { *exit_code = Ingest(g, *ingest, in); });
 
   auto ask = std::make_shared<AskFlags>();
