@@ -45,21 +45,6 @@ bool IsUnreserved(unsigned char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-// AWS's UriEncode: every byte but the unreserved ones as %XX (upper-case hex).
-void UriEncode(std::string_view s, bool keep_slash, std::string* out) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out->push_back(ch);
-    } else {
-      out->push_back('%');
-      out->push_back(kDigits[c >> 4]);
-      out->push_back(kDigits[c & 15]);
-    }
-  }
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -299,6 +284,20 @@ std::optional<AuthFailure> ParseAuthorization(std::string_view value, ParsedAuth
 }
 
 }  // namespace
+
+void UriEncode(std::string_view s, bool keep_slash, std::string* out) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (IsUnreserved(c) || (keep_slash && c == '/')) {
+      out->push_back(ch);
+    } else {
+      out->push_back('%');
+      out->push_back(kDigits[c >> 4]);
+      out->push_back(kDigits[c & 15]);
+    }
+  }
+}
 
 std::string FormatAmzDate(UnixSeconds t) {
   const Days days = DayOf(t);

@@ -112,6 +112,10 @@ std::string StringToSign(std::string_view amz_date, std::string_view scope,
 std::string SignatureHex(std::string_view secret, std::string_view date, std::string_view region,
                          std::string_view service, std::string_view string_to_sign);
 // "20150830T123600Z": X-Amz-Date for time t (ISO 8601 basic format, UTC).
+// AWS's UriEncode, appended to *out: every byte but the unreserved ones
+// (A-Z a-z 0-9 - . _ ~, and '/' when keep_slash) as %XX in upper-case hex, the
+// encoding SigV4's canonical URI and query use.
+void UriEncode(std::string_view s, bool keep_slash, std::string* out);
 std::string FormatAmzDate(UnixSeconds t);
 std::string Sha256Hex(std::string_view data);                         // lower-case hex
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes

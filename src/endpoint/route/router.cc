@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <set>
 
+#include "core/strings.h"
 #include "http/metrics.h"
+#include "http/sigv4.h"
 
 namespace sagebox::endpoint::route {
 namespace {
@@ -28,41 +30,21 @@ bool IsHopByHop(std::string_view name) {
   static constexpr std::string_view kSkip[] = {
       "connection", "keep-alive", "proxy-connection", "transfer-encoding",  "te",
       "trailer",    "upgrade",    "content-length",   "proxy-authorization"};
-  for (std::string_view s : kSkip) {
-    if (name.size() == s.size() &&
-        std::equal(name.begin(), name.end(), s.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(std::begin(kSkip), std::end(kSkip),
+                     [&](std::string_view s) { return EqualsIgnoreCase(name, s); });
 }
 
-// RFC 3986 percent-encoding of everything but unreserved characters (and '/'
-// in paths): what SigV4's canonical URI expects, so a forwarded signature holds.
-std::string Encode(std::string_view s, bool keep_slash) {
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
-}
-
+// The path and query re-encoded as SigV4's canonical request encodes them, so a
+// signature the caller made still verifies on the instance.
 std::string Target(const ApiRequest& req) {
-  std::string t = Encode(req.path, /*keep_slash=*/true);
+  std::string t;
+  http::UriEncode(req.path, /*keep_slash=*/true, &t);
   char sep = '?';
   for (const auto& [k, v] : req.params) {
     t += sep;
-    t += Encode(k, false);
+    http::UriEncode(k, /*keep_slash=*/false, &t);
     t += '=';
-    t += Encode(v, false);
+    http::UriEncode(v, /*keep_slash=*/false, &t);
     sep = '&';
   }
   return t;
@@ -273,7 +255,7 @@ ApiResponse EndpointRouter::Forward(Instance& in, const ApiRequest& req, bool* u
   r.body = std::move(res.body);
   r.content_type = res.get_header_value("Content-Type");
   for (const auto& [k, v] : res.headers) {
-    if (IsHopByHop(k) || k == "Content-Type" || k == "content-type") continue;
+    if (IsHopByHop(k) || EqualsIgnoreCase(k, "Content-Type")) continue;
     r.headers.emplace_back(k, v);
   }
   r.headers.emplace_back("X-Sagebox-Instance", in.url);
