@@ -164,37 +164,49 @@ size_t EndpointRouter::ReplicasFor(const std::string& model, uint64_t* seq) {
   }
   Rate& r = rates_[model];
   if (r.total == 0) r.window_start = now;
+  ++r.current;
+  *seq = r.total++;
+  return PerSecondLocked(r, now) > opt_.hot_requests_per_second ? opt_.hot_replicas : 1;
+}
+
+double EndpointRouter::PerSecondLocked(Rate& r, std::chrono::steady_clock::time_point now) const {
   while (now - r.window_start >= opt_.window) {
     r.previous = (now - r.window_start >= 2 * opt_.window) ? 0 : r.current;
     r.current = 0;
     r.window_start += opt_.window;
     if (now - r.window_start >= 2 * opt_.window) r.window_start = now;  // long idle: catch up
   }
-  ++r.current;
-  *seq = r.total++;
   // A sliding window from two fixed ones: the previous window weighted by how
   // much of it still overlaps the last `window` (the estimate rate limiters use).
   const double frac = std::chrono::duration<double>(now - r.window_start) / opt_.window;
   const double in_window =
       static_cast<double>(r.previous) * (1.0 - frac) + static_cast<double>(r.current);
-  const double per_second = in_window / std::chrono::duration<double>(opt_.window).count();
-  return per_second > opt_.hot_requests_per_second ? opt_.hot_replicas : 1;
+  return in_window / std::chrono::duration<double>(opt_.window).count();
+}
+
+std::vector<EndpointRouter::Instance*> EndpointRouter::HealthyOwners(const std::string& key) {
+  std::vector<Instance*> owners;
+  for (const auto& u : ring_.Owners(key, instances_.size())) {
+    Instance* in = Find(u);
+    if (in->healthy.load()) owners.push_back(in);
+  }
+  return owners;
 }
 
 std::vector<std::string> EndpointRouter::OwnersOf(const std::string& model) {
   size_t replicas = 1;
   {
+    const auto now = Now();
     std::lock_guard<std::mutex> lock(mu_);
     auto it = rates_.find(model);
-    if (it != rates_.end()) {
-      const double per_second = static_cast<double>(it->second.previous + it->second.current) /
-                                std::chrono::duration<double>(opt_.window).count();
-      if (per_second > opt_.hot_requests_per_second) replicas = opt_.hot_replicas;
+    if (it != rates_.end() && PerSecondLocked(it->second, now) > opt_.hot_requests_per_second) {
+      replicas = opt_.hot_replicas;
     }
   }
   std::vector<std::string> out;
-  for (const auto& u : ring_.Owners(model, instances_.size())) {
-    if (Find(u)->healthy.load() && out.size() < replicas) out.push_back(u);
+  for (Instance* in : HealthyOwners(model)) {
+    if (out.size() == replicas) break;
+    out.push_back(in->url);
   }
   return out;
 }
@@ -269,11 +281,7 @@ ApiResponse EndpointRouter::Handle(const ApiRequest& req) {
     const std::string key = RoutingKey(req);
     uint64_t seq = 0;
     const size_t replicas = ReplicasFor(key, &seq);
-    std::vector<Instance*> owners;
-    for (const auto& u : ring_.Owners(key, instances_.size())) {
-      Instance* in = Find(u);
-      if (in->healthy.load()) owners.push_back(in);
-    }
+    std::vector<Instance*> owners = HealthyOwners(key);
     // Among the first `replicas` healthy owners, the least busy goes first (ties
     // taken in turn, so sequential callers spread too); the rest follow in ring
     // order as fallbacks.

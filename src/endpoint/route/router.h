@@ -107,9 +107,19 @@ class EndpointRouter {
   struct Instance;
   explicit EndpointRouter(RouterOptions opt);
   std::chrono::steady_clock::time_point Now() const;
+  struct Rate {
+    std::chrono::steady_clock::time_point window_start;
+    uint64_t current = 0, previous = 0, total = 0;
+  };
   // Counts a request for `model` and says how many owners it should have;
   // `seq` is the request's number for that model (to take replicas in turn).
   size_t ReplicasFor(const std::string& model, uint64_t* seq);
+  // Requests per second for `r` over the last window, after rolling its
+  // windows forward to `now`. Called with mu_ held; routing and reporting
+  // share it so both call the same models hot.
+  double PerSecondLocked(Rate& r, std::chrono::steady_clock::time_point now) const;
+  // The ring's owners of `key` that are healthy, primary first.
+  std::vector<Instance*> HealthyOwners(const std::string& key);
   http::ApiResponse Forward(Instance& in, const http::ApiRequest& req, bool* unreachable);
   Instance* Find(const std::string& url);
 
@@ -118,10 +128,6 @@ class EndpointRouter {
   std::vector<std::unique_ptr<Instance>> instances_;
 
   std::mutex mu_;  // guards rates_
-  struct Rate {
-    std::chrono::steady_clock::time_point window_start;
-    uint64_t current = 0, previous = 0, total = 0;
-  };
   std::map<std::string, Rate> rates_;
 
   std::mutex stop_mu_;
