@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"
 #include "retrieval/parse/parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
@@ -19,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
     return 0;
   }
   const std::string& t = doc->text;
-  if (sagebox::retrieval::FindInvalidUtf8(t) || sagebox::retrieval::FindInvalidUtf8(doc->title)) {
+  if (sagebox::FindInvalidUtf8(t) || sagebox::FindInvalidUtf8(doc->title)) {
     __builtin_trap();
   }
   // <pre> keeps its whitespace as written; elsewhere the text is trimmed and

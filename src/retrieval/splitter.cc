@@ -5,53 +5,19 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace sagebox::retrieval {
 namespace {
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// The offset of the first byte that is not part of well-formed UTF-8 (RFC 3629, section 4:
-// no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
-size_t FirstInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n = 0;
-    unsigned char lo = 0x80;  // the range of the second byte (RFC 3629's table)
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + n > s.size()) return i;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) return i;
-    for (size_t k = 2; k < n; ++k) {
-      if (!IsContinuation(static_cast<unsigned char>(s[i + k]))) return i;
-    }
-    i += n;
-  }
-  return std::string_view::npos;
-}
 
 // The code point of valid UTF-8 starting at s[i], and its size in bytes.
 char32_t DecodeAt(std::string_view s, size_t i, size_t* size) {
@@ -201,9 +167,9 @@ size_t FindFrom(std::string_view text, std::string_view chunk, size_t span_begin
 }
 
 Status CheckUtf8(std::string_view s, const std::string& what) {
-  const size_t bad = FirstInvalidUtf8(s);
-  if (bad == std::string_view::npos) return Status::Ok();
-  return BadInput(what + ": not valid UTF-8 at byte " + std::to_string(bad) +
+  const std::optional<size_t> bad = FindInvalidUtf8(s);
+  if (!bad) return Status::Ok();
+  return BadInput(what + ": not valid UTF-8 at byte " + std::to_string(*bad) +
                   " (expected UTF-8 text)");
 }
 
@@ -230,7 +196,7 @@ Status TextSplitter::Validate(const SplitterOptions& options,
                            "), should be smaller.");
   }
   for (const std::string& s : separators) {
-    if (FirstInvalidUtf8(s) != std::string_view::npos) {
+    if (FindInvalidUtf8(s)) {
       return InvalidArgument("separator is not valid UTF-8");
     }
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"
 #include "retrieval/parse/parse.h"
 #include "retrieval/parse/parse_internal.h"
 

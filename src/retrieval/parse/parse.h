@@ -114,9 +114,4 @@ StatusOr<std::vector<Document>> ParseFile(Env* env, const std::string& path);
 // 64 (a loop of links); the Env's error when a folder cannot be listed.
 StatusOr<std::vector<std::string>> CollectFiles(Env* env, const std::vector<std::string>& paths);
 
-// Byte offset of the first byte that does not start a valid UTF-8 sequence
-// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or
-// nullopt when all of `s` is valid.
-std::optional<size_t> FindInvalidUtf8(std::string_view s);
-
 }  // namespace sagebox::retrieval

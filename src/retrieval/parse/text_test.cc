@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/env.h"
+#include "core/utf8.h"
 #include "retrieval/parse/parse.h"
 #include "retrieval/testing/test_data.h"
 
