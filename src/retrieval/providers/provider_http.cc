@@ -59,8 +59,10 @@ std::string ProviderUrl::Origin() const { return scheme + "://" + HostHeader(); 
 
 std::string ProviderUrl::HostHeader() const {
   const bool ipv6 = host.find(':') != std::string::npos;
-  std::string h = ipv6 ? "[" + host + "]" : host;
-  if (port != DefaultPort(scheme)) h += ":" + std::to_string(port);
+  // fmt, not "[" + host + "]": GCC 12 at -O3 reports a false -Wrestrict on
+  // `"literal" + std::string&&` (GCC bug 105329), which -Werror makes fatal.
+  std::string h = ipv6 ? fmt::format("[{}]", host) : host;
+  if (port != DefaultPort(scheme)) h += fmt::format(":{}", port);
   return h;
 }
 
