@@ -266,21 +266,7 @@ int Indexes(const Globals& g, bool as_json) {
   if (!all.ok()) return Fail(all.status());
   if (as_json) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& i : *all) {
-      j.push_back({{"name", i.name},
-                   {"documents", i.stats.documents},
-                   {"chunks", i.stats.chunks},
-                   {"vectors", i.stats.vectors},
-                   {"bytes", i.stats.bytes},
-                   {"splitter", i.settings.splitter},
-                   {"chunk_size", i.settings.chunk_size},
-                   {"chunk_overlap", i.settings.chunk_overlap},
-                   {"embedder", i.settings.embedder},
-                   {"embedder_name", i.embedder_name},
-                   {"dimension", i.dimension},
-                   {"space", i.settings.space},
-                   {"generation", i.generation}});
-    }
+    for (const auto& i : *all) j.push_back(retrieval::IndexInfoJson(i));
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }

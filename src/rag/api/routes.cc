@@ -375,20 +375,7 @@ ApiResponse RagApi::HandleJsonApi(const ApiRequest& req) {
     auto all = retrieval::ListIndexes(*db_);
     if (!all.ok()) return http::ErrorResponse(all.status());
     json list = json::array();
-    for (const auto& i : *all) {
-      list.push_back({{"name", i.name},
-                      {"documents", i.stats.documents},
-                      {"chunks", i.stats.chunks},
-                      {"vectors", i.stats.vectors},
-                      {"bytes", i.stats.bytes},
-                      {"splitter", i.settings.splitter},
-                      {"chunk_size", i.settings.chunk_size},
-                      {"chunk_overlap", i.settings.chunk_overlap},
-                      {"embedder", i.settings.embedder},
-                      {"dimension", i.dimension},
-                      {"generation", i.generation},
-                      {"created_unix", i.created_unix}});
-    }
+    for (const auto& i : *all) list.push_back(retrieval::IndexInfoJson(i));
     return http::JsonResponse(json{{"indexes", std::move(list)}});
   }
   if (op == "ask") {

@@ -222,6 +222,23 @@ StatusOr<std::vector<IndexInfo>> ListIndexes(db::Database& db) {
   return out;
 }
 
+nlohmann::json IndexInfoJson(const IndexInfo& i) {
+  return {{"name", i.name},
+          {"documents", i.stats.documents},
+          {"chunks", i.stats.chunks},
+          {"vectors", i.stats.vectors},
+          {"bytes", i.stats.bytes},
+          {"splitter", i.settings.splitter},
+          {"chunk_size", i.settings.chunk_size},
+          {"chunk_overlap", i.settings.chunk_overlap},
+          {"embedder", i.settings.embedder},
+          {"embedder_name", i.embedder_name},
+          {"dimension", i.dimension},
+          {"space", i.settings.space},
+          {"generation", i.generation},
+          {"created_unix", i.created_unix}};
+}
+
 StatusOr<int64_t> IndexGeneration(db::Database& db, const std::string& name) {
   ASSIGN_OR_RETURN(
       auto r, db.Query("SELECT generation FROM retrieval_indexes WHERE name = ?", Params{name}));

@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,6 +82,11 @@ struct IndexInfo {
   int64_t created_unix = 0;
   IndexStats stats;
 };
+
+// `info` as JSON, the one shape `rag indexes --json` prints and GET /api/rag/indexes
+// returns: name, documents, chunks, vectors, bytes, splitter, chunk_size, chunk_overlap,
+// embedder, embedder_name, dimension, space, generation, created_unix.
+nlohmann::json IndexInfoJson(const IndexInfo& info);
 
 // Checks an index name: 1 to 64 of [A-Za-z0-9_.-], not starting with '.' (it names a
 // folder). InvalidArgument saying so otherwise.
