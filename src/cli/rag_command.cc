@@ -339,7 +339,9 @@ void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
                  "character (CharacterTextSplitter on lines)")
       ->capture_default_str();
   in->add_option("--embedder", ingest->embedder,
-                 "Vectors for dense search: sagemaker:ENDPOINT[@URL], openai:MODEL[@URL], or "
+                 "Vectors for dense search: sagemaker:ENDPOINT[@URL] (add ,format=hf for a "
+                 "Hugging Face model, ,format=kserve,target=MODEL for `sagebox endpoint "
+                 "serve`), openai:MODEL[@URL], or "
                  "words (averaged word vectors: only in a build configured with "
                  "-DSAGEBOX_WORD_VECTORS=ON; they scored below BM25 on Cranfield); none = BM25 "
                  "only");

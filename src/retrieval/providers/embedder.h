@@ -74,6 +74,14 @@ enum class SageMakerEmbedFormat {
   // that are mean-pooled over all tokens (no attention mask comes back, so
   // special tokens count too).
   kHuggingFace,
+  // KServe v2 inference JSON, which sagebox's own `endpoint` module (and Triton behind
+  // SageMaker) takes at InvokeEndpoint: {"inputs": [{"name": kserve_input, "shape": [n, 1],
+  // "datatype": "BYTES", "data": [texts]}]} -> {"outputs": [...]}, of which the one named
+  // kserve_output (the first when empty) holds n vectors: shape [n, dim] (or [n, 1, dim]),
+  // a numeric datatype, data flat in row-major order or nested. The [n, 1] input is
+  // Triton's layout for a batched string input: config max_batch_size >= the batch size,
+  // dims [1].
+  kKServe,
 };
 
 struct SageMakerEndpointConfig {
@@ -82,7 +90,10 @@ struct SageMakerEndpointConfig {
   // e.g. http://127.0.0.1:8080 for `sagebox endpoint serve`. A base path is kept.
   std::string url;
   std::string target_model;  // X-Amzn-SageMaker-Target-Model (multi-model endpoints), optional
-  AwsConfig aws;             // the key signs every request (SigV4, service "sagemaker")
+  // kKServe only: the model's text input and its embedding output ("" = the first).
+  std::string kserve_input = "TEXT";
+  std::string kserve_output;
+  AwsConfig aws;  // the key signs every request (SigV4, service "sagemaker")
 };
 
 // InvalidArgument for a bad endpoint name, URL or empty key/region.

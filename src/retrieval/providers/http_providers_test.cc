@@ -188,6 +188,70 @@ TEST(SageMakerEmbedder, HuggingFaceShapeErrorsNameTheItem) {
 }
 
 // ---------------------------------------------------------------------------
+// SageMaker with KServe v2 JSON (sagebox's own endpoint, Triton).
+
+TEST(SageMakerEmbedder, KServeRequestAndFlatOrNestedReplies) {
+  bool nested = false;
+  FakeServer srv([&nested](const httplib::Request& req, httplib::Response& res) {
+    const Json in = Json::parse(req.body);
+    const size_t n = in.at("inputs").at(0).at("data").size();
+    Json data = Json::array();
+    for (size_t i = 0; i < n; ++i) {
+      const Json row = {static_cast<double>(i), 1.0, 2.0};
+      if (nested) {
+        data.push_back(row);
+      } else {
+        for (const Json& x : row) data.push_back(x);
+      }
+    }
+    ReplyJson(
+        res,
+        {{"model_name", "embed"},
+         {"outputs",
+          {{{"name", "EMBEDDING"}, {"datatype", "FP32"}, {"shape", {n, 3}}, {"data", data}}}}});
+  });
+  auto e = NewSageMakerEmbedder(Endpoint(srv), SageMakerEmbedFormat::kKServe);
+  ASSERT_TRUE(e.ok());
+  auto v = (*e)->Embed({"alpha", "beta"});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_THAT(*v, ElementsAre(ElementsAre(0.0F, 1.0F, 2.0F), ElementsAre(1.0F, 1.0F, 2.0F)));
+  EXPECT_EQ(Json::parse(srv.requests().at(0).body), Json({{"inputs",
+                                                           {{{"name", "TEXT"},
+                                                             {"shape", {2, 1}},
+                                                             {"datatype", "BYTES"},
+                                                             {"data", {"alpha", "beta"}}}}}}));
+  EXPECT_EQ(Verify(srv.requests().at(0)), "accepted");
+  nested = true;
+  v = (*e)->Embed({"alpha", "beta", "gamma"});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_THAT(v->at(2), ElementsAre(2.0F, 1.0F, 2.0F));
+}
+
+TEST(SageMakerEmbedder, KServeReplyErrorsSayWhatIsWrong) {
+  Json reply;
+  FakeServer srv(
+      [&reply](const httplib::Request&, httplib::Response& res) { ReplyJson(res, reply); });
+  auto e = NewSageMakerEmbedder(Endpoint(srv), SageMakerEmbedFormat::kKServe);
+  ASSERT_TRUE(e.ok());
+  auto message = [&](Json r) {
+    reply = std::move(r);
+    auto v = (*e)->Embed({"x", "y"});
+    EXPECT_FALSE(v.ok());
+    EXPECT_EQ(v.status().code(), StatusCode::kBadInput);
+    return v.status().message();
+  };
+  EXPECT_THAT(message({{"embedding", {1}}}), HasSubstr("KServe v2 response with \"outputs\""));
+  EXPECT_THAT(message({{"outputs", {{{"name", "E"}, {"shape", {3, 2}}, {"data", {1, 2}}}}}}),
+              HasSubstr("shape [3,2] for 2 texts"));
+  EXPECT_THAT(message({{"outputs", {{{"name", "E"}, {"shape", {2, 2}}, {"data", {1, 2, 3}}}}}}),
+              HasSubstr("3 numbers for shape [2,2]"));
+  EXPECT_THAT(message({{"outputs", {{{"name", "E"}, {"shape", {2, 1}}, {"data", {1, "a"}}}}}}),
+              HasSubstr("data holds a string"));
+  EXPECT_THAT(message({{"outputs", {{{"name", "E"}, {"shape", {2}}, {"data", {1, 2}}}}}}),
+              HasSubstr("expected a shape [n, dim]"));
+}
+
+// ---------------------------------------------------------------------------
 // Errors, in one vocabulary.
 
 TEST(ProviderErrors, Http500QuotesTheBodysMessage) {

@@ -150,16 +150,27 @@ StatusOr<std::unique_ptr<Embedder>> MakeEmbedder(const std::string& text,
   ASSIGN_OR_RETURN(opt.dim, PositiveSetting(text, s, "dim", 0, 65536));
   ASSIGN_OR_RETURN(opt.timeouts, Timeouts(text, s));
   if (s.kind == "sagemaker") {
-    RETURN_IF_ERROR(CheckSettings(text, s, {"batch", "dim", "timeout", "format", "target"}));
+    RETURN_IF_ERROR(
+        CheckSettings(text, s, {"batch", "dim", "timeout", "format", "target", "input", "output"}));
     SageMakerEmbedFormat format = SageMakerEmbedFormat::kJumpStart;
     if (auto it = s.settings.find("format"); it != s.settings.end()) {
       if (it->second == "hf") {
         format = SageMakerEmbedFormat::kHuggingFace;
+      } else if (it->second == "kserve") {
+        format = SageMakerEmbedFormat::kKServe;
       } else if (it->second != "jumpstart") {
-        return SpecError(text, "format=" + it->second + ": expected jumpstart or hf");
+        return SpecError(text, "format=" + it->second + ": expected jumpstart, hf or kserve");
       }
     }
     ASSIGN_OR_RETURN(SageMakerEndpointConfig c, SageMakerConfig(text, s, ctx));
+    for (const char* key : {"input", "output"}) {
+      auto it = s.settings.find(key);
+      if (it == s.settings.end()) continue;
+      if (format != SageMakerEmbedFormat::kKServe) {
+        return SpecError(text, std::string(key) + "= names a tensor: only with format=kserve");
+      }
+      (std::string_view(key) == "input" ? c.kserve_input : c.kserve_output) = it->second;
+    }
     return NewSageMakerEmbedder(c, format, opt);
   }
   RETURN_IF_ERROR(CheckSettings(text, s, {"batch", "dim", "timeout"}));

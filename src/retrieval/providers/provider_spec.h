@@ -12,7 +12,10 @@
 //   batch=N          texts per request (embedders)
 //   dim=N            expected vector length (embedders)
 //   timeout=SECONDS  read timeout per request (default 120)
-//   format=jumpstart|hf   SageMaker embedding content type (default jumpstart)
+//   format=jumpstart|hf|kserve   SageMaker embedding content type (default jumpstart;
+//                    kserve: KServe v2 JSON, as sagebox's own endpoint takes it)
+//   input=NAME, output=NAME   format=kserve: the model's text input (default TEXT) and
+//                    its embedding output (default the first)
 //   target=MODEL     X-Amzn-SageMaker-Target-Model (SageMaker)
 //
 // SageMaker takes its key and region from AWS_ACCESS_KEY_ID,
@@ -21,6 +24,7 @@
 //
 // Examples: "sagemaker:hf-textembedding-gpt-j-6b,batch=5",
 // "sagemaker:minilm@http://127.0.0.1:8080,format=hf",
+// "sagemaker:sagebox@http://127.0.0.1:8080,format=kserve,target=embed.tar.gz",
 // "openai:nomic-embed-text@http://127.0.0.1:11434/v1".
 //
 // Thread-safety: pure functions (they read the environment through ctx).

@@ -101,6 +101,32 @@ TEST(ProviderSpec, DefaultsForUrls) {
   EXPECT_EQ((*dim)->dim(), 1536);
 }
 
+TEST(ProviderSpec, KServeEmbedderNamesItsTensors) {
+  SetAws();
+  FakeServer srv([](const httplib::Request& req, httplib::Response& res) {
+    const Json in = Json::parse(req.body);
+    const size_t n = in.at("inputs").at(0).at("data").size();
+    Json data = Json::array();
+    for (size_t i = 0; i < n; ++i) data.push_back({1.0 * static_cast<double>(i), 0.5});
+    res.set_content(
+        Json{{"outputs",
+              {{{"name", "OTHER"}, {"shape", {1}}, {"datatype", "FP32"}, {"data", {9}}},
+               {{"name", "EMB"}, {"shape", {n, 2}}, {"datatype", "FP32"}, {"data", data}}}}}
+            .dump(),
+        "application/json");
+  });
+  auto e = MakeEmbedder(
+      "sagemaker:sagebox@" + srv.url() + ",format=kserve,input=SENTENCE,output=EMB,target=e.tar.gz",
+      Ctx());
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  auto v = (*e)->Embed({"a", "b"});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, (std::vector<std::vector<float>>{{0, 0.5}, {1, 0.5}}));
+  const Json sent = Json::parse(srv.requests().at(0).body);
+  EXPECT_EQ(sent["inputs"][0]["name"], "SENTENCE");
+  EXPECT_EQ(srv.requests().at(0).Header("X-Amzn-SageMaker-Target-Model"), "e.tar.gz");
+}
+
 TEST(ProviderSpec, ErrorsSayWhatIsWrongAndWhatIsExpected) {
   SetAws();
   const std::string expected =
@@ -120,7 +146,10 @@ TEST(ProviderSpec, ErrorsSayWhatIsWrongAndWhatIsExpected) {
   EXPECT_THAT(EmbedderError("openai:m,format=hf"),
               HasSubstr("setting \"format\" does not apply to openai"));
   EXPECT_THAT(EmbedderError("sagemaker:e,format=tei"),
-              HasSubstr("format=tei: expected jumpstart or hf"));
+              HasSubstr("format=tei: expected jumpstart, hf or kserve"));
+  EXPECT_THAT(EmbedderError("sagemaker:e,input=TEXT"),
+              HasSubstr("input= names a tensor: only with format=kserve"));
+  EXPECT_THAT(EmbedderError("sagemaker:e,format=kserve,output="), HasSubstr("is not key=value"));
   EXPECT_THAT(EmbedderError("sagemaker:bad_name"), HasSubstr("endpoint name \"bad_name\""));
   EXPECT_THAT(EmbedderError("openai:m@ftp://x"), HasSubstr("the scheme is not http or https"));
   EXPECT_THAT(EmbedderError("words,batch=3"), HasSubstr("does not apply to words"));

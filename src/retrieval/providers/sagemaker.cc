@@ -61,6 +61,7 @@ class SageMakerClient {
   }
 
   std::string name() const { return "sagemaker:" + config_.endpoint_name; }
+  const SageMakerEndpointConfig& config() const { return config_; }
   std::string full_url() const { return url_.Origin() + path_; }
 
   // The reply's body for a 2xx reply; Post's and HttpError's errors otherwise.
@@ -146,6 +147,7 @@ class SageMakerEmbedder final : public BatchedHttpEmbedder<SageMakerClient> {
  private:
   StatusOr<std::vector<std::vector<float>>> EmbedBatch(
       const std::vector<std::string>& texts) override {
+    if (format_ == SageMakerEmbedFormat::kKServe) return EmbedKServe(texts);
     const bool hf = format_ == SageMakerEmbedFormat::kHuggingFace;
     const Json request = {{hf ? "inputs" : "text_inputs", texts}};
     ASSIGN_OR_RETURN(std::string body, client_.Invoke(request.dump(), opt_.timeouts));
@@ -188,6 +190,85 @@ class SageMakerEmbedder final : public BatchedHttpEmbedder<SageMakerClient> {
       out.push_back(std::move(*v));
     }
     return out;
+  }
+
+  // KServe v2 JSON (embedder.h kKServe).
+  StatusOr<std::vector<std::vector<float>>> EmbedKServe(const std::vector<std::string>& texts) {
+    const SageMakerEndpointConfig& c = client_.config();
+    const Json request = {{"inputs", Json::array({{{"name", c.kserve_input},
+                                                   {"shape", {texts.size(), 1}},
+                                                   {"datatype", "BYTES"},
+                                                   {"data", texts}}})}};
+    ASSIGN_OR_RETURN(std::string body, client_.Invoke(request.dump(), opt_.timeouts));
+    const Json reply = Json::parse(body, nullptr, false);
+    auto error = [&](const std::string& what) {
+      return ReplyError(name(), client_.full_url(), what);
+    };
+    if (reply.is_discarded()) return error("not JSON");
+    const auto outs = reply.is_object() ? reply.find("outputs") : reply.end();
+    if (!reply.is_object() || outs == reply.end() || !outs->is_array() || outs->empty()) {
+      return error("expected a KServe v2 response with \"outputs\"");
+    }
+    const Json* out = nullptr;
+    for (const Json& o : *outs) {
+      if (!o.is_object()) return error("an item of \"outputs\" is not an object");
+      if (c.kserve_output.empty() || o.value("name", "") == c.kserve_output) {
+        out = &o;
+        break;
+      }
+    }
+    if (out == nullptr) return error("no output named " + c.kserve_output);
+    const std::string out_name = out->value("name", "");
+    // The shape: n vectors of `dim`, with singleton middle dimensions allowed.
+    const auto shape = out->find("shape");
+    int64_t n = 0;
+    int64_t dim = 1;
+    if (shape == out->end() || !shape->is_array() || shape->size() < 2) {
+      return error("output " + out_name + ": expected a shape [n, dim]");
+    }
+    for (size_t i = 0; i < shape->size(); ++i) {
+      if (!(*shape)[i].is_number_integer() || (*shape)[i].get<int64_t>() < 1) {
+        return error("output " + out_name + ": shape " + shape->dump() + " is not positive");
+      }
+      if (i == 0) {
+        n = (*shape)[i].get<int64_t>();
+      } else {
+        dim *= (*shape)[i].get<int64_t>();
+      }
+    }
+    if (n != static_cast<int64_t>(texts.size()) || dim > (int64_t{1} << 20)) {
+      return error(
+          fmt::format("output {}: shape {} for {} texts", out_name, shape->dump(), texts.size()));
+    }
+    // data: flat in row-major order, or nested as the shape.
+    const auto data = out->find("data");
+    if (data == out->end() || !data->is_array()) {
+      return error("output " + out_name + ": no \"data\" list");
+    }
+    std::vector<float> flat;
+    flat.reserve(static_cast<size_t>(n * dim));
+    std::vector<const Json*> stack = {&*data};
+    while (!stack.empty()) {
+      const Json* j = stack.back();
+      stack.pop_back();
+      if (j->is_number()) {
+        flat.push_back(j->get<float>());
+      } else if (j->is_array()) {
+        for (auto it = j->rbegin(); it != j->rend(); ++it) stack.push_back(&*it);
+      } else {
+        return error("output " + out_name + ": data holds a " + std::string(j->type_name()));
+      }
+      if (static_cast<int64_t>(flat.size()) > n * dim) break;
+    }
+    if (static_cast<int64_t>(flat.size()) != n * dim) {
+      return error(
+          fmt::format("output {}: {} numbers for shape {}", out_name, flat.size(), shape->dump()));
+    }
+    std::vector<std::vector<float>> vectors;
+    for (int64_t i = 0; i < n; ++i) {
+      vectors.emplace_back(flat.begin() + i * dim, flat.begin() + (i + 1) * dim);
+    }
+    return vectors;
   }
 
   SageMakerEmbedFormat format_;
