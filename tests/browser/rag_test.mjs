@@ -16,6 +16,9 @@
 //   env SAGEBOX_TEST_MOCK=1      use web/dev/mock-server.mjs --rag-data (answers by the CLI;
 //                                builds web/ itself)
 //   env SAGEBOX_TEST_PERTURB=1   change one expected source score to prove the comparison can fail
+//   env SAGEBOX_TEST_DIST=DIR    the browser gets index.html, app.js and app.css from DIR (a
+//                                `node web/build.mjs DIR`) instead of the server: a front end
+//                                tested against a server binary built without it
 // Needs `npm ci` in web/ (playwright-core) and /usr/bin/chromium.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +38,7 @@ if (!sagebox || !existsSync(sagebox)) {
   process.exit(2);
 }
 const MOCK = process.env.SAGEBOX_TEST_MOCK === '1';
+const DIST = process.env.SAGEBOX_TEST_DIST ? resolve(process.env.SAGEBOX_TEST_DIST) : null;
 const PERTURB = process.env.SAGEBOX_TEST_PERTURB === '1';
 const artifacts = resolve(process.env.SAGEBOX_ARTIFACTS || join(here, 'artifacts'));
 mkdirSync(artifacts, { recursive: true });
@@ -230,6 +234,13 @@ try {
 
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
+  if (DIST) {
+    const files = { '/': ['index.html', 'text/html; charset=utf-8'], '/assets/app.js': ['app.js', 'text/javascript'], '/assets/app.css': ['app.css', 'text/css'] };
+    await context.route((url) => url.hostname === '127.0.0.1' && Object.hasOwn(files, url.pathname), (route) => {
+      const [name, contentType] = files[new URL(route.request().url()).pathname];
+      return route.fulfill({ status: 200, contentType, body: readFileSync(join(DIST, name)) });
+    });
+  }
   const page = await context.newPage();
   const pageErrors = [];
   let expect503 = false; // the error step's answer: Chromium logs the failed load
@@ -428,6 +439,28 @@ try {
       check(feedback === (i === 1 ? 'up' : null), `JSON transcript turn ${i + 1} feedback ${feedback}`);
       check(Array.isArray(opened) && (i === 0 ? opened.length >= 1 : true), `JSON transcript turn ${i + 1} opened ${JSON.stringify(opened)}`);
     }
+  });
+
+  await step('the Retrieval and Sources controls go into the request; Clear empties the conversation', async () => {
+    await page.selectOption('[data-testid=rag-mode]', 'bm25');
+    await page.fill('[data-testid=rag-k]', '2');
+    const q = QUESTIONS[0].q;
+    const response = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/rag/ask');
+    await page.fill('[data-testid=rag-question]', q);
+    await page.press('[data-testid=rag-question]', 'Enter');
+    const res = await response;
+    const sent = res.request().postDataJSON();
+    check(sent.k === 2 && sent.mode === 'bm25', `request body ${JSON.stringify(sent)}`);
+    const api = await res.json();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=turn]').length === 3);
+    const shown = (await readTurns(page))[2];
+    compareTurn(shown, api, 'turn 3 vs /api/rag/ask', true);
+    check(api.sources.length === 2, `k=2 gave ${api.sources.length} sources`);
+    compareTurn(shown, JSON.parse(cli(data, 'rag', 'ask', 'docs', q, '--k', '2', '--mode', 'bm25', '--format', 'json')), 'turn 3 vs the CLI', false);
+    await page.click('[data-testid=rag-clear]');
+    check((await readTurns(page)).length === 0, 'turns left after Clear');
+    check((await page.evaluate(() => sessionStorage.getItem('sagebox.rag.turns'))) === null, 'turns left in sessionStorage after Clear');
+    check(await page.locator('[data-testid=rag-download-md]').isDisabled(), 'transcript download enabled after Clear');
   });
 
   await step('no page errors', async () => {
