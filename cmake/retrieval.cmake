@@ -81,3 +81,9 @@ target_link_libraries(sagebox_rag PUBLIC sagebox_db)
 # platform database with Xapian and hnswlib beside them, served under /opensearch/.
 sagebox_layer(rag_opensearch sagebox_retrieval_index sagebox_db sagebox_http)
 list(APPEND SAGEBOX_LAYERS rag_opensearch)
+# One question answered, the same for every front end (src/rag/ask): search, answer,
+# log; and the rag module's HTTP APIs over it (src/rag/api): sagebox's JSON API for
+# the chat page and the llm-apps-workshop's /api/v1/llm/rag and /text2text.
+sagebox_layer(rag_ask sagebox_rag sagebox_retrieval_kb)
+sagebox_layer(rag_api sagebox_rag_ask sagebox_http)
+list(APPEND SAGEBOX_LAYERS rag_ask rag_api)

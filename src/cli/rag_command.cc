@@ -1,8 +1,8 @@
 // `sagebox rag`: question answering over a knowledge base of your own documents.
 // ingest (files and folders into a named index), ask (an answer with its sources),
 // eval (BEIR measures per retriever), indexes (what exists), drop. The work is in
-// retrieval/kb/knowledge_base.h, rag/extractive.h, rag/prompt.h and
-// rag/question_log.h; this file parses flags and prints.
+// retrieval/kb/knowledge_base.h and rag/ask/ask.h (search, answer, log); this file
+// parses flags and prints.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -15,9 +15,8 @@
 #include "core/env.h"
 #include "core/progress.h"
 #include "core/table.h"
-#include "rag/extractive.h"
+#include "rag/ask/ask.h"
 #include "rag/prompt.h"
-#include "rag/question_log.h"
 #include "retrieval/kb/knowledge_base.h"
 #include "retrieval/providers/provider_spec.h"
 
@@ -116,11 +115,6 @@ struct AskFlags {
   std::string format = "table";
 };
 
-StatusOr<SearchMode> ResolveMode(const std::string& mode, const KnowledgeBase& kb) {
-  if (mode == "auto") return kb.has_embedder() ? SearchMode::kHybrid : SearchMode::kBm25;
-  return retrieval::ParseSearchMode(mode);
-}
-
 std::string OneLine(const std::string& s) {
   std::string out;
   bool space = false;
@@ -145,112 +139,48 @@ int Ask(const Globals& g, const AskFlags& f) {
   if (!database.ok()) return Fail(database.status());
   auto kb = OpenIndex(database->get(), g, f.index, true);
   if (!kb.ok()) return Fail(kb.status());
-  auto mode = ResolveMode(f.mode, **kb);
-  if (!mode.ok()) return Fail(mode.status());
-  auto fusion = retrieval::ParseFusionMethod(f.fusion);
-  if (!fusion.ok()) return Fail(fusion.status());
-  std::string tmpl(rag::kArticleTemplate);
+  rag::AskRequest req;
+  req.question = f.question;
+  req.k = f.k;
+  req.mode = f.mode;
+  req.fusion = f.fusion;
+  req.weights = f.weights;
   if (!f.template_file.empty()) {
-    if (Status s = Env::Default()->ReadFileToString(f.template_file, &tmpl); !s.ok()) {
+    if (Status s = Env::Default()->ReadFileToString(f.template_file, &req.prompt_template);
+        !s.ok()) {
       return Fail(s);
     }
-    if (Status s = rag::ValidateTemplate(tmpl); !s.ok())
+    if (Status s = rag::ValidateTemplate(req.prompt_template); !s.ok()) {
       return Fail(s.WithContext(f.template_file));
+    }
   }
   std::unique_ptr<retrieval::Generator> generator;
   if (!f.generator.empty()) {
     auto gen = retrieval::MakeGenerator(f.generator);
     if (!gen.ok()) return Fail(gen.status());
     generator = std::move(gen).value();
+    req.generator = generator.get();
   }
-
-  const auto start = std::chrono::steady_clock::now();
-  const int64_t asked_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  retrieval::SearchOptions so;
-  so.k = f.k;
-  so.mode = *mode;
-  so.fusion = *fusion;
-  so.weights = f.weights;
-  auto hits = (*kb)->Search(f.question, so);
-  if (!hits.ok()) return Fail(hits.status());
-  std::vector<std::string> passages;
-  for (const auto& h : *hits) passages.push_back(h.text);
-
-  std::string answer;
-  std::string provider = "extractive";
-  std::optional<std::string> cost = "0";  // the extractive answerer runs here, free
-  if (generator == nullptr) {
-    auto a = rag::ExtractiveAnswer(f.question, passages);
-    if (!a.ok()) return Fail(a.status());
-    answer = a->text;
-  } else {
-    auto prompt = rag::RenderPrompt(tmpl, f.question, passages);
-    if (!prompt.ok()) return Fail(prompt.status());
-    auto gen = generator->Generate(*prompt, retrieval::GenerationParams{});
-    if (!gen.ok()) return Fail(gen.status());
-    answer = gen->text;
-    provider = gen->provider.empty() ? generator->name() : gen->provider;
-    cost.reset();  // an external provider's price is not known here
-  }
-  const double latency_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-
-  rag::QuestionRecord rec;
-  rec.asked_unix_us = asked_us;
-  rec.index = f.index;
-  rec.question = f.question;
-  rec.mode = std::string(retrieval::SearchModeName(*mode));
-  for (const auto& h : *hits) rec.results.push_back({h.chunk_id, h.source, h.score});
-  rec.answer = answer;
-  rec.provider = provider;
-  rec.latency_ms = latency_ms;
-  rec.cost_usd = cost;
-  auto id = rag::LogQuestion(**database, rec);
-  if (!id.ok()) return Fail(id.status().WithContext("logging the question"));
+  auto r = rag::Ask(**database, **kb, req);
+  if (!r.ok()) return Fail(r.status());
 
   if (f.format == "json") {
-    nlohmann::json j;
-    j["id"] = *id;
-    j["index"] = f.index;
-    j["question"] = f.question;
-    j["answer"] = answer;
-    j["provider"] = provider;
-    j["mode"] = rec.mode;
-    j["latency_ms"] = latency_ms;
-    j["cost_usd"] = cost.has_value() ? nlohmann::json(*cost) : nlohmann::json(nullptr);
-    j["sources"] = nlohmann::json::array();
-    for (size_t i = 0; i < hits->size(); ++i) {
-      const auto& h = (*hits)[i];
-      nlohmann::json s = {
-          {"n", i + 1},         {"chunk_id", h.chunk_id},     {"doc_id", h.doc_id},
-          {"source", h.source}, {"title", h.title},           {"format", h.format},
-          {"page", h.page},     {"byte_begin", h.byte_begin}, {"byte_end", h.byte_end},
-          {"score", h.score},   {"passage", h.text}};
-      if (h.bm25_score.has_value()) s["bm25"] = {{"score", *h.bm25_score}, {"rank", h.bm25_rank}};
-      if (h.dense_score.has_value()) {
-        s["dense"] = {{"score", *h.dense_score}, {"rank", h.dense_rank}};
-      }
-      if (!h.beir_id.empty()) s["beir_id"] = h.beir_id;
-      j["sources"].push_back(std::move(s));
-    }
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", rag::AskResultJson(*r).dump(2).c_str());
     return 0;
   }
-  std::printf("%s\n\n", answer.c_str());
-  std::printf("provider %s, %s retrieval, %.1f ms, cost $%s (question %lld)\n", provider.c_str(),
-              rec.mode.c_str(), latency_ms, cost.value_or("unknown").c_str(),
-              static_cast<long long>(*id));
-  if (hits->empty()) {
+  std::printf("%s\n\n", r->answer.c_str());
+  std::printf("provider %s, %s retrieval, %.1f ms, cost $%s (question %lld)\n", r->provider.c_str(),
+              r->mode.c_str(), r->latency_ms, r->cost_usd.value_or("unknown").c_str(),
+              static_cast<long long>(r->id));
+  if (r->sources.empty()) {
     std::printf("no sources: nothing in index %s matches\n", f.index.c_str());
     return 0;
   }
   TextTable t({"#", "source", "page", "score", "chunk", "passage"},
               {TextTable::Align::kRight, TextTable::Align::kLeft, TextTable::Align::kRight,
                TextTable::Align::kRight, TextTable::Align::kLeft, TextTable::Align::kLeft});
-  for (size_t i = 0; i < hits->size(); ++i) {
-    const auto& h = (*hits)[i];
+  for (size_t i = 0; i < r->sources.size(); ++i) {
+    const auto& h = r->sources[i];
     t.AddRow({std::to_string(i + 1), h.source, h.page > 0 ? std::to_string(h.page) : "-",
               fmt::format("{:.4f}", h.score), h.chunk_id.substr(h.doc_id.size()), OneLine(h.text)});
   }

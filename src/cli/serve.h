@@ -24,6 +24,9 @@ struct ServeFlags {
   std::vector<std::string> route_instances;
   size_t hot_replicas = 2;
   double hot_rps = 20;
+  // The rag APIs (rag/api/routes.h): the workshop API's index when a request names none,
+  // and the generator that writes answers (empty: extractive).
+  std::string rag_index, rag_generator;
 };
 
 // Adds the serve flags to `cmd` (for `serve` itself and `demo --open`).

@@ -34,6 +34,7 @@
 #include "http/credentials.h"
 #include "http/http_server.h"
 #include "jobs/job_runner.h"
+#include "rag/api/routes.h"
 #include "rag/opensearch/routes.h"
 #include "rag/opensearch/store.h"
 
@@ -226,6 +227,13 @@ int Serve(const Globals& g, const ServeFlags& f) {
   // The OpenSearch REST subset (/opensearch/): its indexes under <data>/opensearch.
   auto opensearch = rag::opensearch::Store::Open(database->get(), JoinPath(g.data, "opensearch"));
   if (!opensearch.ok()) return Fail(opensearch.status());
+  // The rag APIs: the chat page's /api/rag/ and the workshop's /api/v1/llm/.
+  rag::api::RagApiOptions rag_options;
+  rag_options.data_dir = g.data;
+  rag_options.default_index = f.rag_index;
+  rag_options.generator = f.rag_generator;
+  auto rag_api = rag::api::RagApi::Create(database->get(), std::move(rag_options));
+  if (!rag_api.ok()) return Fail(rag_api.status());
 
   cost::api::DashboardOptions dopt;
   dopt.store_dir = store_dir;
@@ -250,6 +258,7 @@ int Serve(const Globals& g, const ServeFlags& f) {
   cost::api::CostRoutes cost_routes(env, copt, &api);
   cost_routes.Register((*srv)->router());
   rag::opensearch::Register((*srv)->router(), opensearch->get());
+  (*rag_api)->Register((*srv)->router());
   if (endpoint_module) {
     endpoint::api::RegisterEndpointRoutes((*srv)->router(), &(*srv)->metrics(),
                                           endpoint_module->registry.get());
@@ -280,6 +289,9 @@ int Serve(const Globals& g, const ServeFlags& f) {
   std::printf("  JSON API      %sapi/cost/meta  (docs/api.md)\n", url.c_str());
   std::printf("  health        %shealthz, metrics %smetrics\n", url.c_str(), url.c_str());
   std::printf("  OpenSearch    %sopensearch  (LangChain's OpenSearchVectorSearch, opensearch-js)\n",
+              url.c_str());
+  std::printf("  rag           %sapi/v1/llm/rag  (the workshop's API; %s), %sapi/rag/ask\n",
+              url.c_str(), f.rag_generator.empty() ? "extractive answers" : f.rag_generator.c_str(),
               url.c_str());
   std::printf("  Cost Explorer aws ce get-cost-and-usage --endpoint-url %s ...\n",
               url.substr(0, url.size() - 1).c_str());
@@ -337,6 +349,13 @@ void AddServeOptions(CLI::App* cmd, ServeFlags* f) {
   cmd->add_option("--cache-mb", f->cache_mb,
                   "Memory for answers already computed for the current store state (0 = off)")
       ->capture_default_str();
+  cmd->add_option("--rag-index", f->rag_index,
+                  "Index the workshop's POST /api/v1/llm/rag searches when the request names "
+                  "none (default: the only index there is)");
+  cmd->add_option("--rag-generator", f->rag_generator,
+                  "Model that writes rag answers and serves /api/v1/llm/text2text: "
+                  "sagemaker:ENDPOINT[@URL] or openai:MODEL[@URL] (default: extractive "
+                  "answers, no text2text)");
   // For tests of NextPageToken paging with small data.
   cmd->add_option("--ce-page-size", f->ce_page_size, "Cost Explorer groups per page")->group("");
 }

@@ -7,7 +7,11 @@
 #   3. a bad file (an encrypted PDF) among good ones: exit 2, `FILE: ...`, nothing changed;
 #   4. re-ingest unchanged: nothing to do; edit a file: its chunks are replaced;
 #   5. `rag eval` on Cranfield (BEIR files): BM25 nDCG@10 = 0.367 +- 0.01 (the figure
-#      src/retrieval/index/cranfield_bm25_test.cc measures on whole documents).
+#      src/retrieval/index/cranfield_bm25_test.cc measures on whole documents);
+#   6. `sagebox serve`: the workshop's POST /api/v1/llm/rag by curl (the same answer and
+#      sources as `rag ask`), its 422 and text2text's 503 without a model, the chat page's
+#      /api/rag/ask, feedback and log; then with --rag-generator pointing at a fake
+#      OpenAI-compatible server: text2text's list of texts and a generated rag answer.
 # Usage: run.sh BINARY
 set -euo pipefail
 bin=$(realpath "$1")
@@ -140,5 +144,135 @@ print("Cranfield BM25 nDCG@10 = %.4f (expected 0.367 +- 0.01)" % b["ndcg@10"])
 assert abs(b["ndcg@10"] - 0.367) <= 0.01, b
 assert b["queries"] == 225
 assert "dense" not in j["results"]
+PY
+# 6. The workshop's REST API over `sagebox serve`, by curl, as its Streamlit app calls it;
+#    and the chat page's JSON API. A fake OpenAI-compatible server (python3 http.server)
+#    stands in for a model so /api/v1/llm/text2text and a generated rag answer run for real.
+fake_port_file="$tmp/fake.port"
+"$py" - "$fake_port_file" > "$tmp/fake.log" 2>&1 << 'PY' &
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prompt = body["messages"][-1]["content"]
+        n = body.get("n", 1)
+        reply = {"id": "x", "object": "chat.completion", "model": body["model"],
+                 "choices": [{"index": i, "finish_reason": "stop",
+                              "message": {"role": "assistant",
+                                          "content": "fake %d: %d chars, max %d" % (i + 1, len(prompt), body["max_tokens"])}}
+                             for i in range(n)],
+                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+srv = HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(srv.server_port))
+srv.serve_forever()
+PY
+fake_pid=$!
+serve_pid=""
+gen_pid=""
+trap 'kill $fake_pid $serve_pid $gen_pid 2> /dev/null || true; rm -rf "$tmp"' EXIT
+start_serve() {  # start_serve PORTFILE LOG ARGS...: starts serve, waits for its port
+  local pf=$1 log=$2
+  shift 2
+  sb serve --listen 127.0.0.1:0 --port-file "$pf" "$@" > "$log" 2>&1 &
+  started=$!
+  for _ in $(seq 1 600); do  # up to 60 s: a Debug (ASan) build on a busy machine
+    [[ -s "$pf" ]] && return 0
+    kill -0 "$started" 2> /dev/null || fail "serve exited: $(cat "$log")"
+    sleep 0.1
+  done
+  fail "serve did not start: $(cat "$log")"
+}
+start_serve "$tmp/serve.port" "$tmp/serve.log" --rag-index docs
+serve_pid=$started
+url="http://127.0.0.1:$(cat "$tmp/serve.port")"
+# The workshop's request model with every default spelled out, verbose.
+curl -sS -o "$tmp/ws.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+  -H 'accept: application/json' "$url/api/v1/llm/rag" -d "{\"q\": \"$q\",
+  \"max_length\": 500, \"num_return_sequences\": 1, \"top_k\": 250, \"top_p\": 0.95,
+  \"do_sample\": false, \"temperature\": 1, \"verbose\": true, \"max_matching_docs\": 3,
+  \"text_generation_model\": \"flan-t5-xxl\", \"embeddings_generation_model\": \"gpt-j-6b\",
+  \"vectordb_type\": \"opensearch\"}" > "$tmp/ws.code" || fail "curl /api/v1/llm/rag"
+[[ "$(cat "$tmp/ws.code")" == 200 ]] || fail "/api/v1/llm/rag: HTTP $(cat "$tmp/ws.code"): $(cat "$tmp/ws.json")"
+sb rag ask docs "$q" --k 3 --format json > "$tmp/cli3.json"
+"$py" - "$tmp/ws.json" "$tmp/cli3.json" << 'PY' || fail "workshop rag reply: $(cat "$tmp/ws.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+cli = json.load(open(sys.argv[2]))
+assert set(j) == {"question", "answer", "docs"}, sorted(j)
+assert j["question"] == cli["question"]
+assert j["answer"] == cli["answer"] and "Docker Compose" in j["answer"], (j["answer"], cli["answer"])
+# The Streamlit app: sources = [d['metadata']['source'] for d in resp['docs']]
+sources = [d["metadata"]["source"] for d in j["docs"]]
+assert sources == [s["source"] for s in cli["sources"]], (sources, cli["sources"])
+assert [d["page_content"] for d in j["docs"]] == [s["passage"] for s in cli["sources"]]
+PY
+# The app's own minimal request, and a malformed one (FastAPI's 422 shape).
+curl -sS -H 'Content-Type: application/json' "$url/api/v1/llm/rag" \
+  -d '{"q": "What does local mode need?"}' > "$tmp/ws2.json"
+"$py" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert set(j)=={"question","answer"}, j' \
+  "$tmp/ws2.json" || fail "non-verbose reply: $(cat "$tmp/ws2.json")"
+code=$(curl -sS -o "$tmp/422.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+  "$url/api/v1/llm/rag" -d '{"verbose": true}')
+[[ $code == 422 ]] || fail "missing q: HTTP $code"
+grep -q '"value_error.missing"' "$tmp/422.json" || fail "422 body: $(cat "$tmp/422.json")"
+code=$(curl -sS -o "$tmp/503.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+  "$url/api/v1/llm/text2text" -d '{"q": "hello"}')
+[[ $code == 503 ]] || fail "text2text without a generator: HTTP $code: $(cat "$tmp/503.json")"
+# The chat page's API: ask, feedback, the log.
+curl -sS -H 'Content-Type: application/json' "$url/api/rag/ask" \
+  -d "{\"index\": \"docs\", \"question\": \"$q\", \"k\": 3}" > "$tmp/api_ask.json"
+id=$("$py" - "$tmp/api_ask.json" "$tmp/cli3.json" << 'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+cli = json.load(open(sys.argv[2]))
+assert j["answer"] == cli["answer"], (j, cli)
+assert [s["chunk_id"] for s in j["sources"]] == [s["chunk_id"] for s in cli["sources"]]
+print(j["id"])
+PY
+) || fail "/api/rag/ask: $(cat "$tmp/api_ask.json")"
+curl -sS -H 'Content-Type: application/json' "$url/api/rag/feedback" \
+  -d "{\"id\": $id, \"feedback\": \"up\"}" > /dev/null
+curl -sS "$url/api/rag/questions?index=docs&limit=1" > "$tmp/qs.json"
+"$py" - "$tmp/qs.json" "$id" << 'PY' || fail "/api/rag/questions: $(cat "$tmp/qs.json")"
+import json, sys
+q = json.load(open(sys.argv[1]))["questions"]
+assert len(q) == 1 and q[0]["id"] == int(sys.argv[2]) and q[0]["feedback"] == "up", q
+PY
+kill "$serve_pid"
+wait "$serve_pid" 2> /dev/null || true
+serve_pid=""
+
+# With a model: --rag-generator openai:MODEL@URL (the fake above).
+for _ in $(seq 1 100); do [[ -s "$fake_port_file" ]] && break; sleep 0.1; done
+[[ -s "$fake_port_file" ]] || fail "fake model server: $(cat "$tmp/fake.log")"
+start_serve "$tmp/gen.port" "$tmp/gen.log" --rag-index docs \
+  --rag-generator "openai:fake-llm@http://127.0.0.1:$(cat "$fake_port_file")/v1"
+gen_pid=$started
+gurl="http://127.0.0.1:$(cat "$tmp/gen.port")"
+curl -sS -H 'Content-Type: application/json' "$gurl/api/v1/llm/text2text" \
+  -d '{"q": "Say hello", "num_return_sequences": 2, "max_length": 64}' > "$tmp/t2t.json"
+"$py" - "$tmp/t2t.json" << 'PY' || fail "text2text: $(cat "$tmp/t2t.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+# The workshop app reads resp.json()['answer'][0]: a list, one text per sequence.
+assert j == {"question": "Say hello", "answer": ["fake 1: 9 chars, max 64", "fake 2: 9 chars, max 64"]}, j
+PY
+curl -sS -H 'Content-Type: application/json' "$gurl/api/v1/llm/rag" \
+  -d "{\"q\": \"$q\", \"verbose\": true}" > "$tmp/grag.json"
+"$py" - "$tmp/grag.json" << 'PY' || fail "generated rag: $(cat "$tmp/grag.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["answer"].startswith("fake 1: ") and j["answer"].endswith("max 500"), j["answer"]
+assert int(j["answer"].split()[2]) > 200  # the article's prompt carried the passages
+assert j["docs"][0]["metadata"]["source"].endswith("local_mode.rst"), j["docs"][0]
 PY
 echo "rag e2e: ok"

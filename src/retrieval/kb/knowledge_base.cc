@@ -222,6 +222,13 @@ StatusOr<std::vector<IndexInfo>> ListIndexes(db::Database& db) {
   return out;
 }
 
+StatusOr<int64_t> IndexGeneration(db::Database& db, const std::string& name) {
+  ASSIGN_OR_RETURN(
+      auto r, db.Query("SELECT generation FROM retrieval_indexes WHERE name = ?", Params{name}));
+  if (r.empty()) return NotFound("no index \"" + name + "\"");
+  return r.Int(0, 0);
+}
+
 Status DropIndex(db::Database& db, const std::string& data_dir, const std::string& name) {
   RETURN_IF_ERROR(ValidateIndexName(name));
   const Status dropped = db.InTransaction([&](db::Transaction& tx) -> Status {

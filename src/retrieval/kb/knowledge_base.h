@@ -89,6 +89,11 @@ Status ValidateIndexName(std::string_view name);
 // Every index, by name. The database's errors.
 StatusOr<std::vector<IndexInfo>> ListIndexes(db::Database& db);
 
+// The generation index `name` is at: every ingest that changes it bumps it by one, so a
+// long-lived reader (the server's open indexes) tells it is behind by one cheap query.
+// NotFound when there is no such index; the database's errors.
+StatusOr<int64_t> IndexGeneration(db::Database& db, const std::string& name);
+
 // Deletes an index: its rows (one transaction) and then its folder under
 // <data_dir>/retrieval/. NotFound when there is no such index.
 Status DropIndex(db::Database& db, const std::string& data_dir, const std::string& name);

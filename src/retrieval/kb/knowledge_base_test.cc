@@ -555,5 +555,23 @@ TEST_F(KnowledgeBaseTest, ListDropAndValidation) {
   ASSERT_EQ(ListIndexes(*db_)->size(), 1u);
 }
 
+TEST_F(KnowledgeBaseTest, IndexGenerationMovesWithEveryChangingIngest) {
+  EXPECT_EQ(IndexGeneration(*db_, "gen").status().code(), StatusCode::kNotFound);
+  auto kb = OpenKb("gen", Options());
+  ASSERT_NE(kb, nullptr);
+  auto g0 = IndexGeneration(*db_, "gen");
+  ASSERT_TRUE(g0.ok()) << g0.status().ToString();
+  const std::string file = WriteFile("g/a.md", "# A\n\nAlpha beta gamma.\n");
+  ASSERT_TRUE(kb->Ingest({file}).ok());
+  auto g1 = IndexGeneration(*db_, "gen");
+  ASSERT_TRUE(g1.ok());
+  EXPECT_EQ(*g1, *g0 + 1);
+  ASSERT_TRUE(kb->Ingest({file}).ok());  // unchanged bytes: nothing to bump
+  EXPECT_EQ(*IndexGeneration(*db_, "gen"), *g1);
+  WriteFile("g/a.md", "# A\n\nAlpha beta delta.\n");
+  ASSERT_TRUE(kb->Ingest({file}).ok());
+  EXPECT_EQ(*IndexGeneration(*db_, "gen"), *g1 + 1);
+}
+
 }  // namespace
 }  // namespace sagebox::retrieval
