@@ -99,6 +99,13 @@ const K = 5;
 
 // ---- servers ------------------------------------------------------------------------------------
 const servers = [];
+// A step that fails early leaves the waiters it set up (waitForResponse…) to time out later:
+// their rejections are that step's failure, already counted, not a reason to crash and leave
+// the servers running. And whatever ends the process, the servers end with it.
+process.on('unhandledRejection', (e) => console.log(`     (after a failed step: ${String(e && e.message).split('\n')[0]})`));
+process.on('exit', () => {
+  for (const s of servers) if (s.exitCode === null) s.kill('SIGTERM');
+});
 async function startServer(data) {
   const portFile = join(tmp, `port-${servers.length}`);
   let child;
