@@ -297,7 +297,7 @@ try {
     await page.goto(`${base}/#/endpoint`);
     await settled(page, 'endpoint tab');
     const tabs = await page.$$eval('[data-testid=module-tabs] a', (as) => as.map((a) => [a.dataset.module, a.textContent, a.classList.contains('active')]));
-    check(JSON.stringify(tabs) === JSON.stringify([['cost', 'Cost', false], ['endpoint', 'Endpoint', true]]), `module tabs: ${JSON.stringify(tabs)}`);
+    check(JSON.stringify(tabs) === JSON.stringify([['cost', 'Cost', false], ['endpoint', 'Endpoint', true], ['rag', 'Ask', false]]), `module tabs: ${JSON.stringify(tabs)}`);
     const { shown, answer } = await shownWithAnswer(page, answers);
     const eps = (await getJson(`${base}/api/endpoint/endpoints`)).endpoints;
     const ep = eps.find((e) => e.name === answer.endpoint);

@@ -3,10 +3,16 @@
 // Usage: node web/dev/mock-server.mjs --sagebox BIN --store DIR --dist DIR [--port-file F]
 //        [--listen 127.0.0.1:0] [--token T] [--users NAME:PASSWORD[:ROLE],…]
 //        [--budgets-json FILE] [--tag-keys team,project] [--jobs F] [--metrics F] [--logs F]
-//        [--endpoint-json FILE|none]
+//        [--endpoint-json FILE|none] [--rag-data DIR | --rag-json FILE|none]
 // The endpoint module (/api/endpoint/endpoints, /api/endpoint/models?endpoint=) answers from
 // --endpoint-json (default dev/endpoint-sample.json: two endpoints, {endpoints, models: {NAME:
 // answer}}); `none` answers 404 on both, as `sagebox serve` without an endpoint does.
+// The rag module (/api/rag/indexes, ask, feedback, questions): with --rag-data DIR, indexes
+// and answers come from `sagebox --data DIR rag indexes --json` / `rag ask … --format json`
+// (real retrieval, for the browser test); otherwise from --rag-json (default
+// dev/rag-sample.json: {indexes, answers: [ask answer]}, an unknown question gets the first
+// answer's sources under its own text). Feedback and the question list are kept in memory
+// either way; `none` answers 404 as a server without the rag API.
 // Sign-in: with --users (or env SAGEBOX_MOCK_USERS, same format; `test` means the fixed
 // test user alice:secret-pw:admin) every API call needs a session or the --token; without
 // either the server is "open" as on loopback. Sessions live in memory: cookie
@@ -30,6 +36,7 @@ for (const need of ['sagebox', 'store', 'dist']) {
 const [host, port] = (args.listen || '127.0.0.1:0').split(':');
 const reportsFile = join(args.store, 'reports.json');
 const endpointFile = args['endpoint-json'] || join(dirname(fileURLToPath(import.meta.url)), 'endpoint-sample.json');
+const ragFile = args['rag-json'] || join(dirname(fileURLToPath(import.meta.url)), 'rag-sample.json');
 
 // ---- users and sessions ---------------------------------------------------------------
 const usersSpec = args.users || process.env.SAGEBOX_MOCK_USERS || '';
@@ -197,6 +204,7 @@ async function handle(req, res) {
     if (who.session && req.headers['x-csrf-token'] !== who.session.csrf) return error(res, 403, 'PermissionDenied', 'missing or wrong X-CSRF-Token header');
   }
   if (p.startsWith('/api/endpoint/')) return endpointApi(res, p, url.searchParams);
+  if (p.startsWith('/api/rag/')) return ragApi(req, res, p, url.searchParams);
   // the cost API lives under /api/cost/; the old /api/<name> paths still answer
   if (p.startsWith('/api/cost/')) p = '/api/' + p.slice('/api/cost/'.length);
   const q = url.searchParams;
@@ -285,6 +293,76 @@ function endpointApi(res, p, q) {
     return send(res, 200, m);
   }
   return error(res, 404, 'NotFound', `no endpoint API at ${p}`);
+}
+
+// ---- the rag module ---------------------------------------------------------------------------
+const ragLog = []; // the questions asked here, oldest first, in /api/rag/questions' shape
+let ragNextId = 1;
+
+async function ragIndexes() {
+  if (!args['rag-data']) return JSON.parse(readFileSync(ragFile, 'utf8')).indexes || [];
+  const r = await ragCli(['rag', 'indexes', '--json']);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout).map((i) => ({
+    name: i.name, documents: i.documents, chunks: i.chunks, vectors: i.vectors, bytes: i.bytes,
+    embedder: i.embedder || '', splitter: i.splitter, chunk_size: i.chunk_size, chunk_overlap: i.chunk_overlap, created_unix: 0,
+  }));
+}
+
+function ragCli(argv) {
+  return new Promise((resolve) => {
+    execFile(args.sagebox, ['--data', args['rag-data'], ...argv], { maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code || 1 : 0, stdout, stderr });
+    });
+  });
+}
+
+async function ragApi(req, res, p, q) {
+  if (!args['rag-data'] && ragFile === 'none') return error(res, 404, 'NotFound', `no API at ${p} (see docs/api.md)`);
+  if (p === '/api/rag/indexes') return send(res, 200, { indexes: await ragIndexes() });
+  if (p === '/api/rag/questions') {
+    const limit = Number(q.get('limit') || 20);
+    const index = q.get('index') || '';
+    return send(res, 200, { questions: ragLog.filter((x) => !index || x.index === index).slice(-limit).reverse() });
+  }
+  if (req.method !== 'POST') return error(res, 405, 'MethodNotAllowed', 'use POST');
+  let j;
+  try {
+    j = await readJsonBody(req);
+  } catch {
+    return error(res, 400, 'InvalidArgument', 'the body must be JSON');
+  }
+  if (p === '/api/rag/feedback') {
+    const f = j.feedback;
+    if (!(f === 'up' || f === 'down' || (typeof f === 'string' && f.startsWith('source:') && f.length > 7))) return error(res, 400, 'InvalidArgument', `feedback ${JSON.stringify(f)}: expected up, down or source:<chunk id>`);
+    const rec = ragLog.find((x) => x.id === j.id);
+    if (!rec) return error(res, 404, 'NotFound', `no question ${j.id}`);
+    rec.feedback = f;
+    return send(res, 200, { id: rec.id, feedback: f });
+  }
+  if (p !== '/api/rag/ask') return error(res, 404, 'NotFound', `no rag API at ${p}`);
+  if (typeof j.index !== 'string' || typeof j.question !== 'string' || !j.question.trim()) return error(res, 400, 'InvalidArgument', 'body: expected {"index", "question"}');
+  let answer;
+  if (args['rag-data']) {
+    const a = ['rag', 'ask', j.index, j.question, '--format', 'json'];
+    if (j.k !== undefined) a.push('--k', String(j.k));
+    if (j.mode !== undefined) a.push('--mode', j.mode);
+    const r = await ragCli(a);
+    if (r.code !== 0) return error(res, /no (such )?index|not found/i.test(r.stderr) ? 404 : 400, 'InvalidArgument', r.stderr.trim());
+    answer = JSON.parse(r.stdout);
+    ragNextId = Math.max(ragNextId, answer.id + 1);
+  } else {
+    const fx = JSON.parse(readFileSync(ragFile, 'utf8'));
+    if (!(fx.indexes || []).some((x) => x.name === j.index)) return error(res, 404, 'NotFound', `no index ${j.index}`);
+    const answers = fx.answers || [];
+    answer = { ...(answers.find((x) => x.question === j.question) || answers[0]), question: j.question, index: j.index, id: ragNextId++ };
+  }
+  ragLog.push({
+    id: answer.id, asked_unix_us: Date.now() * 1000, index: answer.index, question: answer.question, answer: answer.answer,
+    provider: answer.provider, mode: answer.mode, latency_ms: answer.latency_ms, cost_usd: answer.cost_usd, feedback: null,
+    results: answer.sources.map((s) => ({ chunk_id: s.chunk_id, source: s.source, score: s.score })),
+  });
+  return send(res, 200, answer);
 }
 
 const server = createServer((req, res) => {

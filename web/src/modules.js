@@ -6,6 +6,7 @@
 import { getJson } from './api.js';
 import { endpointStatus, leaveEndpoint, loadEndpointModule, showEndpoint } from './endpoint.js';
 import { Explorer } from './explorer.js';
+import { leaveRag, loadRagModule, ragStatus, showRag } from './rag.js';
 import { destroyCharts } from './ui.js';
 import { showBudgets, showFindings, showForecast, showReports, showSavingsPlans } from './views.js';
 
@@ -54,6 +55,16 @@ const endpoint = {
   views: [{ id: 'models', label: 'Models', show: showEndpoint, leave: leaveEndpoint }],
 };
 
+// Questions over a knowledge base (`sagebox rag ingest`), answered with numbered sources.
+// A server without the rag API answers 404 and the tab says so.
+const rag = {
+  id: 'rag',
+  label: 'Ask',
+  load: loadRagModule,
+  status: ragStatus,
+  views: [{ id: 'chat', label: 'Chat', show: showRag, leave: leaveRag }],
+};
+
 // Add a module here (and its API under /api/<id>/…); the top bar and router pick it up.
-export const MODULES = [cost, endpoint];
+export const MODULES = [cost, endpoint, rag];
 export const DEFAULT_MODULE = MODULES[0];
