@@ -1,6 +1,6 @@
 // The Ask tab: questions over a knowledge base made by `sagebox rag ingest`, the Streamlit
 // chat of the rag article (spec rag.md) as a page of this app (`#/rag/chat?index=NAME`).
-// API (docs/api.md): GET /api/rag/indexes, POST /api/rag/ask, POST /api/rag/feedback,
+// API (docs/rag.md): GET /api/rag/indexes, POST /api/rag/ask, POST /api/rag/feedback,
 // GET /api/rag/questions. Each answer's sentences end with citation markers " [n]" for
 // sources[n-1]: the markers become buttons that open the passage, as do the listed sources;
 // opening one posts `source:<chunk_id>` feedback, thumbs post `up`/`down`.
