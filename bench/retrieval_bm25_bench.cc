@@ -507,17 +507,19 @@ int ScaleMode(const std::string& html, const std::vector<size_t>& sizes,
                     Percentile(timed.back().back().latencies_ms, 0.99));
       }
       std::printf("\n");
-      std::fflush(stdout);
+      (void)std::fflush(stdout);
     }
     std::filesystem::remove_all(tmp);
     char head_buf[96];
-    std::snprintf(head_buf, sizeof head_buf, "%zu chunks (%.1f MB title + text):", docs.size(),
-                  static_cast<double>(bytes) / 1e6);
+    (void)std::snprintf(head_buf, sizeof head_buf,
+                        "%zu chunks (%.1f MB title + text):", docs.size(),
+                        static_cast<double>(bytes) / 1e6);
     std::string note = head_buf;
     for (size_t q = 0; q < query_sets.size(); ++q) {
       char buf[96];
-      std::snprintf(buf, sizeof buf, " %s top-%d agreement %.3f;", query_sets[q].first.c_str(), k,
-                    Agreement(timed[0][q].runs, timed[1][q].runs, k));
+      (void)std::snprintf(buf, sizeof buf, " %s top-%d agreement %.3f;",
+                          query_sets[q].first.c_str(), k,
+                          Agreement(timed[0][q].runs, timed[1][q].runs, k));
       note += buf;
     }
     notes.push_back(note);
