@@ -14,8 +14,13 @@
 // Queries are fresh vectors from the same distribution. Space l2. Prints a
 // Markdown table.
 //
+// With --ef, a second table: the same graphs (built once per size, dimension
+// and data set) searched with each ef_search listed (VectorIndex::SetEfSearch;
+// hnswlib raises ef below k to k), recall@10 against the exact top 10 and the
+// per-query latency at each, so the recall/latency trade-off can be read off.
+//
 //   build/release/retrieval_ann_bench [--sizes 10000,100000] [--dims 100,384]
-//       [--queries 200] [--seed 1]
+//       [--queries 200] [--seed 1] [--ef 10,20,50,100,200,400]
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -42,6 +47,7 @@ struct Flags {
   std::vector<size_t> dims = {100, 384};
   size_t queries = 200;
   uint32_t seed = 1;
+  std::vector<size_t> ef;  // ef_search values to sweep; empty: no sweep
 };
 
 StatusOr<std::vector<size_t>> ParseList(std::string_view flag, const std::string& text) {
@@ -82,6 +88,8 @@ StatusOr<Flags> ParseFlags(int argc, char** argv) {
     } else if (flag == "--queries") {
       ASSIGN_OR_RETURN(auto q, ParseList(flag, value));
       f.queries = q.front();
+    } else if (flag == "--ef") {
+      ASSIGN_OR_RETURN(f.ef, ParseList(flag, value));
     } else if (flag == "--seed") {
       ASSIGN_OR_RETURN(auto s, ParseList(flag, value));
       f.seed = static_cast<uint32_t>(s.front());
@@ -117,7 +125,15 @@ double Percentile(std::vector<double> v, double p) {
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// One ef_search of the sweep: recall@10 and latency over the queries.
+struct SweepRow {
+  std::string data;
+  size_t n = 0, dim = 0, ef = 0;
+  double recall = 0, p50 = 0, p99 = 0, exact_p50 = 0;
+};
+
 Status Run(const Flags& f) {
+  std::vector<SweepRow> sweep;
   fmt::print(
       "| data | vectors | dim | build s | HNSW p50 ms | HNSW p99 ms | exact p50 ms | exact p99 ms "
       "| "
@@ -139,8 +155,11 @@ Status Run(const Flags& f) {
         std::vector<double> approx_ms;
         std::vector<double> exact_ms;
         double recall = 0;
+        std::vector<std::vector<float>> queries;
+        std::vector<std::set<uint64_t>> truths;
         for (size_t q = 0; q < f.queries; ++q) {
           const std::vector<float> query = Draw(rng, dim, centres);
+          queries.push_back(query);
           VectorSearchOptions o;
           o.k = 10;
           auto a0 = Clock::now();
@@ -152,6 +171,7 @@ Status Run(const Flags& f) {
           exact_ms.push_back(Ms(Clock::now() - e0));
           std::set<uint64_t> truth;
           for (const auto& h : exact) truth.insert(h.label);
+          truths.push_back(truth);
           size_t hit = 0;
           for (const auto& h : approx) hit += truth.count(h.label);
           recall += static_cast<double>(hit) / static_cast<double>(exact.size());
@@ -163,7 +183,36 @@ Status Run(const Flags& f) {
             clustered ? "clustered" : "uniform", n, dim, build_s, a50, Percentile(approx_ms, 0.99),
             e50, Percentile(exact_ms, 0.99), e50 / a50, recall / static_cast<double>(f.queries));
         std::fflush(stdout);
+        for (size_t ef : f.ef) {
+          RETURN_IF_ERROR(ix->SetEfSearch(ef));
+          SweepRow row{clustered ? "clustered" : "uniform", n, dim, ef, 0, 0, 0, e50};
+          std::vector<double> ms;
+          for (size_t q = 0; q < queries.size(); ++q) {
+            VectorSearchOptions o;
+            o.k = 10;
+            auto a0 = Clock::now();
+            ASSIGN_OR_RETURN(auto approx, ix->Search(queries[q], o));
+            ms.push_back(Ms(Clock::now() - a0));
+            size_t hit = 0;
+            for (const auto& h : approx) hit += truths[q].count(h.label);
+            row.recall += static_cast<double>(hit) / static_cast<double>(truths[q].size());
+          }
+          row.recall /= static_cast<double>(queries.size());
+          row.p50 = Percentile(ms, 0.50);
+          row.p99 = Percentile(ms, 0.99);
+          sweep.push_back(row);
+        }
       }
+    }
+  }
+  if (!sweep.empty()) {
+    fmt::print(
+        "\nef_search sweep (same graphs, m = 16, ef_construction = 100, k = 10):\n\n"
+        "| data | vectors | dim | ef_search | recall@10 | p50 ms | p99 ms | exact p50 ms |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (const SweepRow& r : sweep) {
+      fmt::print("| {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n", r.data, r.n, r.dim,
+                 r.ef, r.recall, r.p50, r.p99, r.exact_p50);
     }
   }
   return Status::Ok();
