@@ -105,12 +105,16 @@ bool IsAbbreviation(std::string_view s, size_t block_begin, size_t dot, char nex
 
 // "end.Next": a capitalised word (an upper-case letter, then lower-case
 // letters up to white space, `,;:` or the end) at `pos`.
+// A capitalised word that starts a sentence going on: "Next it ...", "Then, ...". A word
+// at the end of its line or text ("class csv.Dialect" on a signature line of the Python
+// docs) is more likely the tail of a dotted name than a sentence of one word.
 bool CapitalisedWordAt(std::string_view s, size_t pos, size_t end) {
   if (pos >= end || !IsUpper(s[pos])) return false;
   size_t i = pos + 1;
   while (i < end && IsLower(s[i])) ++i;
-  if (i == pos + 1) return false;
-  return i == end || IsSpace(s[i]) || s[i] == ',' || s[i] == ';' || s[i] == ':';
+  if (i == pos + 1 || i == end) return false;
+  if (s[i] == ',' || s[i] == ';' || s[i] == ':') return true;
+  return s[i] == ' ' && i + 1 < end && IsAlpha(s[i + 1]);
 }
 
 // The end of a URL starting at `pos`, or `pos` when none starts there. Final

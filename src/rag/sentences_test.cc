@@ -94,6 +94,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"no_space",
              "The job ended.Next it restarts. Keep sagemaker.session here.",
              {"The job ended.", "Next it restarts.", "Keep sagemaker.session here."}},
+        // Regression (python3.11-doc, bench/RESULTS.md): a signature line of a dotted
+        // name was cut at its dot, and the answer quoted "class csv.".
+        Case{"dotted_name_ends_its_line",
+             "class csv.Dialect\nThe Dialect class is a container class. It ends.Dialect",
+             {"class csv.Dialect\nThe Dialect class is a container class.", "It ends.Dialect"}},
         Case{"no_space_code_call",
              "Create a sagemaker.Session() object.",
              {"Create a sagemaker.Session() object."}},
