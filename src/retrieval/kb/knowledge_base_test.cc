@@ -580,7 +580,8 @@ TEST(ParseAndChunkTest, ChunksEachDocumentAndNamesABadFile) {
 
   auto bad = ParseAndChunk(Env::Default(), Data("pdf/tagged-encrypted.pdf"), **splitter);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("tagged-encrypted.pdf"), std::string::npos) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("tagged-encrypted.pdf"), std::string::npos)
+      << bad.status().ToString();
 
   s.splitter = "semantic";
   EXPECT_EQ(MakeSplitter(s).status().code(), StatusCode::kInvalidArgument);

@@ -25,7 +25,12 @@ Status ReplyBad(const std::string& method, const std::string& url, const std::st
 
 StatusOr<ClientOptions> ClientOptionsFromFlags(const std::string& url, const std::string& auth,
                                                GetEnvFn getenv) {
-  if (getenv == nullptr) getenv = [](const char* name) -> const char* { return std::getenv(name); };
+  if (getenv == nullptr) {
+    // Read once at start-up by the CLI, before any thread that could setenv.
+    getenv = [](const char* name) -> const char* {
+      return std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+    };
+  }
   ClientOptions o;
   o.url = url;
   RETURN_IF_ERROR(ParseProviderUrl(url, "--opensearch").status());

@@ -373,14 +373,16 @@ TEST(IngestRemoteTest, DifferentSettingsOrABadFileSendNothing) {
   auto r = IngestRemote(Options(srv), "docs", {Data("rag/local_mode.rst")}, s, {0, 1});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("chunk_size 300, not 600"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("chunk_size 300, not 600"), std::string::npos)
+      << r.status().ToString();
   ASSERT_EQ(srv.requests().size(), 1u);  // the GET only
 
   cluster.existing = {{"mappings", Json::object()}};  // LangChain's index: no _meta
   r = IngestRemote(Options(srv), "docs",
                    {Data("rag/local_mode.rst"), Data("pdf/tagged-encrypted.pdf")}, s, {0, 1});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("tagged-encrypted.pdf"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("tagged-encrypted.pdf"), std::string::npos)
+      << r.status().ToString();
   ASSERT_EQ(srv.requests().size(), 2u);  // one more GET, nothing written
   EXPECT_EQ(srv.requests()[1].method, "GET");
 }
