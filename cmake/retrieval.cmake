@@ -81,6 +81,12 @@ target_link_libraries(sagebox_rag PUBLIC sagebox_db)
 # platform database with Xapian and hnswlib beside them, served under /opensearch/.
 sagebox_layer(rag_opensearch sagebox_retrieval_index sagebox_db sagebox_http)
 list(APPEND SAGEBOX_LAYERS rag_opensearch)
+# The remote-OpenSearch backend (src/retrieval/remote/): the knowledge base's ingest
+# (sharded over workers) and search against a real OpenSearch cluster, over
+# provider_http.h's client; SigV4 from http/sigv4.h.
+sagebox_layer(retrieval_remote sagebox_retrieval_kb sagebox_retrieval_providers sagebox_http
+              PkgConfig::HTTPLIB nlohmann_json::nlohmann_json)
+list(APPEND SAGEBOX_LAYERS retrieval_remote)
 # One question answered, the same for every front end (src/rag/ask): search, answer,
 # log; and the rag module's HTTP APIs over it (src/rag/api): sagebox's JSON API for
 # the chat page and the llm-apps-workshop's /api/v1/llm/rag and /text2text.

@@ -19,6 +19,7 @@
 #include "rag/prompt.h"
 #include "retrieval/kb/knowledge_base.h"
 #include "retrieval/providers/provider_spec.h"
+#include "retrieval/remote/remote_index.h"
 
 namespace sagebox::cli {
 
@@ -35,7 +36,49 @@ struct IngestFlags {
   int64_t chunk_overlap = 20;
   std::string splitter = "recursive";
   std::string embedder;
+  std::string opensearch;  // a cluster's URL: ingest there instead of the local index
+  std::string opensearch_auth;
+  std::string shard;  // "I/N"
 };
+
+// The remote backend's options from the --opensearch flags.
+StatusOr<retrieval::remote::RemoteOptions> RemoteOptionsFromFlags(const std::string& url,
+                                                                  const std::string& auth) {
+  retrieval::remote::RemoteOptions o;
+  ASSIGN_OR_RETURN(o.client, retrieval::remote::ClientOptionsFromFlags(url, auth));
+  return o;
+}
+
+// `rag ingest --opensearch URL [--shard I/N]`: this worker's share into the cluster.
+int IngestRemote(const IngestFlags& f, const IndexSettings& s) {
+  auto shard = retrieval::remote::ParseShard(f.shard.empty() ? "0/1" : f.shard);
+  if (!shard.ok()) return Fail(shard.status());
+  auto o = RemoteOptionsFromFlags(f.opensearch, f.opensearch_auth);
+  if (!o.ok()) return Fail(o.status());
+  Progress progress("ingest " + f.index, Progress::StderrIsTerminal());
+  uint64_t bytes_total = 0;
+  auto report = retrieval::remote::IngestRemote(
+      *o, f.index, f.paths, s, *shard, [&](const retrieval::IngestProgress& p) {
+        if (p.stage == retrieval::IngestProgress::Stage::kParse) {
+          bytes_total = p.total;
+          progress.Update(p.done, p.total, p.chunks);
+        } else {
+          progress.Update(bytes_total, bytes_total, p.done);
+        }
+      });
+  progress.Done();
+  if (!report.ok()) return Fail(report.status());
+  const auto& r = *report;
+  const double secs = std::max(r.seconds, 1e-9);
+  std::printf(
+      "index %s at %s%s: shard %d/%d: %zu of %zu files, %zu documents; %zu chunks (%zu with "
+      "vectors) in %zu _bulk requests, %s in %.2f s (%.2f MB/s, %.0f chunks/s)\n",
+      f.index.c_str(), f.opensearch.c_str(), r.created ? " (created)" : "", shard->index,
+      shard->count, r.files, r.files_total, r.documents, r.chunks, r.vectors, r.requests,
+      HumanBytes(r.bytes).c_str(), r.seconds, static_cast<double>(r.bytes) / 1e6 / secs,
+      static_cast<double>(r.chunks) / secs);
+  return 0;
+}
 
 StatusOr<std::unique_ptr<KnowledgeBase>> OpenIndex(db::Database* db, const Globals& g,
                                                    const std::string& index, bool read_only,
@@ -53,13 +96,19 @@ StatusOr<std::unique_ptr<KnowledgeBase>> OpenIndex(db::Database* db, const Globa
 }
 
 int Ingest(const Globals& g, const IngestFlags& f, const CLI::App* cmd) {
-  auto database = OpenDatabase(g);
-  if (!database.ok()) return Fail(database.status());
   IndexSettings s;
   s.chunk_size = f.chunk_size;
   s.chunk_overlap = f.chunk_overlap;
   s.splitter = f.splitter;
   s.embedder = f.embedder;
+  if (!f.opensearch.empty()) return IngestRemote(f, s);
+  if (!f.shard.empty()) {
+    return Fail(
+        InvalidArgument("--shard splits the files over workers of one OpenSearch "
+                        "cluster: it needs --opensearch URL"));
+  }
+  auto database = OpenDatabase(g);
+  if (!database.ok()) return Fail(database.status());
   auto kb = OpenIndex(database->get(), g, f.index, false, s);
   if (!kb.ok()) return Fail(kb.status());
   // Settings are fixed at creation: a flag given again must agree with them.
@@ -113,6 +162,9 @@ struct AskFlags {
   std::string generator;
   std::string template_file;
   std::string format = "table";
+  std::string opensearch;  // search a cluster's index instead of the local one
+  std::string opensearch_auth;
+  std::string embedder;  // with --opensearch: overrides the index's own
 };
 
 std::string OneLine(const std::string& s) {
@@ -137,8 +189,35 @@ int Ask(const Globals& g, const AskFlags& f) {
   if (f.k < 1) return Fail(InvalidArgument("--k " + std::to_string(f.k) + ": expected >= 1"));
   auto database = OpenDatabase(g);
   if (!database.ok()) return Fail(database.status());
-  auto kb = OpenIndex(database->get(), g, f.index, true);
-  if (!kb.ok()) return Fail(kb.status());
+  // The local index, or with --opensearch the cluster's (retrieval/remote/).
+  if (!f.embedder.empty() && f.opensearch.empty()) {
+    return Fail(
+        InvalidArgument("--embedder on ask is for --opensearch indexes; a local index "
+                        "uses the embedder it was created with"));
+  }
+  std::unique_ptr<KnowledgeBase> kb;
+  std::unique_ptr<retrieval::remote::RemoteIndex> remote;
+  rag::Searcher searcher;
+  searcher.index = f.index;
+  if (f.opensearch.empty()) {
+    auto opened = OpenIndex(database->get(), g, f.index, true);
+    if (!opened.ok()) return Fail(opened.status());
+    kb = std::move(opened).value();
+    searcher.has_embedder = kb->has_embedder();
+    searcher.search = [&kb](const std::string& q, const retrieval::SearchOptions& o) {
+      return kb->Search(q, o);
+    };
+  } else {
+    auto o = RemoteOptionsFromFlags(f.opensearch, f.opensearch_auth);
+    if (!o.ok()) return Fail(o.status());
+    auto opened = retrieval::remote::RemoteIndex::Open(*o, f.index, f.embedder);
+    if (!opened.ok()) return Fail(opened.status());
+    remote = std::move(opened).value();
+    searcher.has_embedder = remote->has_embedder();
+    searcher.search = [&remote](const std::string& q, const retrieval::SearchOptions& o) {
+      return remote->Search(q, o);
+    };
+  }
   rag::AskRequest req;
   req.question = f.question;
   req.k = f.k;
@@ -161,7 +240,7 @@ int Ask(const Globals& g, const AskFlags& f) {
     generator = std::move(gen).value();
     req.generator = generator.get();
   }
-  auto r = rag::Ask(**database, **kb, req);
+  auto r = rag::Ask(**database, searcher, req);
   if (!r.ok()) return Fail(r.status());
 
   if (f.format == "json") {
@@ -314,6 +393,8 @@ void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
       "  sagebox rag ask docs \"...\" --format json --k 5 --mode hybrid\n"
       "  sagebox rag ask docs \"...\" --generator openai:llama3@http://127.0.0.1:8080/v1\n"
       "  sagebox rag eval cran --queries queries.jsonl --qrels qrels.tsv\n"
+      "  sagebox rag ingest docs ./doc --opensearch https://HOST --shard 0/4   # worker 0 of 4\n"
+      "  sagebox rag ask docs \"...\" --opensearch https://HOST\n"
       "  sagebox rag indexes");
   rag->require_subcommand(1);
 
@@ -345,6 +426,21 @@ void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
                  "words (averaged word vectors: only in a build configured with "
                  "-DSAGEBOX_WORD_VECTORS=ON; they scored below BM25 on Cranfield); none = BM25 "
                  "only");
+  in->add_option("--opensearch", ingest->opensearch,
+                 "Ingest into this OpenSearch cluster's INDEX instead of the local one: "
+                 "http(s)://host[:port][/prefix], e.g. https://search-x.eu-west-1.es."
+                 "amazonaws.com or sagebox serve's http://127.0.0.1:8080/opensearch. Documents "
+                 "are LangChain's OpenSearchVectorSearch shape (vector_field, text, metadata), "
+                 "so LangChain can search them too");
+  in->add_option("--opensearch-auth", ingest->opensearch_auth,
+                 "none, basic (user:password from $SAGEBOX_OPENSEARCH_USER; the default when "
+                 "it is set) or sigv4[:SERVICE] (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                 "AWS_REGION; service es, or aoss for Serverless)");
+  in->add_option("--shard", ingest->shard,
+                 "I/N: this worker takes only the files whose path (relative to the PATH "
+                 "argument it is under) hashes to shard I of N (0-based), like a processing "
+                 "job's ShardedByS3Key; run N workers with the same PATHs and flags, I = 0..N-1, "
+                 "and together they ingest every file once (needs --opensearch)");
   in->callback([&g, ingest, in, exit_code] { *exit_code = Ingest(g, *ingest, in); });
 
   auto ask = std::make_shared<AskFlags>();
@@ -373,6 +469,15 @@ void AddRagCommands(CLI::App& app, Globals& g, int* exit_code) {
                 "Prompt template file with {context} and {question} (with --generator)");
   a->add_option("--format", ask->format, "table (for people) or json (for programs)")
       ->capture_default_str();
+  a->add_option("--opensearch", ask->opensearch,
+                "Search INDEX on this OpenSearch cluster instead of the local index (see "
+                "ingest --opensearch); BM25 is a match query, dense a knn query, hybrid both "
+                "fused here");
+  a->add_option("--opensearch-auth", ask->opensearch_auth,
+                "none, basic ($SAGEBOX_OPENSEARCH_USER) or sigv4[:SERVICE], as for ingest");
+  a->add_option("--embedder", ask->embedder,
+                "With --opensearch: embeds the question for dense/hybrid search, for an index "
+                "without sagebox's settings (e.g. one LangChain wrote); default the index's own");
   a->callback([&g, ask, exit_code] { *exit_code = Ask(g, *ask); });
 
   auto eval = std::make_shared<EvalFlags>();

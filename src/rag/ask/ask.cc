@@ -16,13 +16,23 @@ bool Blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std:
 
 StatusOr<AskResult> Ask(db::Database& db, const retrieval::KnowledgeBase& kb,
                         const AskRequest& request) {
+  Searcher searcher;
+  searcher.index = kb.name();
+  searcher.has_embedder = kb.has_embedder();
+  searcher.search = [&kb](const std::string& q, const retrieval::SearchOptions& o) {
+    return kb.Search(q, o);
+  };
+  return Ask(db, searcher, request);
+}
+
+StatusOr<AskResult> Ask(db::Database& db, const Searcher& searcher, const AskRequest& request) {
   if (Blank(request.question)) return InvalidArgument("question: expected some text");
   if (request.k < 1) {
     return InvalidArgument("k = " + std::to_string(request.k) + ": expected at least 1");
   }
   retrieval::SearchMode mode = retrieval::SearchMode::kBm25;
   if (request.mode == "auto") {
-    mode = kb.has_embedder() ? retrieval::SearchMode::kHybrid : retrieval::SearchMode::kBm25;
+    mode = searcher.has_embedder ? retrieval::SearchMode::kHybrid : retrieval::SearchMode::kBm25;
   } else {
     ASSIGN_OR_RETURN(mode, retrieval::ParseSearchMode(request.mode));
   }
@@ -42,7 +52,7 @@ StatusOr<AskResult> Ask(db::Database& db, const retrieval::KnowledgeBase& kb,
   so.fusion = fusion;
   so.weights = request.weights;
   AskResult out;
-  ASSIGN_OR_RETURN(out.sources, kb.Search(request.question, so));
+  ASSIGN_OR_RETURN(out.sources, searcher.search(request.question, so));
   std::vector<std::string> passages;
   passages.reserve(out.sources.size());
   for (const auto& h : out.sources) passages.push_back(h.text);
@@ -64,7 +74,7 @@ StatusOr<AskResult> Ask(db::Database& db, const retrieval::KnowledgeBase& kb,
   }
   out.latency_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  out.index = kb.name();
+  out.index = searcher.index;
   out.question = request.question;
   out.mode = std::string(retrieval::SearchModeName(mode));
 

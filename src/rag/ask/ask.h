@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -54,6 +55,20 @@ struct AskResult {
   std::optional<std::string> cost_usd;
   std::vector<retrieval::SearchHit> sources;  // sources[n - 1] is citation [n]
 };
+
+// What Ask searches: a local KnowledgeBase (the overload below makes this), or an index
+// in a remote OpenSearch cluster (retrieval/remote/remote_index.h, wrapped by its caller,
+// so this layer does not depend on it).
+struct Searcher {
+  std::string index;          // the index's name, as logged and returned
+  bool has_embedder = false;  // mode "auto" means hybrid when true
+  std::function<StatusOr<std::vector<retrieval::SearchHit>>(const std::string& query,
+                                                            const retrieval::SearchOptions&)>
+      search;
+};
+
+// Answers `request` from `searcher` and logs it in `db`, as the overload below.
+StatusOr<AskResult> Ask(db::Database& db, const Searcher& searcher, const AskRequest& request);
 
 // Answers `request` from `kb` and logs it in `db` (whose migrations include rag's and
 // retrieval's). InvalidArgument for an empty question, k < 1, an unknown mode or fusion,

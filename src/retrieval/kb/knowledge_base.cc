@@ -77,25 +77,6 @@ std::string Placeholders(size_t n) {
   return s;
 }
 
-StatusOr<std::unique_ptr<TextSplitter>> MakeSplitter(const IndexSettings& s) {
-  SplitterOptions o;
-  o.chunk_size = s.chunk_size;
-  o.chunk_overlap = s.chunk_overlap;
-  if (s.splitter == "recursive") {
-    auto r = RecursiveCharacterTextSplitter::Create({}, o);
-    if (!r.ok()) return r.status();
-    return std::unique_ptr<TextSplitter>(
-        std::make_unique<RecursiveCharacterTextSplitter>(std::move(r).value()));
-  }
-  if (s.splitter == "character") {
-    auto c = CharacterTextSplitter::Create("\n", o);
-    if (!c.ok()) return c.status();
-    return std::unique_ptr<TextSplitter>(
-        std::make_unique<CharacterTextSplitter>(std::move(c).value()));
-  }
-  return InvalidArgument("splitter \"" + s.splitter + "\": expected recursive or character");
-}
-
 constexpr char kIndexColumns[] =
     "name, splitter, chunk_size, chunk_overlap, embedder, space, embedder_name, dimension, "
     "generation, created_unix";
@@ -150,6 +131,38 @@ std::string ChunkId(const std::string& doc_id, size_t ordinal) {
 }
 
 }  // namespace
+
+StatusOr<std::unique_ptr<TextSplitter>> MakeSplitter(const IndexSettings& s) {
+  SplitterOptions o;
+  o.chunk_size = s.chunk_size;
+  o.chunk_overlap = s.chunk_overlap;
+  if (s.splitter == "recursive") {
+    auto r = RecursiveCharacterTextSplitter::Create({}, o);
+    if (!r.ok()) return r.status();
+    return std::unique_ptr<TextSplitter>(
+        std::make_unique<RecursiveCharacterTextSplitter>(std::move(r).value()));
+  }
+  if (s.splitter == "character") {
+    auto c = CharacterTextSplitter::Create("\n", o);
+    if (!c.ok()) return c.status();
+    return std::unique_ptr<TextSplitter>(
+        std::make_unique<CharacterTextSplitter>(std::move(c).value()));
+  }
+  return InvalidArgument("splitter \"" + s.splitter + "\": expected recursive or character");
+}
+
+StatusOr<std::vector<ChunkedDocument>> ParseAndChunk(Env* env, const std::string& file,
+                                                     const TextSplitter& splitter) {
+  ASSIGN_OR_RETURN(auto docs, ParseFile(env, file));
+  std::vector<ChunkedDocument> out;
+  out.reserve(docs.size());
+  for (Document& d : docs) {
+    auto chunks = splitter.SplitDocument(d);
+    if (!chunks.ok()) return chunks.status().WithContext(file);
+    out.push_back({std::move(d), std::move(chunks).value()});
+  }
+  return out;
+}
 
 std::vector<db::Migration> Migrations() {
   return {{"retrieval", 1, "knowledge base indexes, documents and chunks",
@@ -545,9 +558,12 @@ StatusOr<IngestReport> KnowledgeBase::Ingest(const std::vector<std::string>& pat
         progress({IngestProgress::Stage::kParse, done_bytes, total_bytes, planned_chunks});
       continue;
     }
-    ASSIGN_OR_RETURN(auto docs, ParseFile(env_, file));
+    // Documents whose text is unchanged are chunked too and the chunks dropped: a
+    // few wasted splits, for one parse-and-chunk path shared with the remote backend.
+    ASSIGN_OR_RETURN(auto docs, ParseAndChunk(env_, file, *splitter_));
     std::set<std::string> seen;
-    for (Document& d : docs) {
+    for (ChunkedDocument& cd : docs) {
+      Document& d = cd.doc;
       PlannedDoc pd;
       pd.id = d.id;
       pd.file = file;
@@ -565,9 +581,7 @@ StatusOr<IngestReport> KnowledgeBase::Ingest(const std::vector<std::string>& pat
         ++report.unchanged;
       } else {
         pd.action = old == old_sha.end() ? PlannedDoc::Action::kAdd : PlannedDoc::Action::kReplace;
-        auto chunks = splitter_->SplitDocument(d);
-        if (!chunks.ok()) return chunks.status().WithContext(file);
-        pd.chunks = std::move(chunks).value();
+        pd.chunks = std::move(cd.chunks);
         planned_chunks += pd.chunks.size();
         ++(pd.action == PlannedDoc::Action::kAdd ? report.added : report.replaced);
       }

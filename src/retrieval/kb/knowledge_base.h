@@ -65,6 +65,23 @@ struct IndexSettings {
   bool operator==(const IndexSettings&) const = default;
 };
 
+// The splitter `s` names, with its sizes: what every ingest of such an index
+// chunks with. InvalidArgument for an unknown splitter or bad sizes.
+StatusOr<std::unique_ptr<TextSplitter>> MakeSplitter(const IndexSettings& s);
+
+// One parsed document and its chunks, in order.
+struct ChunkedDocument {
+  Document doc;
+  std::vector<Chunk> chunks;
+};
+
+// The parse and chunk step of an ingest, shared by KnowledgeBase::Ingest and the
+// remote-OpenSearch backend (retrieval/remote/): ParseFile(env, file), then
+// `splitter` over each document. Errors: ParseFile's ("FILE: what is wrong"); the
+// splitter's, prefixed by the file.
+StatusOr<std::vector<ChunkedDocument>> ParseAndChunk(Env* env, const std::string& file,
+                                                     const TextSplitter& splitter);
+
 struct IndexStats {
   int64_t documents = 0;
   int64_t chunks = 0;

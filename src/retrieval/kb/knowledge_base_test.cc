@@ -573,5 +573,37 @@ TEST_F(KnowledgeBaseTest, IndexGenerationMovesWithEveryChangingIngest) {
   EXPECT_EQ(*IndexGeneration(*db_, "gen"), *g1 + 1);
 }
 
+// The shared parse-and-chunk step: what the splitter gives for each parsed document,
+// offsets into the document's text, and the file named in a failure.
+TEST(ParseAndChunkTest, ChunksEachDocumentAndNamesABadFile) {
+  IndexSettings s;
+  s.chunk_size = 200;
+  s.chunk_overlap = 0;
+  auto splitter = MakeSplitter(s);
+  ASSERT_TRUE(splitter.ok()) << splitter.status().ToString();
+  const std::string file = Data("rag/local_mode.rst");
+  auto docs = ParseAndChunk(Env::Default(), file, **splitter);
+  ASSERT_TRUE(docs.ok()) << docs.status().ToString();
+  ASSERT_EQ(docs->size(), 1u);
+  const ChunkedDocument& d = (*docs)[0];
+  EXPECT_EQ(d.doc.source, file);
+  auto direct = (*splitter)->SplitDocument(d.doc);
+  ASSERT_TRUE(direct.ok());
+  ASSERT_EQ(d.chunks.size(), direct->size());
+  ASSERT_GT(d.chunks.size(), 3u);  // 200-character chunks of a page of reST
+  for (const Chunk& c : d.chunks) {
+    EXPECT_LE(c.text.size(), 200u * 4);
+    EXPECT_EQ(d.doc.text.substr(c.begin, c.text.size()), c.text);
+  }
+
+  auto bad = ParseAndChunk(Env::Default(), Data("pdf/tagged-encrypted.pdf"), **splitter);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("tagged-encrypted.pdf"), std::string::npos)
+      << bad.status().ToString();
+
+  s.splitter = "semantic";
+  EXPECT_EQ(MakeSplitter(s).status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace sagebox::retrieval

@@ -41,7 +41,7 @@ class FakeServer {
  public:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
   explicit FakeServer(Handler handler) : handler_(std::move(handler)) {
-    srv_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    auto record = [this](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard<std::mutex> l(mu_);
         Recorded r{req.method, req.target, {}, req.body};
@@ -49,7 +49,11 @@ class FakeServer {
         requests_.push_back(std::move(r));
       }
       handler_(req, res);
-    });
+    };
+    srv_.Post(".*", record);
+    srv_.Put(".*", record);
+    srv_.Get(".*", record);  // also answers HEAD
+    srv_.Delete(".*", record);
     // Bound and listening here, so a client may connect before the accept loop starts.
     port_ = srv_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { srv_.listen_after_bind(); });

@@ -22,6 +22,13 @@ std::string BodyMessage(const std::string& body) {
     if (e->is_object()) {
       if (auto m = e->find("message"); m != e->end() && m->is_string())
         return m->get<std::string>();
+      // OpenSearch (and Elasticsearch): {"error": {"type": ..., "reason": ...}, "status": N}.
+      if (auto r = e->find("reason"); r != e->end() && r->is_string()) {
+        auto t = e->find("type");
+        return t != e->end() && t->is_string()
+                   ? t->get<std::string>() + ": " + r->get<std::string>()
+                   : r->get<std::string>();
+      }
     }
     if (e->is_string()) return e->get<std::string>();
   }
@@ -119,10 +126,25 @@ StatusOr<HttpReply> Post(const std::string& provider, const ProviderUrl& url,
                          const std::string& path,
                          const std::vector<std::pair<std::string, std::string>>& headers,
                          const std::string& body, const HttpTimeouts& timeouts) {
+  return Send(provider, "POST", url, path, headers, body, timeouts);
+}
+
+StatusOr<HttpReply> Send(const std::string& provider, const std::string& method,
+                         const ProviderUrl& url, const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         const std::string& body, const HttpTimeouts& timeouts) {
   const std::string full = url.Origin() + path;
+  if (method != "GET" && method != "HEAD" && method != "PUT" && method != "POST" &&
+      method != "DELETE") {
+    return InvalidArgument(
+        fmt::format("{}: {} {}: the method is not one of GET, HEAD, PUT, "
+                    "POST, DELETE",
+                    provider, method, full));
+  }
   httplib::Client cli(url.Origin());
   if (!cli.is_valid()) {
-    return InvalidArgument(fmt::format("{}: POST {}: this URL cannot be used", provider, full));
+    return InvalidArgument(
+        fmt::format("{}: {} {}: this URL cannot be used", provider, method, full));
   }
   cli.set_connection_timeout(timeouts.connect);
   cli.set_read_timeout(timeouts.read);
@@ -139,9 +161,16 @@ StatusOr<HttpReply> Post(const std::string& provider, const ProviderUrl& url,
       h.emplace(name, value);
     }
   }
-  auto res = cli.Post(path, h, body, content_type);
+  httplib::Result res = [&] {
+    if (method == "GET") return cli.Get(path, h);
+    if (method == "HEAD") return cli.Head(path, h);
+    if (method == "PUT") return cli.Put(path, h, body, content_type);
+    if (method == "DELETE") return cli.Delete(path, h, body, content_type);
+    return cli.Post(path, h, body, content_type);
+  }();
   if (!res) {
-    return IoError(fmt::format("{}: POST {}: {}", provider, full, Describe(res.error(), timeouts)));
+    return IoError(
+        fmt::format("{}: {} {}: {}", provider, method, full, Describe(res.error(), timeouts)));
   }
   HttpReply r;
   r.status = res->status;
@@ -151,11 +180,17 @@ StatusOr<HttpReply> Post(const std::string& provider, const ProviderUrl& url,
 }
 
 Status HttpError(const std::string& provider, const std::string& url, const HttpReply& reply) {
+  return HttpError(provider, "POST", url, reply);
+}
+
+Status HttpError(const std::string& provider, const std::string& method, const std::string& url,
+                 const HttpReply& reply) {
   std::string detail = BodyMessage(reply.body);
   if (detail.empty()) {
     detail = reply.body.size() > 300 ? reply.body.substr(0, 300) + "..." : reply.body;
   }
-  std::string msg = fmt::format("{}: POST {}: HTTP {}: {:?}", provider, url, reply.status, detail);
+  std::string msg =
+      fmt::format("{}: {} {}: HTTP {}: {:?}", provider, method, url, reply.status, detail);
   switch (reply.status) {
     case 400:
     case 422:

@@ -41,9 +41,17 @@ struct HttpReply {
   std::string content_type;
 };
 
-// POSTs `body` to url.Origin() + `path` with `headers` (Content-Type among
-// them). Returns the reply whatever its status; IoError "<provider>: POST
-// <url>: <httplib's reason>" when no reply arrived (refused, timeout, TLS).
+// Sends `method` (GET, HEAD, PUT, POST, DELETE) with `body` to url.Origin() +
+// `path` with `headers` (Content-Type among them, when there is a body).
+// Returns the reply whatever its status; IoError "<provider>: <METHOD> <url>:
+// <httplib's reason>" when no reply arrived (refused, timeout, TLS);
+// InvalidArgument for another method.
+StatusOr<HttpReply> Send(const std::string& provider, const std::string& method,
+                         const ProviderUrl& url, const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         const std::string& body, const HttpTimeouts& timeouts);
+
+// Send with "POST".
 StatusOr<HttpReply> Post(const std::string& provider, const ProviderUrl& url,
                          const std::string& path,
                          const std::vector<std::pair<std::string, std::string>>& headers,
@@ -52,10 +60,14 @@ StatusOr<HttpReply> Post(const std::string& provider, const ProviderUrl& url,
 // The Status for a non-2xx reply: "<provider>: POST <url>: HTTP <status>: "
 // followed by the body's message, quoted (OpenAI's error.message, AWS's
 // message / Message, FastAPI's detail, a plain "error" string), else the
-// first 300 bytes of the body. Code by status: 400/422 InvalidArgument,
+// first 300 bytes of the body. OpenSearch's {"error": {"type", "reason"}}
+// reads "<type>: <reason>". Code by status: 400/422 InvalidArgument,
 // 401 Unauthenticated, 403 PermissionDenied, 404 NotFound, 413/429
 // ResourceExhausted, anything else IoError (the provider failed, not us).
 Status HttpError(const std::string& provider, const std::string& url, const HttpReply& reply);
+// The same for a request of another method: "<provider>: <method> <url>: ...".
+Status HttpError(const std::string& provider, const std::string& method, const std::string& url,
+                 const HttpReply& reply);
 
 // BadInput "<provider>: POST <url>: reply: <what>" for a reply that is not
 // what the API promises (malformed JSON, missing field, wrong count).
