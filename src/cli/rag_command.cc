@@ -214,8 +214,8 @@ int Ask(const Globals& g, const AskFlags& f) {
     if (!opened.ok()) return Fail(opened.status());
     remote = std::move(opened).value();
     searcher.has_embedder = remote->has_embedder();
-    searcher.search = [&remote](const std::string& q, const retrieval::SearchOptions& o) {
-      return remote->Search(q, o);
+    searcher.search = [&remote](const std::string& q, const retrieval::SearchOptions& so) {
+      return remote->Search(q, so);
     };
   }
   rag::AskRequest req;
