@@ -25,6 +25,19 @@ namespace sagebox::cli {
 
 namespace {
 
+// An ingest's progress on `progress`: bytes while files are parsed, then chunks as they
+// are embedded and indexed (against the parse stage's byte total, so the bar stays full).
+retrieval::IngestProgressFn ShowIngestProgress(Progress* progress) {
+  return [progress, bytes_total = uint64_t{0}](const retrieval::IngestProgress& p) mutable {
+    if (p.stage == retrieval::IngestProgress::Stage::kParse) {
+      bytes_total = p.total;
+      progress->Update(p.done, p.total, p.chunks);
+    } else {
+      progress->Update(bytes_total, bytes_total, p.done);
+    }
+  };
+}
+
 using retrieval::IndexSettings;
 using retrieval::KnowledgeBase;
 using retrieval::SearchMode;
@@ -56,16 +69,8 @@ int IngestRemote(const IngestFlags& f, const IndexSettings& s) {
   auto o = RemoteOptionsFromFlags(f.opensearch, f.opensearch_auth);
   if (!o.ok()) return Fail(o.status());
   Progress progress("ingest " + f.index, Progress::StderrIsTerminal());
-  uint64_t bytes_total = 0;
-  auto report = retrieval::remote::IngestRemote(
-      *o, f.index, f.paths, s, *shard, [&](const retrieval::IngestProgress& p) {
-        if (p.stage == retrieval::IngestProgress::Stage::kParse) {
-          bytes_total = p.total;
-          progress.Update(p.done, p.total, p.chunks);
-        } else {
-          progress.Update(bytes_total, bytes_total, p.done);
-        }
-      });
+  auto report = retrieval::remote::IngestRemote(*o, f.index, f.paths, s, *shard,
+                                                ShowIngestProgress(&progress));
   progress.Done();
   if (!report.ok()) return Fail(report.status());
   const auto& r = *report;
@@ -130,15 +135,7 @@ int Ingest(const Globals& g, const IngestFlags& f, const CLI::App* cmd) {
     return 1;
   }
   Progress progress("ingest " + f.index, Progress::StderrIsTerminal());
-  uint64_t bytes_total = 0;
-  auto report = (*kb)->Ingest(f.paths, [&](const retrieval::IngestProgress& p) {
-    if (p.stage == retrieval::IngestProgress::Stage::kParse) {
-      bytes_total = p.total;
-      progress.Update(p.done, p.total, p.chunks);
-    } else {
-      progress.Update(bytes_total, bytes_total, p.done);
-    }
-  });
+  auto report = (*kb)->Ingest(f.paths, ShowIngestProgress(&progress));
   progress.Done();
   if (!report.ok()) return Fail(report.status());
   const auto& r = *report;
