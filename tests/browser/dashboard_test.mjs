@@ -12,45 +12,19 @@
 //   env SAGEBOX_TEST_PERTURB=X   change one expected value (X = table, chart, findings,
 //                                forecast, sp, budgets) to prove the comparison can fail
 // Needs `npm ci` in web/ (playwright-core) and /usr/bin/chromium.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  artifactsDir, check, here, launchChromium, launchServer, MOCK, MOCK_SERVER, Mismatch, mockDist, repo, run,
+  sageboxFromArgs, screenshots, serverCount, settled, step,
+} from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const sagebox = process.argv[2] ? resolve(process.argv[2]) : null;
-if (!sagebox || !existsSync(sagebox)) {
-  console.error('usage: node tests/browser/dashboard_test.mjs path/to/sagebox');
-  process.exit(2);
-}
-const MOCK = process.env.SAGEBOX_TEST_MOCK === '1';
+const sagebox = sageboxFromArgs(import.meta.url);
 const PERTURB = process.env.SAGEBOX_TEST_PERTURB || '';
-const artifacts = resolve(process.env.SAGEBOX_ARTIFACTS || join(here, 'artifacts'));
-mkdirSync(artifacts, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-class Mismatch extends Error {}
-function check(cond, message) {
-  if (!cond) throw new Mismatch(message);
-}
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`PASS ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e instanceof Mismatch ? e.message : e.stack || e}`);
-  }
-}
+const artifacts = artifactsDir();
+const shot = screenshots({ fullPage: false });
 
 // ---- exact decimals (independent of the dashboard's own code) ----------------------------
 const SCALE = 10000000000n;
@@ -89,73 +63,42 @@ for (const [flag, file] of [['--jobs', 'sagemaker-jobs.jsonl'], ['--metrics', 'c
 }
 const budgetsFile = join(here, 'budgets.json');
 
-const servers = [];
 // `users`: [{name, password, role}] makes a server that needs sign-in: a data folder of its
 // own where `sagebox users add` ran first (the mock takes them as --users).
 async function startServer({ token, users } = {}) {
-  const portFile = join(tmp, `port-${servers.length}`);
-  let child;
+  const portFile = join(tmp, `port-${serverCount()}`);
   if (MOCK) {
-    const dist = join(tmp, 'dist');
-    if (!existsSync(join(dist, 'app.js'))) execFileSync('node', [join(repo, 'web/build.mjs'), dist], { stdio: 'ignore' });
-    const args = [join(repo, 'web/dev/mock-server.mjs'), '--sagebox', sagebox, '--store', store, '--dist', dist,
+    const args = [MOCK_SERVER, '--sagebox', sagebox, '--store', store, '--dist', mockDist(tmp),
       '--listen', '127.0.0.1:0', '--port-file', portFile, '--budgets-json', join(repo, 'web/dev/budgets-sample.json')];
     for (let i = 0; i < findingInputs.length; i += 2) args.push(findingInputs[i], findingInputs[i + 1]);
     if (token) args.push('--token', token);
     if (users) args.push('--users', users.map((u) => `${u.name}:${u.password}:${u.role}`).join(','));
-    child = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  } else if (users) {
-    const data = join(tmp, `data-${servers.length}`);
+    return launchServer('node', args, portFile);
+  }
+  if (users) {
+    const data = join(tmp, `data-${serverCount()}`);
     mkdirSync(data, { recursive: true });
     for (const u of users) {
       execFileSync(sagebox, ['--data', data, 'users', 'add', u.name, '--role', u.role, '--password-stdin'], { input: `${u.password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
     }
     // --store: the cost module reads the demo store, so the signed-in app has data to show
-    child = spawn(sagebox, ['--data', data, '--store', store, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } else {
-    const args = ['--store', store, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile, '--budgets', budgetsFile, ...findingInputs];
-    if (token) {
-      const cred = join(tmp, 'credentials');
-      writeFileSync(cred, `[default]\naws_access_key_id = AKIDEXAMPLEBROWSER\naws_secret_access_key = browser-test-secret\nsagebox_dashboard_token = ${token}\n`);
-      args.push('--credentials', cred);
-    }
-    child = spawn(sagebox, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return launchServer(sagebox, ['--data', data, '--store', store, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile], portFile);
   }
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  let exited = null;
-  child.on('exit', (code) => (exited = code));
-  servers.push(child);
-  const deadline = Date.now() + 60000;
-  while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`the server exited with ${exited} before listening:\n${output}`);
-    if (existsSync(portFile)) {
-      const port = readFileSync(portFile, 'utf8').trim();
-      if (/^\d+$/.test(port)) return `http://127.0.0.1:${port}`;
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const args = ['--store', store, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile, '--budgets', budgetsFile, ...findingInputs];
+  if (token) {
+    const cred = join(tmp, 'credentials');
+    writeFileSync(cred, `[default]\naws_access_key_id = AKIDEXAMPLEBROWSER\naws_secret_access_key = browser-test-secret\nsagebox_dashboard_token = ${token}\n`);
+    args.push('--credentials', cred);
   }
-  throw new Error(`the server did not write its port file within 60 s:\n${output}`);
+  return launchServer(sagebox, args, portFile);
 }
 
 // ---- page helpers ------------------------------------------------------------------------
-async function settled(page, what) {
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
-  const state = await page.evaluate(() => document.body.dataset.state);
-  if (state === 'error') {
-    const text = await page.locator('[data-testid=error]').textContent();
-    throw new Mismatch(`${what}: the page shows an error: ${text}`);
-  }
-}
 // Marks the page stale, performs `action`, and waits until the page re-rendered.
 async function act(page, what, action) {
   await page.evaluate(() => (document.body.dataset.state = 'stale'));
   await action();
   await settled(page, what);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`) });
 }
 
 // The CLI's answer to the question the page last asked /api/cost/query.
@@ -278,11 +221,10 @@ async function compareExplorer(page, expectParams) {
 }
 
 // ---- the test ------------------------------------------------------------------------------
-let browser;
-try {
+await run(tmp, async () => {
   const base = await startServer();
   console.log(`server at ${base} (${MOCK ? 'mock' : 'sagebox serve'}), store ${store}`);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
   const page = await context.newPage();
   const pageErrors = [];
@@ -691,14 +633,4 @@ try {
     await p.screenshot({ path: join(artifacts, '12-budgets-empty.png') });
     await p.close();
   });
-} catch (e) {
-  failed++;
-  console.log(`FAIL setup: ${e.stack || e}`);
-} finally {
-  if (browser) await browser.close();
-  for (const s of servers) s.kill('SIGTERM');
-  rmSync(tmp, { recursive: true, force: true });
-}
-console.log(`screenshots: ${artifacts}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+});

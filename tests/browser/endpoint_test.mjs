@@ -15,45 +15,17 @@
 //                                the binary is only passed through; builds web/ itself)
 //   env SAGEBOX_TEST_PERTURB=1   change one expected number to prove the comparison can fail
 // Needs `npm ci` in web/ (playwright-core) and /usr/bin/chromium; /usr/bin/python3 with numpy.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  check, getJson, launchChromium, launchServer, MOCK, MOCK_SERVER, mockDist, run, sageboxFromArgs, screenshots,
+  serverCount, settled, step,
+} from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const sagebox = process.argv[2] ? resolve(process.argv[2]) : null;
-if (!sagebox || !existsSync(sagebox)) {
-  console.error('usage: node tests/browser/endpoint_test.mjs path/to/sagebox');
-  process.exit(2);
-}
-const MOCK = process.env.SAGEBOX_TEST_MOCK === '1';
+const sagebox = sageboxFromArgs(import.meta.url);
 const PERTURB = process.env.SAGEBOX_TEST_PERTURB === '1';
-const artifacts = resolve(process.env.SAGEBOX_ARTIFACTS || join(here, 'artifacts'));
-mkdirSync(artifacts, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-class Mismatch extends Error {}
-function check(cond, message) {
-  if (!cond) throw new Mismatch(message);
-}
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`PASS ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e instanceof Mismatch ? e.message : e.stack || e}`);
-  }
-}
+const shot = screenshots({ fullPage: true });
 
 // ---- the model store: two Python models in Triton's layout ------------------------------------
 const tmp = mkdtempSync(join(tmpdir(), 'sagebox-endpoint-browser-'));
@@ -87,49 +59,22 @@ writeModel('add_sub', 'a + b');
 writeModel('mul', 'a * b');
 
 // ---- servers ------------------------------------------------------------------------------------
-const servers = [];
 // `withEndpoint`: `sagebox endpoint serve --models` (else plain `sagebox serve`).
 async function startServer({ withEndpoint }) {
-  const portFile = join(tmp, `port-${servers.length}`);
-  const data = join(tmp, `data-${servers.length}`);
+  const portFile = join(tmp, `port-${serverCount()}`);
+  const data = join(tmp, `data-${serverCount()}`);
   mkdirSync(data, { recursive: true });
-  let child;
   if (MOCK) {
-    const dist = join(tmp, 'dist');
-    if (!existsSync(join(dist, 'app.js'))) execFileSync('node', [join(repo, 'web/build.mjs'), dist], { stdio: 'ignore' });
-    const args = [join(repo, 'web/dev/mock-server.mjs'), '--sagebox', sagebox, '--store', data, '--dist', dist,
+    const args = [MOCK_SERVER, '--sagebox', sagebox, '--store', data, '--dist', mockDist(tmp),
       '--listen', '127.0.0.1:0', '--port-file', portFile];
     if (!withEndpoint) args.push('--endpoint-json', 'none');
-    child = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  } else if (withEndpoint) {
-    child = spawn(sagebox, ['--data', data, 'endpoint', 'serve', '--models', models, '--memory-budget', '2GiB',
-      '--instance-type', 'ml.g5.2xlarge', '--listen', '127.0.0.1:0', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } else {
-    child = spawn(sagebox, ['--data', data, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return launchServer('node', args, portFile);
   }
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  let exited = null;
-  child.on('exit', (code) => (exited = code));
-  servers.push(child);
-  const deadline = Date.now() + 60000;
-  while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`the server exited with ${exited} before listening:\n${output}`);
-    if (existsSync(portFile)) {
-      const port = readFileSync(portFile, 'utf8').trim();
-      if (/^\d+$/.test(port)) return `http://127.0.0.1:${port}`;
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  if (withEndpoint) {
+    return launchServer(sagebox, ['--data', data, 'endpoint', 'serve', '--models', models, '--memory-budget', '2GiB',
+      '--instance-type', 'ml.g5.2xlarge', '--listen', '127.0.0.1:0', '--port-file', portFile], portFile);
   }
-  throw new Error(`the server did not write its port file within 60 s:\n${output}`);
-}
-
-async function getJson(url) {
-  const r = await fetch(url);
-  const text = await r.text();
-  if (!r.ok) throw new Error(`GET ${url}: HTTP ${r.status} ${text}`);
-  return JSON.parse(text);
+  return launchServer(sagebox, ['--data', data, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile], portFile);
 }
 
 // POST /v2/models/<name>/infer with a KServe JSON body; checks the answer is the model's op.
@@ -156,14 +101,6 @@ async function sagemaker(base, op, body) {
 }
 
 // ---- page helpers ---------------------------------------------------------------------------------
-async function settled(page, what) {
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
-  const state = await page.evaluate(() => document.body.dataset.state);
-  if (state === 'error') throw new Mismatch(`${what}: the page shows an error: ${await page.locator('[data-testid=error]').textContent()}`);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-}
 const refreshes = (page) => page.evaluate(() => (window.__sagebox && window.__sagebox.endpoint ? window.__sagebox.endpoint.refreshes : 0));
 // Runs the page's clock past one refresh period and waits until the page rendered the answer.
 async function nextRefresh(page) {
@@ -265,8 +202,7 @@ async function shownWithAnswer(page, answers) {
 }
 
 // ---- the test ---------------------------------------------------------------------------------------
-let browser;
-try {
+await run(tmp, async () => {
   const base = await startServer({ withEndpoint: true });
   console.log(`server at ${base} (${MOCK ? 'mock' : 'sagebox endpoint serve'}), models in ${models}`);
   const calls = { add_sub: 0, mul: 0 };
@@ -278,7 +214,7 @@ try {
     calls.add_sub = 3;
     calls.mul = 1;
   }
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
   const page = await context.newPage();
   const pageErrors = [];
@@ -436,14 +372,4 @@ try {
     check(errs.length === 0, `page errors: ${errs.join(' | ')}`);
     await p.close();
   });
-} catch (e) {
-  failed++;
-  console.log(`FAIL setup: ${e.stack || e}`);
-} finally {
-  if (browser) await browser.close();
-  for (const s of servers) s.kill('SIGTERM');
-  rmSync(tmp, { recursive: true, force: true });
-}
-console.log(`screenshots: ${artifacts}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+});

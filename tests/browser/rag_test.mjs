@@ -20,46 +20,20 @@
 //                                `node web/build.mjs DIR`) instead of the server: a front end
 //                                tested against a server binary built without it
 // Needs `npm ci` in web/ (playwright-core) and /usr/bin/chromium.
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import {
+  artifactsDir, check, getJson, launchChromium, launchServer, MOCK, MOCK_SERVER, mockDist,
+  noteRejectionsAfterFailedSteps, repo, run, sageboxFromArgs, screenshots, serverCount, settled, step,
+} from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const sagebox = process.argv[2] ? resolve(process.argv[2]) : null;
-if (!sagebox || !existsSync(sagebox)) {
-  console.error('usage: node tests/browser/rag_test.mjs path/to/sagebox');
-  process.exit(2);
-}
-const MOCK = process.env.SAGEBOX_TEST_MOCK === '1';
+const sagebox = sageboxFromArgs(import.meta.url);
 const DIST = process.env.SAGEBOX_TEST_DIST ? resolve(process.env.SAGEBOX_TEST_DIST) : null;
 const PERTURB = process.env.SAGEBOX_TEST_PERTURB === '1';
-const artifacts = resolve(process.env.SAGEBOX_ARTIFACTS || join(here, 'artifacts'));
-mkdirSync(artifacts, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-class Mismatch extends Error {}
-function check(cond, message) {
-  if (!cond) throw new Mismatch(message);
-}
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`PASS ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e instanceof Mismatch ? e.message : e.stack || e}`);
-  }
-}
+const artifacts = artifactsDir();
+const shot = screenshots({ fullPage: true });
 
 // ---- the corpus: known facts in each format ---------------------------------------------------
 const tmp = mkdtempSync(join(tmpdir(), 'sagebox-rag-browser-'));
@@ -98,64 +72,23 @@ const QUESTIONS = [
 const K = 5;
 
 // ---- servers ------------------------------------------------------------------------------------
-const servers = [];
-// A step that fails early leaves the waiters it set up (waitForResponse…) to time out later:
-// their rejections are that step's failure, already counted, not a reason to crash and leave
-// the servers running. And whatever ends the process, the servers end with it.
-process.on('unhandledRejection', (e) => console.log(`     (after a failed step: ${String(e && e.message).split('\n')[0]})`));
-process.on('exit', () => {
-  for (const s of servers) if (s.exitCode === null) s.kill('SIGTERM');
-});
+// A failed step's leftover waiters must not crash the test and leave the servers running.
+noteRejectionsAfterFailedSteps();
 async function startServer(data) {
-  const portFile = join(tmp, `port-${servers.length}`);
-  let child;
+  const portFile = join(tmp, `port-${serverCount()}`);
   if (MOCK) {
-    const dist = join(tmp, 'dist');
-    if (!existsSync(join(dist, 'app.js'))) execFileSync('node', [join(repo, 'web/build.mjs'), dist], { stdio: 'ignore' });
-    const store = join(tmp, `store-${servers.length}`);
+    const dist = mockDist(tmp);
+    const store = join(tmp, `store-${serverCount()}`);
     mkdirSync(store, { recursive: true });
-    child = spawn('node', [join(repo, 'web/dev/mock-server.mjs'), '--sagebox', sagebox, '--store', store, '--dist', dist,
-      '--rag-data', data, '--listen', '127.0.0.1:0', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } else {
-    child = spawn(sagebox, ['--data', data, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return launchServer('node', [MOCK_SERVER, '--sagebox', sagebox, '--store', store, '--dist', dist,
+      '--rag-data', data, '--listen', '127.0.0.1:0', '--port-file', portFile], portFile);
   }
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  let exited = null;
-  child.on('exit', (code) => (exited = code));
-  servers.push(child);
-  const deadline = Date.now() + 60000;
-  while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`the server exited with ${exited} before listening:\n${output}`);
-    if (existsSync(portFile)) {
-      const port = readFileSync(portFile, 'utf8').trim();
-      if (/^\d+$/.test(port)) return `http://127.0.0.1:${port}`;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the server did not write its port file within 60 s:\n${output}`);
-}
-
-async function getJson(url) {
-  const r = await fetch(url);
-  const text = await r.text();
-  if (!r.ok) throw new Error(`GET ${url}: HTTP ${r.status} ${text}`);
-  return JSON.parse(text);
+  return launchServer(sagebox, ['--data', data, 'serve', '--listen', '127.0.0.1:0', '--port-file', portFile], portFile);
 }
 
 const cli = (data, ...argv) => execFileSync(sagebox, ['--data', data, ...argv], { encoding: 'utf8', maxBuffer: 64 << 20 });
 
 // ---- page helpers ---------------------------------------------------------------------------------
-async function settled(page, what) {
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
-  const state = await page.evaluate(() => document.body.dataset.state);
-  if (state === 'error') throw new Mismatch(`${what}: the page shows an error: ${await page.locator('[data-testid=error]').textContent()}`);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-}
-
 // Every turn on the page, read in one go.
 function readTurns(page) {
   return page.$$eval('[data-testid=turn]', (turns) => turns.map((t) => {
@@ -223,8 +156,7 @@ const canonical = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object'
 const stable = (a) => canonical({ ...a, id: 0, latency_ms: 0 });
 
 // ---- the test ---------------------------------------------------------------------------------------
-let browser;
-try {
+await run(tmp, async () => {
   const data = join(tmp, 'data');
   mkdirSync(data, { recursive: true });
   const ingest = cli(data, 'rag', 'ingest', 'docs', corpus);
@@ -239,7 +171,7 @@ try {
   const base = await startServer(data);
   console.log(`server at ${base} (${MOCK ? 'mock' : 'sagebox serve'}), corpus in ${corpus}`);
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   if (DIST) {
     const files = { '/': ['index.html', 'text/html; charset=utf-8'], '/assets/app.js': ['app.js', 'text/javascript'], '/assets/app.css': ['app.css', 'text/css'] };
@@ -504,14 +436,4 @@ try {
     check(errs.length === 0, `page errors: ${errs.join(' | ')}`);
     await p.close();
   });
-} catch (e) {
-  failed++;
-  console.log(`FAIL setup: ${e.stack || e}`);
-} finally {
-  if (browser) await browser.close();
-  for (const s of servers) s.kill('SIGTERM');
-  rmSync(tmp, { recursive: true, force: true });
-}
-console.log(`screenshots: ${artifacts}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+});

@@ -7,13 +7,9 @@
 set -euo pipefail
 SAGEBOX="$(realpath "$1")"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/sagebox-ce.XXXXXX")"
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+source "$HERE/../lib/server.sh"
+TMP="$tmp"
 
 if ! "$SAGEBOX" serve --help > /dev/null 2>&1; then
   echo "ce_clients: this sagebox has no 'serve' command; skipped"; exit 77
@@ -25,37 +21,27 @@ fi
 "$SAGEBOX" demo --dir "$TMP/demo" --months 2 --formats legacy-csv --generate-only > /dev/null
 "$SAGEBOX" --store "$TMP/store" cost ingest -q "$TMP/demo/exports/legacy-csv" > /dev/null
 
-# Starts the server in the background on a free port; sets PID and PORT.
-start_server() {
-  rm -f "$TMP/port"
-  "$SAGEBOX" --store "$TMP/store" serve --listen 127.0.0.1:0 --port-file "$TMP/port" \
-    --ce-page-size 20 "$@" > "$TMP/serve.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 300); do
-    if [ -s "$TMP/port" ] && grep -q "listening on" "$TMP/serve.log"; then
-      PORT="$(cat "$TMP/port")"; return 0
-    fi
-    if ! kill -0 "$PID" 2> /dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "ce_clients: the server did not start:"; cat "$TMP/serve.log"; exit 1
-}
-stop_server() {
-  kill "$PID"; wait "$PID" || true; PID=""
+# Starts serve in the background on a free port (its port file is written once it listens);
+# sets PID and PORT.
+start_ce_server() {
+  start_server "$TMP/port" "$TMP/serve.log" "$SAGEBOX" --store "$TMP/store" serve --listen 127.0.0.1:0 \
+    --port-file "$TMP/port" --ce-page-size 20 "$@"
+  PID=$server_pid
+  PORT=$server_port
 }
 
-start_server
+start_ce_server
 /usr/bin/python3 "$HERE/clients.py" --sagebox "$SAGEBOX" --store "$TMP/store" --port "$PORT" \
   --page-size 20
-stop_server
+stop_server "$PID" || true
 
 cat > "$TMP/credentials" << 'CREDS'
 [default]
 aws_access_key_id = AKIASAGEBOXTEST00001
 aws_secret_access_key = sagebox-test-secret-0123456789
 CREDS
-start_server --credentials "$TMP/credentials"
+start_ce_server --credentials "$TMP/credentials"
 /usr/bin/python3 "$HERE/clients.py" --sagebox "$SAGEBOX" --store "$TMP/store" --port "$PORT" \
   --page-size 20 --key AKIASAGEBOXTEST00001 --secret sagebox-test-secret-0123456789 --auth
-stop_server
+stop_server "$PID" || true
 echo "ce_clients: ok"

@@ -12,18 +12,8 @@ set -euo pipefail
 bin=$1
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 py=/usr/bin/python3
-tmp="$(mktemp -d)"
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$tmp/serve.log" ]] && tail -30 "$tmp/serve.log" >&2
-  exit 1
-}
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
 
 "$py" "$here/make_tiny_diffusion.py" "$tmp/repo" > "$tmp/make.log" 2>&1 || {
   cat "$tmp/make.log"
@@ -43,17 +33,10 @@ grep -q "config.pbtxt:3" "$tmp/pack.err" || fail "pack error without file:line: 
 
 # One libtorch thread per instance: OpenMP workers spin while they wait, and on a machine
 # that other tests keep busy two spinning teams per process slow everything to a crawl.
-OMP_NUM_THREADS=1 "$bin" --data "$tmp/data" endpoint serve --models "$tmp/store" --listen 127.0.0.1:0 \
-  --port-file "$tmp/port" --memory-budget 2GiB --instance-type ml.g5.2xlarge \
-  > "$tmp/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do  # up to 60 s: a Debug (ASan) build on a busy machine
-  [[ -s "$tmp/port" ]] && break
-  kill -0 "$pid" 2> /dev/null || fail "serve exited"
-  sleep 0.1
-done
-[[ -s "$tmp/port" ]] || fail "serve did not start"
-url="http://127.0.0.1:$(cat "$tmp/port")"
+start_server "$tmp/port" "$tmp/serve.log" env OMP_NUM_THREADS=1 "$bin" --data "$tmp/data" endpoint serve \
+  --models "$tmp/store" --listen 127.0.0.1:0 --port-file "$tmp/port" --memory-budget 2GiB \
+  --instance-type ml.g5.2xlarge
+url="http://127.0.0.1:$server_port"
 
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true

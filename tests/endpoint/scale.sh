@@ -12,22 +12,9 @@ set -euo pipefail
 bin=$1
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 py=/usr/bin/python3
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$tmp"/*.log; do
-    echo "--- $f" >&2
-    tail -15 "$f" >&2
-  done
-  exit 1
-}
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
+server_wait_seconds=90  # three instances and a router starting at once
 
 # Nine Python-backend models: OUTPUT0 = INPUT0 * k, k from the model's name (scale_k).
 for k in 1 2 3 4 5 6 7 8 9; do
@@ -60,31 +47,21 @@ class TritonPythonModel:
 PY
 done
 
-wait_port() {  # wait_port FILE PID: up to 90 s (sanitized builds on a busy machine)
-  for _ in $(seq 1 900); do
-    [[ -s "$1" ]] && return 0
-    kill -0 "$2" 2> /dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
+pids=()
 urls=()
 for i in 0 1 2; do
-  OMP_NUM_THREADS=1 "$bin" --data "$tmp/data$i" endpoint serve --models "$tmp/store" \
-    --listen 127.0.0.1:0 --port-file "$tmp/port$i" --memory-budget 1GiB > "$tmp/serve$i.log" 2>&1 &
-  pids+=($!)
+  spawn_server "$tmp/port$i" "$tmp/serve$i.log" env OMP_NUM_THREADS=1 "$bin" --data "$tmp/data$i" \
+    endpoint serve --models "$tmp/store" --listen 127.0.0.1:0 --port-file "$tmp/port$i" --memory-budget 1GiB
+  pids+=("$server_pid")
 done
 for i in 0 1 2; do
-  wait_port "$tmp/port$i" "${pids[$i]}" || fail "instance $i did not start"
-  urls+=("http://127.0.0.1:$(cat "$tmp/port$i")")
+  wait_server "$tmp/port$i" "${pids[$i]}" "$tmp/serve$i.log"
+  urls+=("http://127.0.0.1:$server_port")
 done
-"$bin" --data "$tmp/router" endpoint route --instance "${urls[0]}" --instance "${urls[1]}" \
-  --instance "${urls[2]}" --hot-rps 3 --listen 127.0.0.1:0 --port-file "$tmp/router_port" \
-  > "$tmp/router.log" 2>&1 &
-pids+=($!)
-wait_port "$tmp/router_port" "${pids[3]}" || fail "router did not start"
-router="http://127.0.0.1:$(cat "$tmp/router_port")"
+start_server "$tmp/router_port" "$tmp/router.log" "$bin" --data "$tmp/router" endpoint route \
+  --instance "${urls[0]}" --instance "${urls[1]}" --instance "${urls[2]}" --hot-rps 3 \
+  --listen 127.0.0.1:0 --port-file "$tmp/router_port"
+router="http://127.0.0.1:$server_port"
 
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true

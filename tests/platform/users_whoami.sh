@@ -15,16 +15,9 @@
 set -euo pipefail
 SAGEBOX="$(realpath "$1")"
 DB="$2"
-TMP="$(mktemp -d)"
-SERVER_PID=
-cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill "$SERVER_PID" 2> /dev/null || true
-    wait "$SERVER_PID" 2> /dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
+TMP="$tmp"
 cd "$TMP"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:color=never}"
 unset SAGEBOX_STORE SAGEBOX_DATA SAGEBOX_DATABASE SAGEBOX_MASTER_KEY
@@ -38,12 +31,6 @@ if [[ "$DB" == postgres* ]]; then
 fi
 sb() { "$SAGEBOX" --data "$TMP/data" --database "$DB" "$@"; }
 
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f serve.log ]] && sed 's/^/  serve: /' serve.log >&2
-  exit 1
-}
-
 printf 'correct horse battery\n' | sb users add alice --role admin --password-stdin
 sb users add bob --role viewer
 TOKEN="$(sb users token alice 2> /dev/null)"
@@ -56,15 +43,10 @@ python3 -c 'import json,sys; u=json.load(open("users.json")); assert [x["name"] 
 if sb users add alice --role user 2> dup.err; then fail "duplicate user accepted"; fi
 grep -q alice dup.err || fail "duplicate message: $(cat dup.err)"
 
-# The binary itself in the background (not the `sb` function, whose subshell would get
-# the signal while the server lived on).
-"$SAGEBOX" --data "$TMP/data" --database "$DB" serve --listen 0.0.0.0:0 --port-file port \
-  > serve.log 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 300); do [[ -s port ]] && break; sleep 0.1; done
-[[ -s port ]] || fail "serve did not start"
-PORT="$(cat port)"
-URL="http://127.0.0.1:$PORT"
+start_server "$TMP/port" "$TMP/serve.log" "$SAGEBOX" --data "$TMP/data" --database "$DB" serve \
+  --listen 0.0.0.0:0 --port-file "$TMP/port"
+SERVER_PID=$server_pid
+URL="http://127.0.0.1:$server_port"
 
 code() { curl -s -o body -w '%{http_code}' "$@"; }
 [[ "$(code -H "Authorization: Bearer $TOKEN" "$URL/api/whoami")" == 200 ]] || fail "whoami with token"
@@ -115,10 +97,8 @@ sb users remove bob
 [[ "$(code -H "Authorization: Bearer $TOKEN" "$URL/metrics")" == 200 ]] || fail "metrics"
 grep -q 'sagebox_http_requests_total{route="whoami",method="GET",code="401"}' body || fail "metrics content"
 # SIGTERM stops the server cleanly (exit 0).
-kill -TERM "$SERVER_PID"
 status=0
-wait "$SERVER_PID" || status=$?
-SERVER_PID=
+stop_server "$SERVER_PID" || status=$?
 [[ $status == 0 ]] || fail "serve exited $status on SIGTERM"
 grep -q 'sagebox serve: stopped' serve.log || fail "serve did not say it stopped"
 echo "users_whoami ($([[ "$DB" == postgres* ]] && echo postgresql || echo sqlite)): all checks passed"

@@ -11,18 +11,8 @@
 set -euo pipefail
 bin=$(realpath "$1")
 py=/usr/bin/python3
-tmp="$(mktemp -d)"
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$tmp/serve.log" ]] && tail -30 "$tmp/serve.log" >&2
-  exit 1
-}
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
 
 mkdir -p "$tmp/store/embed/1" "$tmp/docs"
 cat > "$tmp/store/embed/config.pbtxt" << 'EOF2'
@@ -61,16 +51,9 @@ printf '# Quokkas\n\nThe quokka is a small marsupial living on Rottnest Island.\
 printf '# Volcanoes\n\nMagma rises through the crust and erupts as lava.\n' > "$tmp/docs/volcano.md"
 printf '# Tides\n\nThe moon pulls the oceans, which makes the tides.\n' > "$tmp/docs/tides.md"
 
-OMP_NUM_THREADS=1 "$bin" --data "$tmp/ep" endpoint serve --models "$tmp/store" \
-  --listen 127.0.0.1:0 --port-file "$tmp/port" > "$tmp/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do  # up to 60 s: a Debug (ASan) build on a busy machine
-  [[ -s "$tmp/port" ]] && break
-  kill -0 "$pid" 2> /dev/null || fail "endpoint serve exited"
-  sleep 0.1
-done
-[[ -s "$tmp/port" ]] || fail "endpoint serve did not start"
-url="http://127.0.0.1:$(cat "$tmp/port")"
+start_server "$tmp/port" "$tmp/serve.log" env OMP_NUM_THREADS=1 "$bin" --data "$tmp/ep" endpoint serve \
+  --models "$tmp/store" --listen 127.0.0.1:0 --port-file "$tmp/port"
+url="http://127.0.0.1:$server_port"
 
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_REGION=us-east-1
 spec="sagemaker:sagebox@$url,format=kserve,target=embed,batch=2"

@@ -18,18 +18,8 @@ bin=$(realpath "$1")
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 data="$here/../data/retrieval"
 py=/usr/bin/python3
-tmp="$(mktemp -d)"
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$tmp/serve.log" ]] && tail -30 "$tmp/serve.log" >&2
-  exit 1
-}
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
 sb() { "$bin" --data "$tmp/data" "$@"; }
 
 mkdir -p "$tmp/docs"
@@ -37,15 +27,8 @@ cp -r "$data/text" "$data/html" "$data/rag" "$tmp/docs/"
 cp "$data/pdf/tagged.pdf" "$tmp/docs/"
 
 # The "cluster": serve with its own data folder, on a free port.
-"$bin" --data "$tmp/cluster" serve --listen 127.0.0.1:0 --port-file "$tmp/port" > "$tmp/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do  # up to 60 s: a Debug (ASan) build on a busy machine
-  [[ -s "$tmp/port" ]] && break
-  kill -0 "$pid" 2> /dev/null || fail "serve exited"
-  sleep 0.1
-done
-[[ -s "$tmp/port" ]] || fail "serve did not start"
-url="http://127.0.0.1:$(cat "$tmp/port")/opensearch"
+start_server "$tmp/port" "$tmp/serve.log" "$bin" --data "$tmp/cluster" serve --listen 127.0.0.1:0 --port-file "$tmp/port"
+url="http://127.0.0.1:$server_port/opensearch"
 
 # 1. Local, one process.
 sb rag ingest local "$tmp/docs" > "$tmp/local.out" || fail "local ingest: $(cat "$tmp/local.out")"

@@ -18,12 +18,8 @@ bin=$(realpath "$1")
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 data="$here/../data/retrieval"
 py=/usr/bin/python3
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
 sb() { "$bin" --data "$tmp/data" "$@"; }
 
 # 1. Ingest.
@@ -148,8 +144,7 @@ PY
 # 6. The workshop's REST API over `sagebox serve`, by curl, as its Streamlit app calls it;
 #    and the chat page's JSON API. A fake OpenAI-compatible server (python3 http.server)
 #    stands in for a model so /api/v1/llm/text2text and a generated rag answer run for real.
-fake_port_file="$tmp/fake.port"
-"$py" - "$fake_port_file" > "$tmp/fake.log" 2>&1 << 'PY' &
+cat > "$tmp/fake_llm.py" << 'PY'
 import json, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 class H(BaseHTTPRequestHandler):
@@ -175,25 +170,12 @@ srv = HTTPServer(("127.0.0.1", 0), H)
 open(sys.argv[1], "w").write(str(srv.server_port))
 srv.serve_forever()
 PY
-fake_pid=$!
-serve_pid=""
-gen_pid=""
-trap 'kill $fake_pid $serve_pid $gen_pid 2> /dev/null || true; rm -rf "$tmp"' EXIT
-start_serve() {  # start_serve PORTFILE LOG ARGS...: starts serve, waits for its port
-  local pf=$1 log=$2
-  shift 2
-  sb serve --listen 127.0.0.1:0 --port-file "$pf" "$@" > "$log" 2>&1 &
-  started=$!
-  for _ in $(seq 1 600); do  # up to 60 s: a Debug (ASan) build on a busy machine
-    [[ -s "$pf" ]] && return 0
-    kill -0 "$started" 2> /dev/null || fail "serve exited: $(cat "$log")"
-    sleep 0.1
-  done
-  fail "serve did not start: $(cat "$log")"
-}
-start_serve "$tmp/serve.port" "$tmp/serve.log" --rag-index docs
-serve_pid=$started
-url="http://127.0.0.1:$(cat "$tmp/serve.port")"
+spawn_server "$tmp/fake.port" "$tmp/fake.log" "$py" "$tmp/fake_llm.py" "$tmp/fake.port"
+fake_pid=$server_pid
+serve() { start_server "$1" "$2" "$bin" --data "$tmp/data" serve --listen 127.0.0.1:0 --port-file "$1" "${@:3}"; }
+serve "$tmp/serve.port" "$tmp/serve.log" --rag-index docs
+serve_pid=$server_pid
+url="http://127.0.0.1:$server_port"
 # The workshop's request model with every default spelled out, verbose.
 curl -sS -o "$tmp/ws.json" -w '%{http_code}' -H 'Content-Type: application/json' \
   -H 'accept: application/json' "$url/api/v1/llm/rag" -d "{\"q\": \"$q\",
@@ -247,17 +229,13 @@ import json, sys
 q = json.load(open(sys.argv[1]))["questions"]
 assert len(q) == 1 and q[0]["id"] == int(sys.argv[2]) and q[0]["feedback"] == "up", q
 PY
-kill "$serve_pid"
-wait "$serve_pid" 2> /dev/null || true
-serve_pid=""
+stop_server "$serve_pid" || true
 
 # With a model: --rag-generator openai:MODEL@URL (the fake above).
-for _ in $(seq 1 100); do [[ -s "$fake_port_file" ]] && break; sleep 0.1; done
-[[ -s "$fake_port_file" ]] || fail "fake model server: $(cat "$tmp/fake.log")"
-start_serve "$tmp/gen.port" "$tmp/gen.log" --rag-index docs \
-  --rag-generator "openai:fake-llm@http://127.0.0.1:$(cat "$fake_port_file")/v1"
-gen_pid=$started
-gurl="http://127.0.0.1:$(cat "$tmp/gen.port")"
+wait_server "$tmp/fake.port" "$fake_pid" "$tmp/fake.log"
+serve "$tmp/gen.port" "$tmp/gen.log" --rag-index docs \
+  --rag-generator "openai:fake-llm@http://127.0.0.1:$server_port/v1"
+gurl="http://127.0.0.1:$server_port"
 curl -sS -H 'Content-Type: application/json' "$gurl/api/v1/llm/text2text" \
   -d '{"q": "Say hello", "num_return_sequences": 2, "max_length": 64}' > "$tmp/t2t.json"
 "$py" - "$tmp/t2t.json" << 'PY' || fail "text2text: $(cat "$tmp/t2t.json")"
