@@ -1,6 +1,7 @@
 #include "rag/api/routes.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -292,13 +293,12 @@ StatusOr<std::shared_ptr<const retrieval::KnowledgeBase>> RagApi::OpenIndex(
 StatusOr<std::string> RagApi::ResolveIndex(const std::string& requested) {
   if (!requested.empty()) return requested;
   if (!options_.default_index.empty()) return options_.default_index;
-  ASSIGN_OR_RETURN(auto all, retrieval::ListIndexes(*db_));
-  if (all.size() == 1) return all[0].name;
+  ASSIGN_OR_RETURN(auto all, retrieval::ListIndexNames(*db_));
+  if (all.size() == 1) return all[0];
   if (all.empty()) {
     return NotFound("no index to search: create one with `sagebox rag ingest NAME PATH...`");
   }
-  std::string names;
-  for (const auto& i : all) names += (names.empty() ? "" : ", ") + i.name;
+  const std::string names = fmt::format("{}", fmt::join(all, ", "));
   return InvalidArgument(fmt::format(
       "{} indexes exist ({}): name one with \"index\" in the request, or start sagebox serve "
       "with --rag-index NAME",

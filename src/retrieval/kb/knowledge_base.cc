@@ -235,6 +235,14 @@ StatusOr<std::vector<IndexInfo>> ListIndexes(db::Database& db) {
   return out;
 }
 
+StatusOr<std::vector<std::string>> ListIndexNames(db::Database& db) {
+  ASSIGN_OR_RETURN(auto r, db.Query("SELECT name FROM retrieval_indexes ORDER BY name"));
+  std::vector<std::string> out;
+  out.reserve(r.size());
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(r.Text(i, 0));
+  return out;
+}
+
 nlohmann::json IndexInfoJson(const IndexInfo& i) {
   return {{"name", i.name},
           {"documents", i.stats.documents},
@@ -301,6 +309,50 @@ std::string_view SearchModeName(SearchMode m) {
       return "hybrid";
   }
   return "bm25";
+}
+
+StatusOr<RankedList> CombineRetrievers(const RankedList& bm25, const RankedList& dense,
+                                       const SearchOptions& options) {
+  RankedList fused;
+  if (options.mode == SearchMode::kBm25) {
+    fused = bm25;
+  } else if (options.mode == SearchMode::kDense) {
+    fused = dense;
+  } else if (options.fusion == FusionMethod::kRrf) {
+    RrfOptions ro;
+    ro.weights = options.weights;
+    ASSIGN_OR_RETURN(fused, FuseRrf({bm25, dense}, ro));
+  } else {
+    MinMaxOptions mo;
+    mo.weights = options.weights;
+    ASSIGN_OR_RETURN(fused, FuseMinMax({bm25, dense}, mo));
+  }
+  if (fused.size() > static_cast<size_t>(options.k)) fused.resize(static_cast<size_t>(options.k));
+  return fused;
+}
+
+void SetRetrieverRanks(const RankedList& bm25, const RankedList& dense,
+                       std::vector<SearchHit>* hits) {
+  // id -> (score, 1-based rank) in one list.
+  auto index = [](const RankedList& list) {
+    std::unordered_map<std::string, std::pair<double, int>> at;
+    for (size_t i = 0; i < list.size(); ++i) {
+      at[list[i].id] = {list[i].score, static_cast<int>(i) + 1};
+    }
+    return at;
+  };
+  const auto bm25_at = index(bm25);
+  const auto dense_at = index(dense);
+  for (SearchHit& h : *hits) {
+    if (auto b = bm25_at.find(h.chunk_id); b != bm25_at.end()) {
+      h.bm25_score = b->second.first;
+      h.bm25_rank = b->second.second;
+    }
+    if (auto d = dense_at.find(h.chunk_id); d != dense_at.end()) {
+      h.dense_score = d->second.first;
+      h.dense_rank = d->second.second;
+    }
+  }
 }
 
 std::vector<std::string> RankDocuments(const std::vector<SearchHit>& hits) {
@@ -875,31 +927,9 @@ StatusOr<std::vector<SearchHit>> KnowledgeBase::Search(const std::string& query,
     }
   }
 
-  RankedList fused;
-  if (options.mode == SearchMode::kBm25) {
-    fused = bm25_list;
-  } else if (options.mode == SearchMode::kDense) {
-    fused = dense_list;
-  } else if (options.fusion == FusionMethod::kRrf) {
-    RrfOptions ro;
-    ro.weights = options.weights;
-    ASSIGN_OR_RETURN(fused, FuseRrf({bm25_list, dense_list}, ro));
-  } else {
-    MinMaxOptions mo;
-    mo.weights = options.weights;
-    ASSIGN_OR_RETURN(fused, FuseMinMax({bm25_list, dense_list}, mo));
-  }
-  if (fused.size() > static_cast<size_t>(options.k)) fused.resize(static_cast<size_t>(options.k));
+  ASSIGN_OR_RETURN(const RankedList fused, CombineRetrievers(bm25_list, dense_list, options));
   if (fused.empty()) return std::vector<SearchHit>();
 
-  std::unordered_map<std::string, std::pair<double, int>> bm25_by_id;
-  std::unordered_map<std::string, std::pair<double, int>> dense_by_id;
-  for (size_t i = 0; i < bm25_list.size(); ++i) {
-    bm25_by_id[bm25_list[i].id] = {bm25_list[i].score, static_cast<int>(i) + 1};
-  }
-  for (size_t i = 0; i < dense_list.size(); ++i) {
-    dense_by_id[dense_list[i].id] = {dense_list[i].score, static_cast<int>(i) + 1};
-  }
   std::string sql =
       "SELECT c.chunk_id, c.doc_id, c.ordinal, c.text, c.byte_begin, c.byte_end, c.page, "
       "d.source, d.title, d.format, d.beir_id FROM retrieval_chunks c JOIN "
@@ -929,16 +959,9 @@ StatusOr<std::vector<SearchHit>> KnowledgeBase::Search(const std::string& query,
     h.format = rows.Text(i, 9);
     h.beir_id = rows.Text(i, 10);
     h.score = s.score;
-    if (auto b = bm25_by_id.find(s.id); b != bm25_by_id.end()) {
-      h.bm25_score = b->second.first;
-      h.bm25_rank = b->second.second;
-    }
-    if (auto d = dense_by_id.find(s.id); d != dense_by_id.end()) {
-      h.dense_score = d->second.first;
-      h.dense_rank = d->second.second;
-    }
     out.push_back(std::move(h));
   }
+  SetRetrieverRanks(bm25_list, dense_list, &out);
   return out;
 }
 

@@ -40,6 +40,7 @@
 #include "core/status.h"
 #include "db/database.h"
 #include "retrieval/eval_metrics.h"
+#include "retrieval/fusion.h"
 #include "retrieval/index/lexical_index.h"
 #include "retrieval/index/vector_index.h"
 #include "retrieval/providers/embedder.h"
@@ -111,6 +112,11 @@ Status ValidateIndexName(std::string_view name);
 
 // Every index, by name. The database's errors.
 StatusOr<std::vector<IndexInfo>> ListIndexes(db::Database& db);
+
+// The indexes' names, sorted: ListIndexes without its per-index counts, which scan the
+// chunk rows (for a caller that only picks an index, once per request). The database's
+// errors.
+StatusOr<std::vector<std::string>> ListIndexNames(db::Database& db);
 
 // The generation index `name` is at: every ingest that changes it bumps it by one, so a
 // long-lived reader (the server's open indexes) tells it is behind by one cheap query.
@@ -185,6 +191,18 @@ struct SearchHit {
   std::optional<double> dense_score;
   int dense_rank = 0;
 };
+
+// What a search returns from its retrievers' ranked chunk ids, as `options` asks: the
+// BM25 or the dense list alone, or both fused by options.fusion with options.weights
+// (fusion.h); cut to options.k. Shared by the local index and the remote one
+// (retrieval/remote). FuseRrf's and FuseMinMax's errors (bad weights).
+StatusOr<RankedList> CombineRetrievers(const RankedList& bm25, const RankedList& dense,
+                                       const SearchOptions& options);
+
+// Sets each hit's bm25_score/bm25_rank and dense_score/dense_rank from the lists its
+// chunk id appears in (1-based ranks); a hit missing from a list keeps nullopt / 0.
+void SetRetrieverRanks(const RankedList& bm25, const RankedList& dense,
+                       std::vector<SearchHit>* hits);
 
 // The documents of `hits` in order of their best chunk, each once: the BEIR _id when
 // there is one (what qrels name), else the document id.

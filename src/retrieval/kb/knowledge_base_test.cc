@@ -545,6 +545,9 @@ TEST_F(KnowledgeBaseTest, ListDropAndValidation) {
   EXPECT_EQ((*all)[0].settings.chunk_size, 600);
   EXPECT_EQ((*all)[1].settings.embedder, "fake");
   EXPECT_EQ((*all)[1].stats.documents, 0);
+  auto names = ListIndexNames(*db_);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::vector<std::string>{"alpha", "beta"}));
 
   ASSERT_TRUE(DropIndex(*db_, tmp_.Path("data"), "alpha").ok());
   EXPECT_FALSE(std::filesystem::exists(dir));

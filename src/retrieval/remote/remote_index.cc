@@ -439,45 +439,15 @@ StatusOr<std::vector<SearchHit>> RemoteIndex::Search(const std::string& query,
     }
   }
 
-  RankedList fused;
-  if (options.mode == SearchMode::kBm25) {
-    fused = bm25;
-  } else if (options.mode == SearchMode::kDense) {
-    fused = dense;
-  } else if (options.fusion == FusionMethod::kRrf) {
-    RrfOptions ro;
-    ro.weights = options.weights;
-    ASSIGN_OR_RETURN(fused, FuseRrf({bm25, dense}, ro));
-  } else {
-    MinMaxOptions mo;
-    mo.weights = options.weights;
-    ASSIGN_OR_RETURN(fused, FuseMinMax({bm25, dense}, mo));
-  }
-  if (fused.size() > static_cast<size_t>(options.k)) fused.resize(static_cast<size_t>(options.k));
-
-  std::unordered_map<std::string, std::pair<double, int>> bm25_at;
-  std::unordered_map<std::string, std::pair<double, int>> dense_at;
-  for (size_t i = 0; i < bm25.size(); ++i) {
-    bm25_at[bm25[i].id] = {bm25[i].score, static_cast<int>(i) + 1};
-  }
-  for (size_t i = 0; i < dense.size(); ++i) {
-    dense_at[dense[i].id] = {dense[i].score, static_cast<int>(i) + 1};
-  }
+  ASSIGN_OR_RETURN(const RankedList fused, CombineRetrievers(bm25, dense, options));
   std::vector<SearchHit> out;
   for (const ScoredId& s : fused) {
     auto h = HitFromJson(payload.at(s.id), options_.text_field);
     if (!h.ok()) return h.status().WithContext(fmt::format("{}/{}", client_.url(), name_));
     h->score = s.score;
-    if (auto b = bm25_at.find(s.id); b != bm25_at.end()) {
-      h->bm25_score = b->second.first;
-      h->bm25_rank = b->second.second;
-    }
-    if (auto d = dense_at.find(s.id); d != dense_at.end()) {
-      h->dense_score = d->second.first;
-      h->dense_rank = d->second.second;
-    }
     out.push_back(std::move(*h));
   }
+  SetRetrieverRanks(bm25, dense, &out);
   return out;
 }
 
