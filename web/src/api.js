@@ -131,6 +131,19 @@ export async function getJson(path, params, { quiet401 = false } = {}) {
 }
 
 // POST with a JSON body; `quiet401` leaves a 401 to the caller (the sign-in form).
+// A module's load(): whether this server answers `path` (a JSON list under `key`) at all.
+// A 404 is an answer (the module is not served), not an error; anything else fails the
+// tab as usual.
+export async function probeList(path, key) {
+  try {
+    const r = await getJson(path);
+    return { available: true, count: (r[key] || []).length };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return { available: false, count: 0 };
+    throw err;
+  }
+}
+
 export async function postJson(path, body, { quiet401 = false } = {}) {
   const res = await send(path, { method: 'POST', body, quiet401 });
   const text = await res.text();

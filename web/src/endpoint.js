@@ -3,7 +3,7 @@
 // models, a bar chart of each model's share of the endpoint's cost against one endpoint per
 // model, refreshed every 5 s while the tab is shown and the browser tab is visible.
 // A server without an endpoint answers 404 on those paths: the tab then says how to start one.
-import { ApiError, getJson } from './api.js';
+import { ApiError, getJson, probeList } from './api.js';
 import { compareDec, displayDec, formatDec, parseDec } from './decimal.js';
 import { PALETTE, begin, clearError, destroyCharts, drawChart, fail, figure, h, option, publish, ready, showError } from './ui.js';
 
@@ -111,15 +111,7 @@ function noEndpoint(main, message) {
 
 // The module's load(): whether this server serves endpoints at all. A 404 is an answer
 // (no endpoint), not an error; anything else fails the tab as usual.
-export async function loadEndpointModule() {
-  try {
-    const r = await getJson('/api/endpoint/endpoints');
-    return { available: true, count: (r.endpoints || []).length };
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return { available: false, count: 0 };
-    throw err;
-  }
-}
+export const loadEndpointModule = () => probeList('/api/endpoint/endpoints', 'endpoints');
 
 export function endpointStatus(ctx) {
   if (!ctx || !ctx.available) return 'no endpoint served';

@@ -7,7 +7,7 @@
 // The turns of this browser tab's conversation live in sessionStorage (they survive a
 // reload, not a new tab); the transcript downloads as Markdown or JSON from them.
 // Everything the server sends is untrusted text: it only ever reaches the DOM as text nodes.
-import { ApiError, getJson, postJson } from './api.js';
+import { getJson, postJson, probeList } from './api.js';
 import { begin, fail, h, option, publish, ready } from './ui.js';
 
 const INGEST_HINT = 'sagebox rag ingest NAME PATH...';
@@ -128,15 +128,7 @@ const stamp = (d) => d.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('
 
 // ---- the module -------------------------------------------------------------------------------
 // load(): whether this server answers /api/rag at all (a 404 is an answer, not an error).
-export async function loadRagModule() {
-  try {
-    const r = await getJson('/api/rag/indexes');
-    return { available: true, count: (r.indexes || []).length };
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return { available: false, count: 0 };
-    throw err;
-  }
-}
+export const loadRagModule = () => probeList('/api/rag/indexes', 'indexes');
 
 export function ragStatus(ctx) {
   if (!ctx || !ctx.available) return 'no rag API on this server';
