@@ -7,3 +7,8 @@
 #   label_api      /api/label/ on `sagebox serve`
 sagebox_layer(label sagebox_core nlohmann_json::nlohmann_json)
 list(APPEND SAGEBOX_LAYERS label)
+sagebox_layer(label_store sagebox_label sagebox_db sagebox_store)
+sagebox_layer(label_api sagebox_label_store sagebox_http)
+list(APPEND SAGEBOX_LAYERS label_store label_api)
+# label_store_test runs every case on SQLite and on PostgreSQL (the db layer's fixture).
+set(SAGEBOX_label_store_TEST_PROPERTIES ${SAGEBOX_db_TEST_PROPERTIES})

@@ -39,6 +39,8 @@ void AddUsersCommand(CLI::App& app, Globals& g, int* exit_code);
 void AddEndpointCommands(CLI::App& app, Globals& g, int* exit_code);
 // `sagebox rag`: ingest, ask, eval, indexes, drop (rag_command.cc).
 void AddRagCommands(CLI::App& app, Globals& g, int* exit_code);
+// `sagebox label`: projects, members, import, convert, status, metrics, export.
+void AddLabelCommands(CLI::App& app, Globals& g, int* exit_code);
 // Subcommands of `cost` (the CLI::App passed is the `cost` subcommand).
 void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddForecastCommand(CLI::App& cost, Globals& g, int* exit_code);

@@ -100,6 +100,7 @@ static int Main(int argc, char** argv) {
   AddUsersCommand(app, g, &code);
   AddEndpointCommands(app, g, &code);
   AddRagCommands(app, g, &code);
+  AddLabelCommands(app, g, &code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include "endpoint/api/endpoint_routes.h"
 #include "jobs/job_store.h"
 #include "rag/opensearch/store.h"
+#include "label/store/label_store.h"
 #include "rag/question_log.h"
 #include "retrieval/kb/knowledge_base.h"
 
@@ -20,6 +21,7 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : retrieval::Migrations()) all.push_back(std::move(m));
   for (auto& m : rag::Migrations()) all.push_back(std::move(m));
   for (auto& m : rag::opensearch::Migrations()) all.push_back(std::move(m));
+  for (const auto& m : label::Migrations()) all.push_back(m);
   return all;
 }
 

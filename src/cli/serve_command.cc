@@ -34,6 +34,7 @@
 #include "http/credentials.h"
 #include "http/http_server.h"
 #include "jobs/job_runner.h"
+#include "label/api/routes.h"
 #include "rag/api/routes.h"
 #include "rag/opensearch/routes.h"
 #include "rag/opensearch/store.h"
@@ -234,6 +235,9 @@ int Serve(const Globals& g, const ServeFlags& f) {
   rag_options.generator = f.rag_generator;
   auto rag_api = rag::api::RagApi::Create(database->get(), std::move(rag_options));
   if (!rag_api.ok()) return Fail(rag_api.status());
+  // The label module's quality loop (/api/label/): projects, work, reviews, exports.
+  label::LabelStore label_store(database->get(), env, g.data);
+  label::api::LabelApi label_api(&label_store, env);
 
   cost::api::DashboardOptions dopt;
   dopt.store_dir = store_dir;
@@ -259,6 +263,7 @@ int Serve(const Globals& g, const ServeFlags& f) {
   cost_routes.Register((*srv)->router());
   rag::opensearch::Register((*srv)->router(), opensearch->get());
   (*rag_api)->Register((*srv)->router());
+  label_api.Register((*srv)->router());
   if (endpoint_module) {
     endpoint::api::RegisterEndpointRoutes((*srv)->router(), &(*srv)->metrics(),
                                           endpoint_module->registry.get());
@@ -293,6 +298,7 @@ int Serve(const Globals& g, const ServeFlags& f) {
   std::printf("  rag           %sapi/v1/llm/rag  (the workshop's API; %s), %sapi/rag/ask\n",
               url.c_str(), f.rag_generator.empty() ? "extractive answers" : f.rag_generator.c_str(),
               url.c_str());
+  std::printf("  label         %sapi/label/projects  (docs/label.md)\n", url.c_str());
   std::printf("  Cost Explorer aws ce get-cost-and-usage --endpoint-url %s ...\n",
               url.substr(0, url.size() - 1).c_str());
   if (endpoint_module) {
