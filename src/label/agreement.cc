@@ -263,6 +263,8 @@ std::optional<double> KrippendorffAlpha(
 double SpanF1(const std::vector<Span>& a, const std::vector<Span>& b) {
   std::vector<std::pair<int64_t, int64_t>> ra;
   std::vector<std::pair<int64_t, int64_t>> rb;
+  ra.reserve(a.size());
+  rb.reserve(b.size());
   for (const Span& s : a) ra.emplace_back(s.start, s.end);
   for (const Span& s : b) rb.emplace_back(s.start, s.end);
   ra = Merge(std::move(ra));
@@ -281,6 +283,8 @@ double SpanF1(const std::vector<Span>& a, const std::vector<Span>& b) {
 double TemporalIoU(const std::vector<Segment>& a, const std::vector<Segment>& b) {
   std::vector<std::pair<double, double>> ra;
   std::vector<std::pair<double, double>> rb;
+  ra.reserve(a.size());
+  rb.reserve(b.size());
   for (const Segment& s : a) ra.emplace_back(s.start, s.end);
   for (const Segment& s : b) rb.emplace_back(s.start, s.end);
   ra = Merge(std::move(ra));
@@ -354,6 +358,7 @@ nlohmann::json ProjectAgreement(const ProjectConfig& config,
       for (const auto& payloads : payloads_per_item) {
         if (payloads.size() < 2) continue;
         std::vector<std::optional<std::vector<Span>>> spans;
+        spans.reserve(payloads.size());
         for (const nlohmann::json& p : payloads) spans.push_back(SpansOf(p, 0));
         Mean item_mean;
         for (size_t a = 0; a < spans.size(); ++a) {
@@ -372,6 +377,7 @@ nlohmann::json ProjectAgreement(const ProjectConfig& config,
       for (const auto& payloads : payloads_per_item) {
         if (payloads.size() < 2) continue;
         std::vector<std::optional<std::vector<Segment>>> segs;
+        segs.reserve(payloads.size());
         for (const nlohmann::json& p : payloads) segs.push_back(SegmentsOf(p));
         Mean item_mean;
         for (size_t a = 0; a < segs.size(); ++a) {

@@ -188,13 +188,6 @@ Status RenderGtManifest(const ProjectConfig& config, const std::vector<ExportIte
 
 enum class SftStyle { kMessages, kPromptCompletion, kOpenAi };
 
-OJson Message(const char* role, const std::string& content) {
-  OJson m = OJson::object();
-  m["role"] = role;
-  m["content"] = content;
-  return m;
-}
-
 Status RenderSft(const std::vector<ExportItem>& items, const ExportOptions& options, SftStyle style,
                  const Sink& sink) {
   for (const ExportItem& item : items) {
@@ -203,6 +196,7 @@ Status RenderSft(const std::vector<ExportItem>& items, const ExportOptions& opti
       return BadInput(Where(item) +
                       ": no inline `source` passage to use as context (export closed-book)");
     }
+    const std::string quoted_passage = passage != nullptr ? Dump(OJson(*passage)) : "";
     for (const ExportAnnotation& a : item.annotations) {
       const nlohmann::json* pairs = ArrayAt(a.payload, "qa_pairs");
       if (pairs == nullptr) return BadInput(Where(item, a) + ": qa_pairs: expected an array");
@@ -217,23 +211,41 @@ Status RenderSft(const std::vector<ExportItem>& items, const ExportOptions& opti
         // With the passage as context the user turn is "{passage}\n\nQuestion: {question}":
         // the passage first, as in reading-comprehension prompts, then the question
         // marked so the model learns where it starts. Closed-book: the question alone.
-        std::string user =
-            options.closed_book ? *question : *passage + "\n\nQuestion: " + *question;
-        OJson line = OJson::object();
+        // JSON escaping works character by character, so the passage is escaped once per
+        // item and spliced with the escaped question (its quotes trimmed) for each pair.
+        std::string quoted_question = Dump(OJson(*question));
+        std::string user;
+        if (options.closed_book) {
+          user = std::move(quoted_question);
+        } else {
+          user.reserve(quoted_passage.size() + quoted_question.size() + 16);
+          user.append(quoted_passage, 0, quoted_passage.size() - 1);
+          user += R"(\n\nQuestion: )";
+          user.append(quoted_question, 1);
+        }
+        std::string line;
+        line.reserve(user.size() + answer->size() + 96);
         if (style == SftStyle::kPromptCompletion) {
           // TRL standard prompt-completion: plain strings.
-          line["prompt"] = std::move(user);
-          line["completion"] = *answer;
+          line += R"({"prompt":)";
+          line += user;
+          line += R"(,"completion":)";
+          line += Dump(OJson(*answer));
         } else {
-          OJson messages = OJson::array();
-          messages.push_back(Message("user", user));
-          messages.push_back(Message("assistant", *answer));
-          line["messages"] = std::move(messages);
+          line += R"({"messages":[{"role":"user","content":)";
+          line += user;
+          line += R"(},{"role":"assistant","content":)";
+          line += Dump(OJson(*answer));
+          line += "}]";
         }
         // TRL keeps extra columns, so its lines carry the item's id to trace them back;
         // OpenAI rejects unknown keys, so its lines carry nothing else.
-        if (style != SftStyle::kOpenAi) line["id"] = item.id;
-        if (Status s = EmitLine(sink, Dump(line)); !s.ok()) return s;
+        if (style != SftStyle::kOpenAi) {
+          line += R"(,"id":)";
+          line += std::to_string(item.id);
+        }
+        line += "}";
+        if (Status s = EmitLine(sink, std::move(line)); !s.ok()) return s;
       }
     }
   }
@@ -264,7 +276,7 @@ std::vector<std::string> PayloadDimensions(const std::vector<ExportItem>& items)
 
 struct Response {
   std::string id;
-  const std::string* text = nullptr;
+  std::string quoted;  // the text as a JSON string
 };
 
 Status RenderPreferenceItem(const ExportItem& item, const std::vector<std::string>& dims,
@@ -286,9 +298,10 @@ Status RenderPreferenceItem(const ExportItem& item, const std::vector<std::strin
                       "]: expected an id and a string text");
     }
     index.emplace(*id, responses.size());
-    responses.push_back({std::move(*id), text});
+    responses.push_back({std::move(*id), Dump(OJson(*text))});
   }
   const size_t n = responses.size();
+  const std::string quoted_prompt = Dump(OJson(*prompt));
   // wins[i * n + j]: annotators who rank response i strictly above response j. One
   // annotator's ranking costs N² here, which is the pairs themselves; nothing is
   // quadratic in the number of items or annotations.
@@ -312,8 +325,11 @@ Status RenderPreferenceItem(const ExportItem& item, const std::vector<std::strin
       for (const auto& [id, r] : *ranks) {
         auto it = index.find(id);
         if (it == index.end()) {
-          return BadInput(Where(item, a) + ": rankings[" + dim + "]: unknown response id '" + id +
-                          "'");
+          std::string m = Where(item, a);
+          m += ": rankings[" + dim + "]: unknown response id '";
+          m += id;
+          m += "'";
+          return BadInput(std::move(m));
         }
         rank[it->second] = r;
       }
@@ -326,6 +342,7 @@ Status RenderPreferenceItem(const ExportItem& item, const std::vector<std::strin
       }
     }
     if (annotators == 0) continue;
+    const std::string quoted_dim = Dump(OJson(dim));
     // The consensus order: Borda count (responses ranked strictly below, summed over
     // annotators), ties broken by the responses' order in the item.
     std::vector<int> borda(n, 0);
@@ -345,28 +362,40 @@ Status RenderPreferenceItem(const ExportItem& item, const std::vector<std::strin
       if (vx == vy) return Status::Ok();
       size_t chosen = vx > vy ? x : y;
       size_t rejected = vx > vy ? y : x;
-      OJson line = OJson::object();
+      // The line is spliced from JSON texts escaped once per item (prompt, responses) and
+      // once per dimension: the N² pairs repeat them, and re-escaping a long prompt for
+      // every pair was most of the export's time. The key order is fixed by the literals.
+      std::string line;
+      line.reserve(quoted_prompt.size() + responses[chosen].quoted.size() +
+                   responses[rejected].quoted.size() + 128);
       if (style == PrefStyle::kTrl) {
         // TRL standard preference: plain strings (the prompt has no chat turns of its own),
-        // plus the dimension, the item's id, and the margin: (votes for chosen − votes
-        // against) / annotators who ranked the dimension, in (0, 1]; 1 = unanimous.
-        line["prompt"] = *prompt;
-        line["chosen"] = *responses[chosen].text;
-        line["rejected"] = *responses[rejected].text;
-        line["dimension"] = dim;
-        line["margin"] = static_cast<double>(std::abs(vx - vy)) / annotators;
-        line["id"] = item.id;
+        // plus the dimension, the margin: (votes for chosen − votes against) / annotators
+        // who ranked the dimension, in (0, 1] with 1 = unanimous, and the item's id.
+        const double margin = static_cast<double>(std::abs(vx - vy)) / annotators;
+        line += R"({"prompt":)";
+        line += quoted_prompt;
+        line += R"(,"chosen":)";
+        line += responses[chosen].quoted;
+        line += R"(,"rejected":)";
+        line += responses[rejected].quoted;
+        line += R"(,"dimension":)";
+        line += quoted_dim;
+        line += R"(,"margin":)";
+        line += Dump(OJson(margin));
+        line += R"(,"id":)";
+        line += std::to_string(item.id);
+        line += "}";
       } else {
-        OJson input = OJson::object();
-        OJson messages = OJson::array();
-        messages.push_back(Message("user", *prompt));
-        input["messages"] = std::move(messages);
-        line["input"] = std::move(input);
-        line["preferred_output"] = OJson::array({Message("assistant", *responses[chosen].text)});
-        line["non_preferred_output"] =
-            OJson::array({Message("assistant", *responses[rejected].text)});
+        line += R"({"input":{"messages":[{"role":"user","content":)";
+        line += quoted_prompt;
+        line += R"(}]},"preferred_output":[{"role":"assistant","content":)";
+        line += responses[chosen].quoted;
+        line += R"(}],"non_preferred_output":[{"role":"assistant","content":)";
+        line += responses[rejected].quoted;
+        line += "}]}";
       }
-      return EmitLine(sink, Dump(line));
+      return EmitLine(sink, std::move(line));
     };
 
     switch (options.pairs) {
@@ -469,7 +498,7 @@ Status RenderCoco(const std::vector<ExportItem>& items, const Sink& sink) {
 
 struct Video {
   std::string id;
-  OJson entry;
+  std::string entry;  // the JSON text of {"duration","timestamps","sentences"}
 };
 
 StatusOr<Video> ActivityNetVideo(const ExportItem& item) {
@@ -522,9 +551,11 @@ StatusOr<Video> ActivityNetVideo(const ExportItem& item) {
     timestamps.push_back(OJson::array({act.start, act.end}));
     sentences.push_back(*act.text);
   }
-  v.entry["duration"] = *duration;
-  v.entry["timestamps"] = std::move(timestamps);
-  v.entry["sentences"] = std::move(sentences);
+  OJson entry = OJson::object();
+  entry["duration"] = *duration;
+  entry["timestamps"] = std::move(timestamps);
+  entry["sentences"] = std::move(sentences);
+  v.entry = Dump(entry);
   return v;
 }
 
@@ -548,8 +579,7 @@ Status RenderActivityNet(const std::vector<ExportItem>& items, const Sink& sink)
   if (Status s = sink("{"); !s.ok()) return s;
   bool first = true;
   for (const Video& v : videos) {
-    if (Status s = sink((first ? "\n" : ",\n") + Dump(OJson(v.id)) + ":" + Dump(v.entry));
-        !s.ok()) {
+    if (Status s = sink((first ? "\n" : ",\n") + Dump(OJson(v.id)) + ":" + v.entry); !s.ok()) {
       return s;
     }
     first = false;

@@ -355,6 +355,20 @@ TEST(SftExport, PromptCompletionOpenAiAndClosedBook) {
                           "\n");
 }
 
+TEST(SftExport, EscapedPassageAndQuestionSpliceIntoOneString) {
+  // Quotes, backslashes, newlines and non-ASCII text on both sides of the splice.
+  const std::string passage = "Er sagte: \"Grüße\"\\\n\tEnde — 東京";
+  json payload = {{"qa_pairs", {{{"question", "Wer \"sagte\"?\n"}, {"answer", "Er\\"}}}}};
+  std::vector<ExportItem> items = {Item(1, json{{"source", passage}}, {payload})};
+  for (const char* style : {"messages", "prompt-completion"}) {
+    Rendered r = Render(Config(Kind::kQaPairs), items, Options(ExportFormat::kSft, style));
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    json line = r.Lines().at(0);
+    std::string user = line.contains("prompt") ? line["prompt"] : line["messages"][0]["content"];
+    EXPECT_EQ(user, passage + "\n\nQuestion: Wer \"sagte\"?\n") << style;
+  }
+}
+
 TEST(SftExport, PassageNeededUnlessClosedBook) {
   std::vector<ExportItem> items = {Item(9, json{{"source-ref", "docs/a.txt"}}, {QaPayload("a")})};
   Rendered r = Render(Config(Kind::kQaPairs), items, Options(ExportFormat::kSft));
