@@ -19,6 +19,33 @@
 //                  objects, relationships and setting in "sagebox" extension blocks
 //   activitynet    video-caption: {video_id: {"duration","timestamps","sentences"}}
 //
+// Details (export.cc names the published shapes):
+//   - gt-manifest: the label is the payload for one annotation, a list of payloads for
+//     several; worker-ids, reviewer-ids (null = unreviewed), rework-rounds and
+//     active-seconds are lists aligned with the annotations; creation-date is the latest
+//     version's, "2024-01-31T05:00:00.000000" like Ground Truth's. The label attribute is
+//     options.label_attribute, else the config's, else the job name.
+//   - sft: the user turn is "{passage}\n\nQuestion: {question}" (the line's `source`), or
+//     the question alone closed-book; TRL styles add the item's "id", OpenAI nothing.
+//   - preference: TRL lines are {"prompt","chosen","rejected","dimension","margin","id"}
+//     with standard (string) prompt and responses. Per dimension and unordered pair of
+//     responses, each annotator who ranked both votes (a tie group or an unranked side
+//     abstains); the majority side is chosen, equal votes drop the pair; margin = (votes
+//     for chosen − votes against) / annotators who ranked the dimension. all-pairs: every
+//     pair with a majority, in consensus order; best-vs-rest: the consensus best against
+//     each response it beats by majority; adjacent: consecutive responses of the
+//     consensus order that have a majority. The consensus order is the Borda count
+//     (responses ranked strictly below, summed over annotators), ties broken by the
+//     responses' order in the item.
+//   - coco-captions: image id = the item's id, file_name = the source-ref's file name,
+//     the line's other keys pass through; annotation id = the annotation's id.
+//   - activitynet: video_id = the line's `id`, else the source-ref's file stem, else the
+//     item's id; duration = the line's `duration`, else the last activity's end; the
+//     first annotation of an item; activities sorted by start. A repeated video_id is
+//     BadInput before anything is written.
+//   A malformed payload or line is BadInput "item <id> annotation <id>: <field>: what was
+//   expected"; pieces already handed to the sink stay with the caller (discard them).
+//
 // Thread-safety: pure functions; the sink is called on the caller's thread.
 #pragma once
 

@@ -9,6 +9,12 @@
 // item (it is always reviewed and scores the annotator) and is not passed through. A
 // video line may carry `duration` (seconds) for the time-bound checks.
 //
+// Per kind: a qa-pairs line needs `source` (the passage); an image- or video-caption
+// line needs `source-ref`; a ranking line needs neither (its content is `prompt` and
+// `responses`) but may carry one of them. A source-ref may be absolute or relative and
+// may contain "..": it reads what the manifest's author could read, so a server that
+// imports a manifest from a request body must decide itself whether to allow source-refs.
+//
 // Parsing is all or nothing: every line is checked before anything is returned, and the
 // first bad line fails the whole manifest.
 //
@@ -51,10 +57,16 @@ StatusOr<std::vector<ManifestLine>> ParseManifest(Env* env, std::string_view tex
 // - OpenAssistant message trees (oasst1's `*_tree.jsonl`: one tree per line): one ranking
 //   item per prompter message with ≥ 2 ranked assistant replies: `prompt`, `responses`
 //   (id = message_id, text, model = model_name or ""), pass-through `message_tree_id`,
-//   `message_id` and `human_ranks` {id: rank} (the dataset's own ranking);
+//   `message_id` and `human_ranks` {id: rank} (the dataset's own ranking; 0 = best, as
+//   the oasst1 dataset card on Hugging Face defines `rank`). Only ranked, undeleted
+//   assistant replies become responses (an unranked reply has no human preference to
+//   compare with); they are sorted by message_id (a random UUID) so that their order does
+//   not reveal the human ranking. A follow-up prompt (not the tree's root) also carries
+//   pass-through `history` [{"role","text"}]: the conversation above it, root first;
 // - SQuAD-shaped JSON (SQuAD 1.1/2.0, XQuAD): one qa-pairs item per paragraph: `source`
 //   = the context, pass-through `title`, `paragraph` (index) and `reference_qas` (the
-//   dataset's questions and answers).
+//   dataset's questions and answers: the paragraph's `qas` as they are, so their
+//   `answer_start` stays the dataset's, in code points). `title` is "" when missing.
 // BadInput "<file>:<line>: ..." (JSONL) or "<file>: <json path>: ..." for malformed input.
 StatusOr<std::vector<nlohmann::json>> ConvertOasstTrees(std::string_view text,
                                                         std::string_view file_name);

@@ -80,7 +80,19 @@ struct ProjectConfig {
 // Parses a project config (JSON; label.md's keys, snake_case). Unknown keys are an
 // error (a typo must not silently drop a rule). BadInput "<where>: <field>: what was
 // expected" for a malformed one; `where` prefixes every message (a file name, "body").
+// Keys are the fields' names; every key is optional (the struct's default). `kind` is a
+// kind's name; `hourly_rate` a string ("18.50") or a number, parsed exactly into a
+// Decimal; `requirements` an object of the Requirements fields, with
+// `question_type_min_share` as {"reasoning": 0.3} and word ranges as {"min","max"}.
+// The result passes ValidateProjectConfig.
 StatusOr<ProjectConfig> ParseProjectConfig(const nlohmann::json& j, std::string_view where);
+// Checks the ranges of a config built or changed in code (e.g. `kind` set from a flag
+// after parsing): overlap ≥ 1, 0 ≤ review_rate ≤ 1, max_rework_rounds ≥ 0,
+// reservation_seconds > 0, batch_size ≥ 1, hourly_rate ≥ 0, responses 0 or ≥ 2,
+// min_pairs ≤ max_pairs (when set), shares in [0, 1] summing to at most 1 and naming
+// allowed question types (when `question_types` is set), a ranking project has ≥ 1
+// dimension. BadInput "<where>: <field>: what was expected" for the first violation.
+Status ValidateProjectConfig(const ProjectConfig& c, std::string_view where);
 // The config as JSON, the shape ParseProjectConfig reads (round-trips).
 nlohmann::json ProjectConfigJson(const ProjectConfig& c);
 
@@ -105,6 +117,33 @@ struct ItemView {
 // Checks `payload` against the kind's shape and the requirements. Returns every failure
 // (empty = passes). A payload of the wrong shape is failures too (requirement "shape"),
 // never a crash: payloads come from the network.
+//
+// The requirement keys:
+//   shape              a value of the wrong JSON type, or a missing key the kind needs
+//   required           an empty text that the kind needs (question, answer, object name,
+//                      relationship text, activity text, caption)
+//   unique_ids         two pairs, objects or activities with one id (ids are strings or
+//                      integers, compared by their text: 1 and "1" are the same id)
+//   qa-pairs:      min_pairs, max_pairs, question_type (a type outside
+//                  `question_types`), question_type_mix, question_words, answer_words,
+//                  spans (a pair with neither spans nor refs_entire_passage, when
+//                  require_spans), span_bounds (not 0 ≤ start < end ≤ the passage's length
+//                  in code points)
+//   ranking:       dimensions (a dimension ranked twice or not in the requirements),
+//                  all_ranked (a dimension missing, or `order` not exactly the item's
+//                  response ids), ties, rationale
+//   image-caption: coordinates (x or y outside [0, 1]), relationships (an unknown object
+//                  id), min_objects, min_relationships
+//   video-caption: time_bounds (not 0 ≤ start < end ≤ duration), min_activities
+//   both captions: setting (empty when require_setting), caption_words
+// Words are runs of characters between ASCII whitespace. Missing arrays (`objects`,
+// `spans`, ...) count as empty; the count requirements then say what is missing.
+//
+// Ranking with ties: `order` always lists every response id once, best first. `ties`
+// ([[ids]]) groups ids of equal rank: each group has ≥ 2 ids that stand next to each
+// other in `order` and share the rank of the group's first position; an id is in at
+// most one group. Without `allow_ties`, a non-empty `ties` fails requirement "ties".
+// A ranking item's response ids are `item.line["responses"][*]["id"]`.
 std::vector<Failure> CheckPayload(const ProjectConfig& config, const ItemView& item,
                                   const nlohmann::json& payload);
 
