@@ -44,7 +44,12 @@ double TemporalIoU(const std::vector<Segment>& a, const std::vector<Segment>& b)
 // Agreement of several annotators' payloads on one project: per item with ≥ 2
 // annotations, the kind's measure averaged over pairs of annotators, then over items.
 // JSON: {"items": n, "kendall_tau_b"?, "krippendorff_alpha"?, "span_f1"?, "temporal_iou"?}
-// (a key only where the kind has it and a value is defined).
+// (a key only where the kind has it and a value is defined). Per kind: ranking, τ-b per
+// dimension between two annotators' ranks of the responses both ranked, and α ordinal over
+// (item, dimension, response) units; qa-pairs, span F1 of all highlighted spans
+// ("entire passage" marks add none: the passage length is not known here; no α, as
+// annotators write different questions); video-caption, temporal IoU of the activities;
+// image-caption, α interval over the number of objects each annotator marked.
 nlohmann::json ProjectAgreement(const ProjectConfig& config,
                                 const std::vector<std::vector<nlohmann::json>>& payloads_per_item);
 
