@@ -262,25 +262,34 @@ Status WalkOasst(const json& msg, const std::string& path, const std::string& wh
       auto rid = r.find("message_id");
       if (role == r.end() || *role != "assistant" || rank == r.end() || rank->is_null()) continue;
       const std::string rpath = path + ".replies[" + std::to_string(i) + "]";
+      // "<where>: <reply path>.<field>: <what>".
+      auto bad_reply = [&](const char* field, const std::string& what) {
+        std::string m = where;
+        m += ": ";
+        m += rpath;
+        m += field;
+        m += ": ";
+        m += what;
+        return BadInput(std::move(m));
+      };
       if (!rank->is_number_integer() || rank->get<int64_t>() < 0) {
-        return BadInput(where + ": " + rpath + ".rank: expected an integer >= 0 (0 = best), got " +
-                        rank->dump());
+        return bad_reply(".rank", "expected an integer >= 0 (0 = best), got " + rank->dump());
       }
-      if (rid == r.end() || !rid->is_string()) {
-        return BadInput(where + ": " + rpath + ".message_id: expected a string");
+      if (rid == r.end() || !rid->is_string() || rid->get_ref<const std::string&>().empty()) {
+        return bad_reply(".message_id", "expected a non-empty string");
       }
       auto text = r.find("text");
       if (text == r.end() || !text->is_string()) {
-        return BadInput(where + ": " + rpath + ".text: expected a string");
+        return bad_reply(".text", "expected a string");
       }
       if (ranks.contains(rid->get<std::string>())) {
-        return BadInput(where + ": " + rpath + ".message_id: '" + rid->get<std::string>() +
-                        "' is used by two replies");
+        return bad_reply(".message_id", "'" + rid->get<std::string>() + "' is used by two replies");
       }
       ranks[rid->get<std::string>()] = rank->get<int64_t>();
       ranked.emplace_back(rid->get<std::string>(), &r);
     }
     if (ranked.size() >= 2) {
+      if (turn.text.empty()) return bad("text", "the prompt of a ranked reply is empty");
       std::sort(ranked.begin(), ranked.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
       json responses = json::array();

@@ -33,6 +33,8 @@
 
 namespace sagebox::label {
 
+// nlohmann::json's special members are not noexcept (they throw only when memory runs out).
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct ManifestLine {
   int line_no = 0;                     // 1-based line in the manifest file
   nlohmann::json line;                 // the line as read, minus `gold`

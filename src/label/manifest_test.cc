@@ -255,6 +255,14 @@ TEST(ConvertOasstTrees, MalformedTrees) {
   EXPECT_EQ(error(R"({"message_tree_id":"t","prompt":{"message_id":"p","role":"prompter",
       "text":"q","replies":[{"message_id":"r","role":"assistant","text":"y","replies":[7]}]}})"),
             "t.jsonl:1: prompt.replies[0].replies[0]: expected a message object, got a number");
+  EXPECT_EQ(error(R"({"message_tree_id":"t","prompt":{"message_id":"p","role":"prompter",
+      "text":"","replies":[)" +
+                  reply0 + R"(,{"message_id":"r1","role":"assistant","text":"y","rank":1}]}})"),
+            "t.jsonl:1: prompt.text: the prompt of a ranked reply is empty");
+  EXPECT_EQ(error(R"({"message_tree_id":"t","prompt":{"message_id":"p","role":"prompter",
+      "text":"q","replies":[)" +
+                  reply0 + R"(,{"message_id":"","role":"assistant","text":"y","rank":1}]}})"),
+            "t.jsonl:1: prompt.replies[1].message_id: expected a non-empty string");
   // A tree deeper than the cap is refused, not a stack overflow.
   std::string deep = R"({"message_tree_id":"t","prompt":)";
   for (int i = 0; i < 300; ++i)

@@ -199,7 +199,10 @@ void ReadRequirements(Reader& r, const json& j, Requirements* q) {
       q->question_type_min_share.clear();
       for (const auto& [type, share] : it->items()) {
         double v = 0;
-        r.ReadNumber(share, p + "question_type_min_share." + type, 0, 1, &v);
+        std::string field = p;
+        field += "question_type_min_share.";
+        field += type;
+        r.ReadNumber(share, field, 0, 1, &v);
         q->question_type_min_share.emplace_back(type, v);
       }
     }
