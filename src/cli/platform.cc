@@ -7,8 +7,8 @@
 #include "core/env.h"
 #include "endpoint/api/endpoint_routes.h"
 #include "jobs/job_store.h"
-#include "rag/opensearch/store.h"
 #include "label/store/label_store.h"
+#include "rag/opensearch/store.h"
 #include "rag/question_log.h"
 #include "retrieval/kb/knowledge_base.h"
 

@@ -62,7 +62,9 @@ class BackendDatabase {
 
   ~BackendDatabase() {
     db_.reset();
-    if (admin_ != nullptr) EXPECT_TRUE(admin_->Exec("DROP SCHEMA " + schema_ + " CASCADE").ok());
+    if (admin_ != nullptr) {
+      EXPECT_TRUE(admin_->Exec("DROP SCHEMA " + schema_ + " CASCADE").ok());
+    }
   }
 
   Database* db() const { return db_.get(); }
