@@ -24,7 +24,7 @@ using label::Caller;
 using label::LabelStore;
 
 // The CLI runs where the data is, so it acts as the local admin (as an open server does).
-const Caller kCli{"local", true};
+Caller Cli() { return Caller{"local", true}; }
 
 struct Opened {
   std::unique_ptr<db::Database> db;
@@ -92,7 +92,7 @@ int CreateProject(const Globals& g, const std::string& name, const std::string& 
   if (!config.ok()) return Fail(config.status());
   auto o = Open(g);
   if (!o.ok()) return Fail(o.status());
-  auto p = o->store->CreateProject(kCli, name, *config);
+  auto p = o->store->CreateProject(Cli(), name, *config);
   if (!p.ok()) return Fail(p.status());
   if (format == "json") {
     std::printf("%s\n",
@@ -112,13 +112,13 @@ int Import(const Globals& g, const std::string& project, const std::string& path
            const std::string& from) {
   auto o = Open(g);
   if (!o.ok()) return Fail(o.status());
-  auto p = o->store->GetProject(kCli, project);
+  auto p = o->store->GetProject(Cli(), project);
   if (!p.ok()) return Fail(p.status());
   auto text = ManifestText(path, from);
   if (!text.ok()) return Fail(text.status());
   auto lines = label::ParseManifest(Env::Default(), *text, path, p->config);
   if (!lines.ok()) return Fail(lines.status());
-  auto r = o->store->Import(kCli, p->id, *lines);
+  auto r = o->store->Import(Cli(), p->id, *lines);
   if (!r.ok()) return Fail(r.status());
   std::printf("imported %d items into %d batch%s of \"%s\" (%d media file%s into the blob store)\n",
               r->items, r->batches, r->batches == 1 ? "" : "es", p->name.c_str(), r->media,
@@ -132,7 +132,7 @@ int Convert(const std::string& path, const std::string& from, const std::string&
   auto text = ManifestText(path, from);
   if (!text.ok()) return Fail(text.status());
   if (out.empty() || out == "-") {
-    std::fwrite(text->data(), 1, text->size(), stdout);
+    (void)std::fwrite(text->data(), 1, text->size(), stdout);
     return 0;
   }
   Status s = Env::Default()->WriteFileAtomic(out, *text);
@@ -151,9 +151,9 @@ int AddMember(const Globals& g, const std::string& project, const std::string& u
   }
   auto o = Open(g);
   if (!o.ok()) return Fail(o.status());
-  auto p = o->store->GetProject(kCli, project);
+  auto p = o->store->GetProject(Cli(), project);
   if (!p.ok()) return Fail(p.status());
-  Status s = o->store->AddMember(kCli, p->id, user, role, r);
+  Status s = o->store->AddMember(Cli(), p->id, user, role, r);
   if (!s.ok()) return Fail(s);
   std::printf("%s is a %s of \"%s\"\n", user.c_str(), role.c_str(), p->name.c_str());
   return 0;
@@ -163,11 +163,11 @@ int Projects(const Globals& g, const std::string& format) {
   if (Status s = CheckFormat(format); !s.ok()) return Fail(s);
   auto o = Open(g);
   if (!o.ok()) return Fail(o.status());
-  auto ps = o->store->ListProjects(kCli);
+  auto ps = o->store->ListProjects(Cli());
   if (!ps.ok()) return Fail(ps.status());
   std::vector<nlohmann::json> rows;
   for (const auto& p : *ps) {
-    auto s = o->store->Summary(kCli, p.id);
+    auto s = o->store->Summary(Cli(), p.id);
     if (!s.ok()) return Fail(s.status());
     rows.push_back(*s);
   }
@@ -194,11 +194,11 @@ int Status_(const Globals& g, const std::string& project, const std::string& for
   if (Status s = CheckFormat(format); !s.ok()) return Fail(s);
   auto o = Open(g);
   if (!o.ok()) return Fail(o.status());
-  auto p = o->store->GetProject(kCli, project);
+  auto p = o->store->GetProject(Cli(), project);
   if (!p.ok()) return Fail(p.status());
-  auto s = o->store->Summary(kCli, p->id);
+  auto s = o->store->Summary(Cli(), p->id);
   if (!s.ok()) return Fail(s.status());
-  auto batches = o->store->Batches(kCli, p->id);
+  auto batches = o->store->Batches(Cli(), p->id);
   if (!batches.ok()) return Fail(batches.status());
   if (format == "json") {
     nlohmann::json j = *s;
@@ -240,9 +240,9 @@ int Metrics(const Globals& g, const std::string& project, const std::string& for
   if (Status s = CheckFormat(format); !s.ok()) return Fail(s);
   auto o = Open(g);
   if (!o.ok()) return Fail(o.status());
-  auto p = o->store->GetProject(kCli, project);
+  auto p = o->store->GetProject(Cli(), project);
   if (!p.ok()) return Fail(p.status());
-  auto m = o->store->Metrics(kCli, p->id);
+  auto m = o->store->Metrics(Cli(), p->id);
   if (!m.ok()) return Fail(m.status());
   if (format == "json") {
     std::printf("%s\n", m->dump(2).c_str());
@@ -304,16 +304,16 @@ int Export(const Globals& g, const ExportFlags& f) {
   }
   auto opened = Open(g);
   if (!opened.ok()) return Fail(opened.status());
-  auto p = opened->store->GetProject(kCli, f.project);
+  auto p = opened->store->GetProject(Cli(), f.project);
   if (!p.ok()) return Fail(p.status());
   auto r = opened->store->Export(
-      kCli, p->id, o,
+      Cli(), p->id, o,
       f.scope == "accepted" ? label::ExportScope::kAccepted : label::ExportScope::kReviewed);
   if (!r.ok()) return Fail(r.status());
   std::string body;
   if (Status s = Env::Default()->ReadFileToString(r->path, &body); !s.ok()) return Fail(s);
   if (f.out.empty() || f.out == "-") {
-    std::fwrite(body.data(), 1, body.size(), stdout);
+    (void)std::fwrite(body.data(), 1, body.size(), stdout);
   } else if (Status s = Env::Default()->WriteFileAtomic(f.out, body); !s.ok()) {
     return Fail(s);
   }

@@ -71,6 +71,7 @@ std::string_view ExportFormatName(ExportFormat f);
 StatusOr<PairPolicy> ParsePairPolicy(std::string_view name);
 
 // One accepted (or, when asked, any final) annotation of an item: its latest version.
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct ExportAnnotation {
   int64_t id = 0;
   std::string worker;    // the annotator's user name
@@ -81,6 +82,7 @@ struct ExportAnnotation {
   int64_t created_at = 0;  // Unix seconds of the version
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct ExportItem {
   int64_t id = 0;
   nlohmann::json line;  // the manifest line as imported (pass-through keys included)

@@ -42,6 +42,7 @@ grep -q "^imported $(wc -l < "$tmp/prefs.jsonl") items" "$tmp/import.out" || fai
 # 2. Users, the server, the loop through the API.
 printf 'correct horse battery\n' | sb users add root --role admin --password-stdin > /dev/null
 tokens="{"
+tokens+="\"root\": \"$(sb users token root 2> /dev/null)\","
 for u in mia ann bob rita rex sam; do
   sb users add "$u" --role user > /dev/null
   tokens+="\"$u\": \"$(sb users token "$u" 2> /dev/null)\","
@@ -67,5 +68,40 @@ api_sha=$(curl -fsS -D - -o /dev/null -H "Authorization: Bearer $(sb users token
 cli_sha=$(sha256sum "$tmp/cli.jsonl" | cut -d' ' -f1)
 [[ -n "$api_sha" && "$api_sha" == "$cli_sha" ]] || fail "export sha256: api $api_sha, cli $cli_sha"
 grep -q "sha256 $cli_sha" "$tmp/export.err" || fail "export message: $(cat "$tmp/export.err")"
+stop_server "$server_pid" || fail "server exit status"
+
+# 4. A crash mid-submit loses nothing acknowledged: 8 annotators submit while the server is
+#    killed with SIGKILL; after a restart every acknowledged submission is there and the
+#    project finishes with one submission per item.
+for w in 1 2 3 4 5 6 7 8; do
+  sb users add "w$w" --role user > /dev/null
+  tokens="${tokens%\}}, \"w$w\": \"$(sb users token "w$w" 2> /dev/null)\"}"
+done
+echo '{"kind": "ranking", "reservation_seconds": 3, "requirements": {"dimensions": ["helpfulness"]}}' \
+  > "$tmp/crash.json"
+sb label project create crash --config "$tmp/crash.json" > /dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do cat "$tmp/prefs.jsonl"; done > "$tmp/crash.jsonl"
+sb label import crash "$tmp/crash.jsonl" > /dev/null
+for w in 1 2 3 4 5 6 7 8; do sb label members add crash "w$w" annotator > /dev/null; done
+items=$(wc -l < "$tmp/crash.jsonl")
+start_server "$tmp/port2" "$tmp/server2.log" "$bin" --data "$tmp/data" serve --listen 127.0.0.1:0 \
+  --port-file "$tmp/port2"
+$py "$here/crash.py" storm "http://127.0.0.1:$server_port" "$tokens" crash "$tmp/acked.json" \
+  > "$tmp/storm.out" 2>&1 &
+storm=$!
+# Kill once some submits were acknowledged, mid-storm.
+for _ in $(seq 1 300); do
+  sleep 0.1
+  [[ -f "$tmp/acked.json" && $(wc -l < "$tmp/acked.json") -ge 20 ]] && break
+done
+kill -9 "$server_pid"
+wait "$storm" || fail "storm: $(cat "$tmp/storm.out")"
+cat "$tmp/storm.out"
+sleep 3.2  # the reservations of the killed run time out (3 s)
+start_server "$tmp/port3" "$tmp/server3.log" "$bin" --data "$tmp/data" serve --listen 127.0.0.1:0 \
+  --port-file "$tmp/port3"
+$py "$here/crash.py" check "http://127.0.0.1:$server_port" "$tokens" crash "$tmp/acked.json" \
+  "$items" > "$tmp/check.out" 2>&1 || fail "after the crash: $(cat "$tmp/check.out")"
+cat "$tmp/check.out"
 stop_server "$server_pid" || fail "server exit status"
 echo "label e2e: ok"

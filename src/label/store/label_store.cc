@@ -230,7 +230,7 @@ Status RefreshBatch(db::Transaction& tx, int64_t batch, int overlap, const std::
   ASSIGN_OR_RETURN(db::Result b,
                    tx.Query("SELECT state FROM label_batches WHERE id = ?", P(I(batch))));
   if (b.empty()) return Corruption("label: batch " + std::to_string(batch) + " is missing");
-  std::string state = b.Text(0, 0);
+  const std::string& state = b.Text(0, 0);
   if (state == "accepted" || state == "delivered") return Status::Ok();
   ASSIGN_OR_RETURN(
       db::Result c,
@@ -856,7 +856,7 @@ StatusOr<std::optional<ReviewTask>> LabelStore::NextReview(const Caller& caller,
         ASSIGN_OR_RETURN(t.payload, ParseStoredJson(r.Text(0, 4)));
         ASSIGN_OR_RETURN(t.item, ParseStoredJson(r.Text(0, 5)));
         t.media_sha256 = r.Text(0, 6);
-        std::string text = r.Text(0, 7);
+        const std::string& text = r.Text(0, 7);
         t.gold = !r.IsNull(0, 9);
         t.escalated = escalated;
         ASSIGN_OR_RETURN(t.comments, LoadComments(tx, t.assignment_id));
@@ -887,13 +887,13 @@ Status LabelStore::Review(const Caller& caller, int64_t annotation, Verdict verd
     if (r.empty()) return NotFound("no annotation " + std::to_string(annotation));
     int64_t project = r.Int(0, 0);
     int64_t assignment = r.Int(0, 1);
-    std::string review_state = r.Text(0, 2);
-    std::string holder = r.Text(0, 3);
-    std::string a_state = r.Text(0, 5);
+    const std::string& review_state = r.Text(0, 2);
+    const std::string& holder = r.Text(0, 3);
+    const std::string& a_state = r.Text(0, 5);
     int round = static_cast<int>(r.Int(0, 6));
     int64_t item = r.Int(0, 7);
     int64_t batch = r.Int(0, 8);
-    std::string worker = r.Text(0, 9);
+    const std::string& worker = r.Text(0, 9);
     bool latest = !r.IsNull(0, 10) && r.Int(0, 10) == annotation;
     ASSIGN_OR_RETURN(auto roles, RolesIn(tx, caller, project));
     bool escalated = a_state == "escalated";
@@ -916,7 +916,7 @@ Status LabelStore::Review(const Caller& caller, int64_t annotation, Verdict verd
       }
     }
     ASSIGN_OR_RETURN(ProjectConfig config, LoadConfig(tx, project, nullptr));
-    std::string text = r.Text(0, 11);
+    const std::string& text = r.Text(0, 11);
     ASSIGN_OR_RETURN(nlohmann::json line, ParseStoredJson(r.Text(0, 13)));
     int64_t credit = Credit(r.Int(0, 4), now, active_seconds);
     std::string verdict_name;

@@ -89,6 +89,7 @@ struct Comment {
 };
 
 // What an annotator is given: the item and their own work on it, never anyone else's.
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct Assignment {
   int64_t id = 0;
   int64_t project_id = 0;
@@ -106,6 +107,7 @@ struct Assignment {
 };
 
 // What a reviewer is given: one submitted version and the checks it passed.
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct ReviewTask {
   int64_t annotation_id = 0;
   int64_t assignment_id = 0;
@@ -127,6 +129,7 @@ struct SubmitResult {
   std::vector<Failure> failures;  // non-empty: nothing was submitted
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct BatchInfo {
   int64_t id = 0;
   int seq = 0;  // 1, 2, … within the project
