@@ -155,7 +155,30 @@ int AddMember(const Globals& g, const std::string& project, const std::string& u
   if (!p.ok()) return Fail(p.status());
   Status s = o->store->AddMember(Cli(), p->id, user, role, r);
   if (!s.ok()) return Fail(s);
-  std::printf("%s is a %s of \"%s\"\n", user.c_str(), role.c_str(), p->name.c_str());
+  std::printf("%s is now %s of \"%s\"\n", user.c_str(), role == "annotator" ? "an annotator" : ("a " + role).c_str(), p->name.c_str());
+  return 0;
+}
+
+int Members(const Globals& g, const std::string& project, const std::string& format) {
+  if (Status s = CheckFormat(format); !s.ok()) return Fail(s);
+  auto o = Open(g);
+  if (!o.ok()) return Fail(o.status());
+  auto p = o->store->GetProject(Cli(), project);
+  if (!p.ok()) return Fail(p.status());
+  auto ms = o->store->ListMembers(Cli(), p->id);
+  if (!ms.ok()) return Fail(ms.status());
+  if (format == "json") {
+    std::printf("%s\n", ms->dump(2).c_str());
+    return 0;
+  }
+  TextTable t({"user", "role", "hourly rate (USD)"},
+              {TextTable::Align::kLeft, TextTable::Align::kLeft, TextTable::Align::kRight});
+  for (const auto& m : *ms) {
+    t.AddRow({m["user"].get<std::string>(), m["role"].get<std::string>(),
+              m.contains("hourly_rate") ? m["hourly_rate"].get<std::string>()
+                                        : "project's " + p->config.hourly_rate.ToFixed(2)});
+  }
+  std::printf("%s", t.Render().c_str());
   return 0;
 }
 
@@ -399,6 +422,14 @@ void AddLabelCommands(CLI::App& app, Globals& g, int* exit_code) {
   add->add_option("--rate", (*mm)[3], "Hourly rate in USD for cost per label (e.g. 18.50)");
   add->callback(
       [&g, mm, exit_code] { *exit_code = AddMember(g, (*mm)[0], (*mm)[1], (*mm)[2], (*mm)[3]); });
+
+  auto ml = std::make_shared<std::array<std::string, 2>>();
+  (*ml)[1] = "table";
+  auto* mlist =
+      members->add_subcommand("list", "The members of PROJECT with their roles and rates");
+  mlist->add_option("PROJECT", (*ml)[0], "Project name or id")->required();
+  mlist->add_option("--format", (*ml)[1], "table or json");
+  mlist->callback([&g, ml, exit_code] { *exit_code = Members(g, (*ml)[0], (*ml)[1]); });
 
   auto st = std::make_shared<std::array<std::string, 2>>();
   (*st)[1] = "table";

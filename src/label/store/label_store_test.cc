@@ -332,6 +332,58 @@ TEST_P(LabelStoreTest, AnImportThatFailsLeavesNothing) {
   EXPECT_EQ((*s)["items"], 2);
 }
 
+TEST_P(LabelStoreTest, GoldItemsAreAlwaysReviewedAndScored) {
+  json cfg = RankingConfig();
+  cfg["review_rate"] = 0.0;  // nothing sampled: only the gold item waits for review
+  auto parsed = ParseProjectConfig(cfg, "test");
+  ASSERT_TRUE(parsed.ok());
+  auto p = store_->CreateProject(kManager, "gold", *parsed);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(store_->AddMember(kManager, p->id, "ann", "annotator", std::nullopt).ok());
+  auto items = RankingItems(2);
+  items[1].gold = Ranked({"a", "b", "c"});
+  ASSERT_TRUE(store_->Import(kManager, p->id, items).ok());
+  auto first = store_->Next(kAnn1, p->id);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  auto s1 = store_->Submit(kAnn1, (*first)->id, Ranked({"a", "b", "c"}), 1);
+  ASSERT_TRUE(s1.ok());
+  EXPECT_FALSE(s1->reviewed);  // review_rate 0: accepted as submitted
+  auto second = store_->Next(kAnn1, p->id);
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_FALSE((*second)->item.contains("gold"));  // the annotator never sees the answer
+  // Against gold a, b, c: b > a is wrong, b > c and a > c are right: 2 of 3 pairs.
+  auto s2 = store_->Submit(kAnn1, (*second)->id, Ranked({"b", "a", "c"}), 1);
+  ASSERT_TRUE(s2.ok());
+  EXPECT_TRUE(s2->reviewed);
+  auto m = store_->Metrics(kManager, p->id);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)["gold"]["submissions"], 1);
+  EXPECT_NEAR((*m)["gold"]["accuracy"].get<double>(), 2.0 / 3.0, 1e-9);
+  EXPECT_EQ((*m)["accepted"], 1);
+}
+
+TEST_P(LabelStoreTest, ReviewIsSampledAtTheProjectsRate) {
+  json cfg = RankingConfig(1, 2, 1000);
+  cfg["review_rate"] = 0.25;
+  auto parsed = ParseProjectConfig(cfg, "test");
+  ASSERT_TRUE(parsed.ok());
+  auto p = store_->CreateProject(kManager, "sampled", *parsed);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(store_->AddMember(kManager, p->id, "ann", "annotator", std::nullopt).ok());
+  ASSERT_TRUE(store_->Import(kManager, p->id, RankingItems(200)).ok());
+  int reviewed = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto a = store_->Next(kAnn1, p->id);
+    ASSERT_TRUE(a.ok() && a->has_value());
+    auto s = store_->Submit(kAnn1, (*a)->id, Ranked({"a", "b", "c"}), 1);
+    ASSERT_TRUE(s.ok());
+    reviewed += s->reviewed ? 1 : 0;
+  }
+  // 200 draws at 25%: mean 50, standard deviation 6.1; the hash is fixed, so is the count.
+  EXPECT_GT(reviewed, 30);
+  EXPECT_LT(reviewed, 70);
+}
+
 // Many annotators asking at once: every item reserved exactly once (overlap 1), none lost.
 TEST_P(LabelStoreTest, ConcurrentAnnotatorsNeverShareAReservation) {
   constexpr int kItems = 60;
