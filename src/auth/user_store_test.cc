@@ -10,6 +10,7 @@
 
 #include "auth/secrets.h"
 #include "core/testing/temp_dir.h"
+#include "db/testing/backends.h"
 
 namespace sagebox::auth {
 namespace {
@@ -17,33 +18,16 @@ namespace {
 constexpr int64_t kStart = int64_t{1700000000} * 1000000;  // 2023-11-14, in microseconds
 constexpr int64_t kHour = int64_t{3600} * 1000000;
 
-std::string EnvOr(const char* name) {
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): read in SetUp, before a test starts threads.
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
-
-// Runs every test on SQLite in a temp dir, and on PostgreSQL at $SAGEBOX_TEST_POSTGRES
-// (ctest starts a private cluster, as for db_test) in a schema of its own, dropped after.
-// Without that variable the postgres cases skip, unless $CI is set: then they fail.
+// Runs every test on SQLite in a temp dir, and on PostgreSQL in a schema of its own
+// (db/testing/backends.h: skipped without the test server, unless $CI is set).
 class UserStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     std::string url = "sqlite:" + dir_.Path("sagebox.db");
     if (GetParam() == "postgres") {
-      std::string base = EnvOr("SAGEBOX_TEST_POSTGRES");
-      if (base.empty()) {
-        if (!EnvOr("CI").empty()) FAIL() << "SAGEBOX_TEST_POSTGRES is not set and CI is";
-        GTEST_SKIP() << "SAGEBOX_TEST_POSTGRES is not set (scripts/test-postgres.sh start)";
-      }
-      auto admin = db::Database::Open(base);
-      ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-      admin_ = std::move(admin).value();
-      schema_ = "auth_test_" + std::to_string(::getpid()) + "_" +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-      ASSERT_TRUE(admin_->Exec("CREATE SCHEMA " + schema_).ok());
-      url = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-            schema_;
+      pg_.Create();
+      if (pg_.url().empty()) return;  // skipped (or failed, in CI)
+      url = pg_.url();
     }
     auto db = db::Database::Open(url);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -57,10 +41,7 @@ class UserStoreTest : public ::testing::TestWithParam<std::string> {
 
   void TearDown() override {
     store_.reset();
-    db_.reset();
-    if (admin_ != nullptr) {
-      EXPECT_TRUE(admin_->Exec("DROP SCHEMA " + schema_ + " CASCADE").ok());
-    }
+    db_.reset();  // before pg_ drops the schema
   }
 
   std::unique_ptr<UserStore> OpenStore(const std::string& key) {
@@ -95,8 +76,7 @@ class UserStoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   testing::TempDir dir_{"auth"};
-  std::unique_ptr<db::Database> admin_;
-  std::string schema_;
+  db::testing::PostgresSchema pg_;
   std::unique_ptr<db::Database> db_;
   std::string key_;
   std::atomic<int64_t> now_{kStart};

@@ -155,7 +155,8 @@ int AddMember(const Globals& g, const std::string& project, const std::string& u
   if (!p.ok()) return Fail(p.status());
   Status s = o->store->AddMember(Cli(), p->id, user, role, r);
   if (!s.ok()) return Fail(s);
-  std::printf("%s is now %s of \"%s\"\n", user.c_str(), role == "annotator" ? "an annotator" : ("a " + role).c_str(), p->name.c_str());
+  std::printf("%s is now %s of \"%s\"\n", user.c_str(),
+              role == "annotator" ? "an annotator" : ("a " + role).c_str(), p->name.c_str());
   return 0;
 }
 

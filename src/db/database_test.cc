@@ -20,6 +20,7 @@
 
 #include "core/testing/temp_dir.h"
 #include "db/sql_text.h"
+#include "db/testing/backends.h"
 
 namespace sagebox::db {
 
@@ -30,50 +31,24 @@ void PrintTo(Backend b, std::ostream* os) { *os << BackendName(b); }
 
 namespace {
 
-std::string EnvOr(const char* name) {
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): read in SetUp, before a test starts threads.
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
-
 class DatabaseTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (GetParam() == Backend::kSqlite) {
-      dir_ = std::make_unique<testing::TempDir>("db");
+      dir_ = std::make_unique<sagebox::testing::TempDir>("db");
       // A folder that does not exist yet: Open creates it.
       url_ = "sqlite:" + dir_->Path("state/sagebox.db");
     } else {
-      std::string base = EnvOr("SAGEBOX_TEST_POSTGRES");
-      if (base.empty()) {
-        if (!EnvOr("CI").empty()) {
-          FAIL() << "SAGEBOX_TEST_POSTGRES is not set and CI is: the postgres cases must run "
-                    "(scripts/test-postgres.sh start; or run them through ctest)";
-        }
-        GTEST_SKIP() << "SAGEBOX_TEST_POSTGRES not set (scripts/test-postgres.sh start, then "
-                        "SAGEBOX_TEST_POSTGRES=$(scripts/test-postgres.sh url))";
-      }
-      auto admin = Database::Open(base);
-      ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-      admin_ = std::move(*admin);
-      schema_ = "test_" + std::to_string(::getpid()) + "_" +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-      ASSERT_TRUE(admin_->Exec("CREATE SCHEMA " + schema_).ok());
-      // Every pooled connection starts in the schema: libpq's options=-c….
-      url_ = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-             schema_;
+      pg_.Create();
+      if (pg_.url().empty()) return;  // skipped (or failed, in CI)
+      url_ = pg_.url();
     }
     auto db = Database::Open(url_);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
   }
 
-  void TearDown() override {
-    db_.reset();
-    if (admin_ != nullptr) {
-      EXPECT_TRUE(admin_->Exec("DROP SCHEMA " + schema_ + " CASCADE").ok());
-    }
-  }
+  void TearDown() override { db_.reset(); }  // before pg_ drops the schema
 
   // The statement with the migration macros of this backend.
   std::string Sql(std::string_view sql) const { return ExpandMacros(sql, GetParam()); }
@@ -84,9 +59,8 @@ class DatabaseTest : public ::testing::TestWithParam<Backend> {
     return r.ok() ? r->Int(0, 0) : -1;
   }
 
-  std::unique_ptr<testing::TempDir> dir_;
-  std::unique_ptr<Database> admin_;
-  std::string schema_;
+  std::unique_ptr<sagebox::testing::TempDir> dir_;
+  db::testing::PostgresSchema pg_;
   std::string url_;
   std::unique_ptr<Database> db_;
 };

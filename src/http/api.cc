@@ -89,4 +89,16 @@ ApiResponse AwsJsonError(int http_status, std::string_view aws_type, std::string
   return r;
 }
 
+std::vector<std::string> PathSegments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 }  // namespace sagebox::http

@@ -58,6 +58,10 @@ ApiResponse ErrorBody(int http_status, std::string_view code, std::string_view m
 // ErrorBody for a library Status: the code's name ("InvalidArgument") and its HTTP
 // status (http_status.h).
 ApiResponse ErrorResponse(const Status& s);
+// The non-empty segments of a decoded path: "/api/label/projects/7/" → api, label,
+// projects, 7. What every module's path dispatch starts from.
+std::vector<std::string> PathSegments(std::string_view path);
+
 // 405 with an Allow header listing the methods the path takes.
 ApiResponse MethodNotAllowed(const std::string& message, const char* allow);
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "label/json_type.h"
 #include "label/project.h"
 
 namespace sagebox::label {
@@ -57,15 +58,6 @@ std::string Key(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
-std::string TypeName(const json& v) {
-  if (v.is_string()) return "a string";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_number()) return "a number";
-  if (v.is_null()) return "null";
-  if (v.is_array()) return "an array";
-  return "an object";
-}
-
 // An id's text: strings as they are, integers in decimal; nullopt for anything else.
 std::optional<std::string> IdText(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -81,7 +73,7 @@ class Checker {
     failures.push_back({std::move(requirement), std::move(message), std::move(path)});
   }
   void Shape(const std::string& path, const std::string& expected, const json* got) {
-    Add("shape", "expected " + expected + (got ? ", got " + TypeName(*got) : ", it is missing"),
+    Add("shape", "expected " + expected + (got ? ", got " + JsonTypeName(*got) : ", it is missing"),
         path);
   }
 

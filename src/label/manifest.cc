@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "label/json_type.h"
+
 namespace sagebox::label {
 
 namespace {
@@ -39,15 +41,6 @@ std::optional<json> ParseJson(std::string_view text, std::string* error) {
     *error = ParseErrorText(e);
     return std::nullopt;
   }
-}
-
-std::string TypeName(const json& v) {
-  if (v.is_string()) return "a string";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_number()) return "a number";
-  if (v.is_null()) return "null";
-  if (v.is_array()) return "an array";
-  return "an object";
 }
 
 // Calls fn(line_no, line) for each non-blank line of `text` ('\n' or "\r\n" ends a
@@ -87,7 +80,7 @@ std::string Scheme(std::string_view ref) {
 // otherwise.
 std::optional<std::string> CheckLine(Env* env, const std::string& folder,
                                      const ProjectConfig& config, json line, ManifestLine* out) {
-  if (!line.is_object()) return "expected a JSON object, got " + TypeName(line);
+  if (!line.is_object()) return "expected a JSON object, got " + JsonTypeName(line);
   if (auto g = line.find("gold"); g != line.end()) {
     out->gold = std::move(*g);
     line.erase(g);
@@ -101,13 +94,13 @@ std::optional<std::string> CheckLine(Env* env, const std::string& folder,
   }
   if (has_source) {
     if (!source->is_string())
-      return "source: expected a string (the text), got " + TypeName(*source);
+      return "source: expected a string (the text), got " + JsonTypeName(*source);
     out->source_text = source->get<std::string>();
   }
   if (has_ref) {
     if (!ref->is_string() || ref->get_ref<const std::string&>().empty()) {
       return "source-ref: expected a path to a local file, got " +
-             (ref->is_string() ? std::string("\"\"") : TypeName(*ref));
+             (ref->is_string() ? std::string("\"\"") : JsonTypeName(*ref));
     }
     const std::string r = ref->get<std::string>();
     const std::string scheme = Scheme(r);
@@ -171,7 +164,8 @@ std::optional<std::string> CheckLine(Env* env, const std::string& folder,
     for (size_t i = 0; i < responses->size(); ++i) {
       const json& r = (*responses)[i];
       const std::string at = "responses[" + std::to_string(i) + "]";
-      if (!r.is_object()) return at + ": expected an object {\"id\",\"text\"}, got " + TypeName(r);
+      if (!r.is_object())
+        return at + ": expected an object {\"id\",\"text\"}, got " + JsonTypeName(r);
       auto id = r.find("id");
       if (id == r.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
         return at + ".id: expected a non-empty string";
@@ -183,7 +177,7 @@ std::optional<std::string> CheckLine(Env* env, const std::string& folder,
       if (text == r.end() || !text->is_string()) return at + ".text: expected a string";
       auto model = r.find("model");
       if (model != r.end() && !model->is_string() && !model->is_null()) {
-        return at + ".model: expected a string, got " + TypeName(*model);
+        return at + ".model: expected a string, got " + JsonTypeName(*model);
       }
     }
   }
@@ -223,12 +217,12 @@ Status WalkOasst(const json& msg, const std::string& path, const std::string& wh
   if (depth > kMaxTreeDepth) {
     return bad("", "the tree is deeper than " + std::to_string(kMaxTreeDepth) + " messages");
   }
-  if (!msg.is_object()) return bad("", "expected a message object, got " + TypeName(msg));
+  if (!msg.is_object()) return bad("", "expected a message object, got " + JsonTypeName(msg));
   auto str = [&](const char* key, std::string* v) -> Status {
     auto it = msg.find(key);
     if (it == msg.end() || !it->is_string()) {
       return bad(key, "expected a string, got " +
-                          (it == msg.end() ? std::string("nothing") : TypeName(*it)));
+                          (it == msg.end() ? std::string("nothing") : JsonTypeName(*it)));
     }
     *v = it->get<std::string>();
     return Status::Ok();
@@ -241,7 +235,7 @@ Status WalkOasst(const json& msg, const std::string& path, const std::string& wh
   const json empty = json::array();
   const json* replies = &empty;
   if (auto it = msg.find("replies"); it != msg.end() && !it->is_null()) {
-    if (!it->is_array()) return bad("replies", "expected an array, got " + TypeName(*it));
+    if (!it->is_array()) return bad("replies", "expected an array, got " + JsonTypeName(*it));
     replies = &*it;
   }
   const auto deleted = [](const json& m) {
@@ -357,7 +351,7 @@ StatusOr<std::vector<nlohmann::json>> ConvertOasstTrees(std::string_view text,
     std::optional<json> tree = ParseJson(line, &error);
     if (!tree) return BadInput(where + ": not JSON: " + error);
     if (!tree->is_object()) {
-      return BadInput(where + ": expected a message tree object, got " + TypeName(*tree));
+      return BadInput(where + ": expected a message tree object, got " + JsonTypeName(*tree));
     }
     auto id = tree->find("message_tree_id");
     if (id == tree->end() || !id->is_string()) {
@@ -392,10 +386,11 @@ StatusOr<std::vector<nlohmann::json>> ConvertSquad(std::string_view text,
     const json& article = (*data)[a];
     const std::string apath = "data[" + std::to_string(a) + "]";
     if (!article.is_object())
-      return bad(apath, "expected an article object, got " + TypeName(article));
+      return bad(apath, "expected an article object, got " + JsonTypeName(article));
     std::string title;
     if (auto t = article.find("title"); t != article.end()) {
-      if (!t->is_string()) return bad(apath + ".title", "expected a string, got " + TypeName(*t));
+      if (!t->is_string())
+        return bad(apath + ".title", "expected a string, got " + JsonTypeName(*t));
       title = t->get<std::string>();
     }
     auto paragraphs = article.find("paragraphs");
@@ -406,14 +401,15 @@ StatusOr<std::vector<nlohmann::json>> ConvertSquad(std::string_view text,
       const json& para = (*paragraphs)[p];
       const std::string ppath = apath + ".paragraphs[" + std::to_string(p) + "]";
       if (!para.is_object())
-        return bad(ppath, "expected a paragraph object, got " + TypeName(para));
+        return bad(ppath, "expected a paragraph object, got " + JsonTypeName(para));
       auto context = para.find("context");
       if (context == para.end() || !context->is_string()) {
         return bad(ppath + ".context", "expected a string (the passage)");
       }
       json qas = json::array();
       if (auto q = para.find("qas"); q != para.end()) {
-        if (!q->is_array()) return bad(ppath + ".qas", "expected an array, got " + TypeName(*q));
+        if (!q->is_array())
+          return bad(ppath + ".qas", "expected an array, got " + JsonTypeName(*q));
         qas = *q;
       }
       out.push_back({{"source", *context},

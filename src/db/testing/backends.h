@@ -23,6 +23,49 @@
 
 namespace sagebox::db::testing {
 
+// A schema of its own on the PostgreSQL test server, dropped when the object goes.
+class PostgresSchema {
+ public:
+  // Creates the schema and sets url() to a URL whose connections start in it. When
+  // $SAGEBOX_TEST_POSTGRES is unset this records a skip (or, with $CI set, a failure) and
+  // leaves url() empty: the caller returns when IsSkipped() || HasFatalFailure().
+  void Create() {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read in SetUp, before a test starts threads.
+    const char* base_env = std::getenv("SAGEBOX_TEST_POSTGRES");
+    std::string base = base_env != nullptr ? base_env : "";
+    if (base.empty()) {
+      if (std::getenv("CI") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+        FAIL() << "SAGEBOX_TEST_POSTGRES is not set and CI is: the postgres cases must run "
+                  "(scripts/test-postgres.sh start; or run them through ctest)";
+      }
+      GTEST_SKIP() << "SAGEBOX_TEST_POSTGRES not set (scripts/test-postgres.sh start, then "
+                      "SAGEBOX_TEST_POSTGRES=$(scripts/test-postgres.sh url))";
+    }
+    auto admin = Database::Open(base);
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    admin_ = std::move(*admin);
+    schema_ = "test_" + std::to_string(::getpid()) + "_" +
+              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    ASSERT_TRUE(admin_->Exec("CREATE SCHEMA " + schema_).ok());
+    // Every pooled connection starts in the schema: libpq's options=-c….
+    url_ = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema_;
+  }
+
+  ~PostgresSchema() {
+    if (admin_ != nullptr) {
+      EXPECT_TRUE(admin_->Exec("DROP SCHEMA " + schema_ + " CASCADE").ok());
+    }
+  }
+
+  const std::string& url() const { return url_; }
+
+ private:
+  std::unique_ptr<Database> admin_;
+  std::string schema_;
+  std::string url_;
+};
+
 class BackendDatabase {
  public:
   // Opens a fresh database on `backend` with `migrations` applied. On failure db() is null
@@ -34,24 +77,9 @@ class BackendDatabase {
       dir_ = std::make_unique<sagebox::testing::TempDir>("db");
       url = "sqlite:" + dir_->Path("sagebox.db");
     } else {
-      // NOLINTNEXTLINE(concurrency-mt-unsafe): read in SetUp, before a test starts threads.
-      const char* base_env = std::getenv("SAGEBOX_TEST_POSTGRES");
-      std::string base = base_env != nullptr ? base_env : "";
-      if (base.empty()) {
-        if (std::getenv("CI") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
-          FAIL() << "SAGEBOX_TEST_POSTGRES is not set and CI is: the postgres cases must run";
-        }
-        GTEST_SKIP() << "SAGEBOX_TEST_POSTGRES is not set (scripts/test-postgres.sh start)";
-      }
-      auto admin = Database::Open(base);
-      ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-      admin_ = std::move(*admin);
-      schema_ = "test_" + std::to_string(::getpid()) + "_" +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-      ASSERT_TRUE(admin_->Exec("CREATE SCHEMA " + schema_).ok());
-      // Every pooled connection starts in the schema: libpq's options=-c….
-      url = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-            schema_;
+      pg_.Create();
+      if (pg_.url().empty()) return;
+      url = pg_.url();
     }
     auto db = Database::Open(url);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -60,12 +88,7 @@ class BackendDatabase {
     db_ = std::move(*db);
   }
 
-  ~BackendDatabase() {
-    db_.reset();
-    if (admin_ != nullptr) {
-      EXPECT_TRUE(admin_->Exec("DROP SCHEMA " + schema_ + " CASCADE").ok());
-    }
-  }
+  ~BackendDatabase() { db_.reset(); }  // before the schema is dropped
 
   Database* db() const { return db_.get(); }
   // A folder for the test's files (SQLite's, or a fresh one for PostgreSQL).
@@ -76,8 +99,7 @@ class BackendDatabase {
 
  private:
   std::unique_ptr<sagebox::testing::TempDir> dir_;
-  std::unique_ptr<Database> admin_;
-  std::string schema_;
+  PostgresSchema pg_;  // declared before db_: destroyed after it
   std::unique_ptr<Database> db_;
 };
 

@@ -17,18 +17,6 @@ using http::ErrorResponse;
 using http::JsonResponse;
 using nlohmann::json;
 
-std::vector<std::string> Segments(std::string_view path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 std::optional<int64_t> ParseId(std::string_view s) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -182,7 +170,7 @@ void LabelApi::Register(http::Router& router) {
 }
 
 ApiResponse LabelApi::Handle(const ApiRequest& req) {
-  std::vector<std::string> seg = Segments(req.path);  // "api", "label", ...
+  std::vector<std::string> seg = http::PathSegments(req.path);  // "api", "label", ...
   if (seg.size() < 3 || seg[0] != "api" || seg[1] != "label") {
     return ErrorBody(404, "NotFound", "no such label API: " + req.path);
   }

@@ -1046,17 +1046,25 @@ StatusOr<std::pair<int64_t, std::string>> BatchState(db::Transaction& tx, int64_
   if (r.empty()) return NotFound("no batch " + std::to_string(batch));
   return std::make_pair(r.Int(0, 0), r.Text(0, 1));
 }
+
+// The requester's gate: the batch's project when the caller may decide on it and it is
+// ready-for-review; PermissionDenied or InvalidArgument (naming `verb`) otherwise.
+StatusOr<int64_t> GateBatch(db::Transaction& tx, const Caller& caller, int64_t batch,
+                            std::string_view verb) {
+  ASSIGN_OR_RETURN(auto ps, BatchState(tx, batch));
+  RETURN_IF_ERROR(Require(tx, caller, ps.first, {"requester", "manager"}));
+  if (ps.second != "ready-for-review") {
+    return InvalidArgument("batch " + std::to_string(batch) + " is " + ps.second +
+                           "; only a ready-for-review batch can be " + std::string(verb));
+  }
+  return ps.first;
+}
 }  // namespace
 
 Status LabelStore::AcceptBatch(const Caller& caller, int64_t batch) {
   int64_t now = env_->Now();
   return db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
-    ASSIGN_OR_RETURN(auto ps, BatchState(tx, batch));
-    RETURN_IF_ERROR(Require(tx, caller, ps.first, {"requester", "manager"}));
-    if (ps.second != "ready-for-review") {
-      return InvalidArgument("batch " + std::to_string(batch) + " is " + ps.second +
-                             "; only a ready-for-review batch can be accepted");
-    }
+    RETURN_IF_ERROR(GateBatch(tx, caller, batch, "accepted").status());
     return AddBatchEvent(tx, batch, "accepted", caller.user, "", now);
   });
 }
@@ -1065,12 +1073,7 @@ Status LabelStore::RejectBatch(const Caller& caller, int64_t batch, const std::s
   if (feedback.empty()) return InvalidArgument("rejecting a batch needs feedback for the rework");
   int64_t now = env_->Now();
   return db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
-    ASSIGN_OR_RETURN(auto ps, BatchState(tx, batch));
-    RETURN_IF_ERROR(Require(tx, caller, ps.first, {"requester", "manager"}));
-    if (ps.second != "ready-for-review") {
-      return InvalidArgument("batch " + std::to_string(batch) + " is " + ps.second +
-                             "; only a ready-for-review batch can be rejected");
-    }
+    ASSIGN_OR_RETURN(int64_t project, GateBatch(tx, caller, batch, "rejected"));
     RETURN_IF_ERROR(AddBatchEvent(tx, batch, "rejected", caller.user, feedback, now));
     RETURN_IF_ERROR(
         tx.Exec("UPDATE label_batches SET feedback = ? WHERE id = ?", P(Text(feedback), I(batch))));
@@ -1091,7 +1094,7 @@ Status LabelStore::RejectBatch(const Caller& caller, int64_t batch, const std::s
       RETURN_IF_ERROR(
           tx.Exec("INSERT INTO label_reviews (project_id, annotation_id, assignment_id, reviewer, "
                   "verdict, round, comments, created_at) VALUES (?,?,?,?,'batch-reject',?,?,?)",
-                  P(I(ps.first), I(a.Int(i, 2)), I(a.Int(i, 0)), Text(caller.user), I(round),
+                  P(I(project), I(a.Int(i, 2)), I(a.Int(i, 0)), Text(caller.user), I(round),
                     Text(comment), I(now))));
     }
     return AddBatchEvent(tx, batch, "sent-for-rework", caller.user, feedback, now);

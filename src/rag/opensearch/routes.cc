@@ -81,18 +81,6 @@ bool RefreshParam(const ApiRequest& req) {
   return it->second.empty() || it->second == "true" || it->second == "wait_for";
 }
 
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 json Shards() { return {{"total", 2}, {"successful", 1}, {"failed", 0}}; }
 
 json ItemJson(const std::string& index, const WriteResult& r) {
@@ -318,7 +306,7 @@ ApiResponse Pipelines(Store* store, const ApiRequest& req, const std::vector<std
 ApiResponse Handle(Store* store, const ApiRequest& req) {
   std::string_view path = req.path;
   if (path.starts_with(kPrefix)) path.remove_prefix(std::string_view(kPrefix).size());
-  const std::vector<std::string> parts = Split(path);
+  const std::vector<std::string> parts = http::PathSegments(path);
   const std::string& m = req.method;
   const bool read = m == "GET" || m == "HEAD";
   if (parts.empty()) {
