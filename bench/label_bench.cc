@@ -498,12 +498,18 @@ Status CheckLoop(db::Database& db, int64_t project, int items, const Run& run) {
   return Status::Ok();
 }
 
+// One line of a Markdown table cell: newlines of a backend's message folded, kept short.
+std::string Cell(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s.size() > 160 ? s.substr(0, 160) + "…" : s;
+}
+
 std::string Row(std::string_view what, const Run& r) {
   return fmt::format("| {} | {} | {:.2f} | {:.0f} | {:.2f} | {:.2f} | {} | {} | {} |\n", what,
                      r.ops, r.seconds, static_cast<double>(r.ops) / r.seconds,
                      r.latency.p50 / 1000.0, r.latency.p99 / 1000.0, r.transactions, r.retries,
                      r.errors == 0 ? std::string("0")
-                                   : fmt::format("{} ({})", r.errors, r.first_error));
+                                   : fmt::format("{} ({})", r.errors, Cell(r.first_error)));
 }
 
 Status Loop(const Flags& f, db::Backend backend, bool* ok) {
@@ -544,7 +550,7 @@ Status Loop(const Flags& f, db::Backend backend, bool* ok) {
     return std::make_unique<EngineAnnotator>(&store, p1, AnnotatorName(i));
   });
   if (Status s = CheckLoop(*db, p1, f.items, engine); !s.ok() || engine.errors != 0) {
-    fmt::print("\nCHECK FAILED (engine loop): {}\n", s.ToString());
+    fmt::print("\nCHECK FAILED (engine loop): {}; {} calls failed\n\n", s.ToString(), engine.errors);
     *ok = false;
   }
 
@@ -581,7 +587,7 @@ Status Loop(const Flags& f, db::Backend backend, bool* ok) {
     serving.join();
     if (!served.ok()) fmt::print("\nserver: {}\n", served.ToString());
     if (Status s = CheckLoop(*db, p2, f.items, *over_http); !s.ok() || over_http->errors != 0) {
-      fmt::print("\nCHECK FAILED (HTTP loop): {}\n", s.ToString());
+      fmt::print("\nCHECK FAILED (HTTP loop): {}; {} calls failed\n\n", s.ToString(), over_http->errors);
       *ok = false;
     }
   }
