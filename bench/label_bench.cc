@@ -87,8 +87,8 @@ StatusOr<Flags> ParseFlags(int argc, char** argv) {
     char* end = nullptr;
     const long v = std::strtol(value.c_str(), &end, 10);
     if (end == value.c_str() || *end != '\0' || v < 0 || v > 100'000'000) {
-      return InvalidArgument(fmt::format("{}: expected a non-negative integer, got '{}'", flag,
-                                         value));
+      return InvalidArgument(
+          fmt::format("{}: expected a non-negative integer, got '{}'", flag, value));
     }
     const int n = static_cast<int>(v);
     if (flag == "--annotators") {
@@ -220,8 +220,8 @@ class BenchDatabase {
       url = "sqlite:" + JoinPath(folder, "sagebox.db");
     } else {
       ASSIGN_OR_RETURN(out->admin_, db::Database::Open(pg_url));
-      out->schema_ = fmt::format(
-          "label_bench_{}_{}", ::getpid(), Clock::now().time_since_epoch().count() % 1000000000);
+      out->schema_ = fmt::format("label_bench_{}_{}", ::getpid(),
+                                 Clock::now().time_since_epoch().count() % 1000000000);
       RETURN_IF_ERROR(out->admin_->Exec("CREATE SCHEMA " + out->schema_));
       url = pg_url + (pg_url.find('?') == std::string::npos ? "?" : "&") +
             "options=-csearch_path%3D" + out->schema_;
@@ -258,7 +258,8 @@ std::string_view BackendName(db::Backend b) {
 
 // ---- the project ----------------------------------------------------------------
 
-const label::Caller kManager{"mia", false};
+// The projects' manager (a function: a static std::string could throw before main).
+label::Caller Manager() { return {"mia", false}; }
 constexpr std::array<std::string_view, 4> kResponseIds = {"r0", "r1", "r2", "r3"};
 
 std::string AnnotatorName(int i) { return fmt::format("ann{:02d}", i); }
@@ -280,9 +281,10 @@ json RankingOf(const json& item, int64_t seed) {
   std::vector<std::string> order;
   for (const auto& r : item.at("responses")) order.push_back(r.at("id").get<std::string>());
   if (!order.empty()) {
-    std::rotate(order.begin(),
-                order.begin() + static_cast<std::ptrdiff_t>(seed % static_cast<int64_t>(order.size())),
-                order.end());
+    std::rotate(
+        order.begin(),
+        order.begin() + static_cast<std::ptrdiff_t>(seed % static_cast<int64_t>(order.size())),
+        order.end());
   }
   return {{"rankings", {{{"dimension", "helpfulness"}, {"order", order}}}}};
 }
@@ -299,11 +301,11 @@ StatusOr<int64_t> MakeProject(label::LabelStore& store, const std::string& name,
                        {"hourly_rate", "30"},
                        {"requirements", {{"dimensions", {"helpfulness"}}}}};
   ASSIGN_OR_RETURN(label::ProjectConfig cfg, label::ParseProjectConfig(config, "bench"));
-  ASSIGN_OR_RETURN(label::Project p, store.CreateProject(kManager, name, cfg));
+  ASSIGN_OR_RETURN(label::Project p, store.CreateProject(Manager(), name, cfg));
   for (int i = 0; i < annotators; ++i) {
-    RETURN_IF_ERROR(store.AddMember(kManager, p.id, AnnotatorName(i), "annotator", std::nullopt));
+    RETURN_IF_ERROR(store.AddMember(Manager(), p.id, AnnotatorName(i), "annotator", std::nullopt));
   }
-  RETURN_IF_ERROR(store.AddMember(kManager, p.id, "rex", "requester", std::nullopt));
+  RETURN_IF_ERROR(store.AddMember(Manager(), p.id, "rex", "requester", std::nullopt));
   return p.id;
 }
 
@@ -355,9 +357,9 @@ class HttpAnnotator final : public Annotator {
     if (a.is_null()) return false;
     const json body = {{"payload", RankingOf(a.at("item"), a.at("item_id").get<int64_t>())},
                        {"active_seconds", 30}};
-    ASSIGN_OR_RETURN(json r, Post(fmt::format("/api/label/assignments/{}/submit",
-                                              a.at("id").get<int64_t>()),
-                                  body.dump()));
+    ASSIGN_OR_RETURN(
+        json r, Post(fmt::format("/api/label/assignments/{}/submit", a.at("id").get<int64_t>()),
+                     body.dump()));
     (void)r;
     return true;
   }
@@ -404,6 +406,7 @@ Run RunThreads(int threads, Make make) {
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
   std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     pool.emplace_back([&, i] {
       Annotator& c = *clients[static_cast<size_t>(i)];
@@ -505,11 +508,11 @@ std::string Cell(std::string s) {
 }
 
 std::string Row(std::string_view what, const Run& r) {
-  return fmt::format("| {} | {} | {:.2f} | {:.0f} | {:.2f} | {:.2f} | {} | {} | {} |\n", what,
-                     r.ops, r.seconds, static_cast<double>(r.ops) / r.seconds,
-                     r.latency.p50 / 1000.0, r.latency.p99 / 1000.0, r.transactions, r.retries,
-                     r.errors == 0 ? std::string("0")
-                                   : fmt::format("{} ({})", r.errors, Cell(r.first_error)));
+  return fmt::format(
+      "| {} | {} | {:.2f} | {:.0f} | {:.2f} | {:.2f} | {} | {} | {} |\n", what, r.ops, r.seconds,
+      static_cast<double>(r.ops) / r.seconds, r.latency.p50 / 1000.0, r.latency.p99 / 1000.0,
+      r.transactions, r.retries,
+      r.errors == 0 ? std::string("0") : fmt::format("{} ({})", r.errors, Cell(r.first_error)));
 }
 
 Status Loop(const Flags& f, db::Backend backend, bool* ok) {
@@ -539,18 +542,19 @@ Status Loop(const Flags& f, db::Backend backend, bool* ok) {
     r.retries = db->retries();
     r.transactions = db->transactions();
     fmt::print("{}", Row(what, r));
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
     return r;
   };
 
   // Engine.
   ASSIGN_OR_RETURN(int64_t p1, MakeProject(store, "engine", f.annotators, 100));
-  RETURN_IF_ERROR(store.Import(kManager, p1, lines).status());
+  RETURN_IF_ERROR(store.Import(Manager(), p1, lines).status());
   const Run engine = measure("LabelStore Next + Submit", [&](int i) {
     return std::make_unique<EngineAnnotator>(&store, p1, AnnotatorName(i));
   });
   if (Status s = CheckLoop(*db, p1, f.items, engine); !s.ok() || engine.errors != 0) {
-    fmt::print("\nCHECK FAILED (engine loop): {}; {} calls failed\n\n", s.ToString(), engine.errors);
+    fmt::print("\nCHECK FAILED (engine loop): {}; {} calls failed\n\n", s.ToString(),
+               engine.errors);
     *ok = false;
   }
 
@@ -560,16 +564,15 @@ Status Loop(const Flags& f, db::Backend backend, bool* ok) {
     RETURN_IF_ERROR(db->Exec("INSERT INTO bench_floor_rows (id, n) VALUES (?, 0)", v));
   }
   std::atomic<int64_t> tickets{engine.ops};
-  const Run floor = measure("floor: UPDATE own row + INSERT, InTransaction", [&](int i) {
-    return std::make_unique<FloorClient>(db, &tickets, i);
-  });
+  const Run floor = measure("floor: UPDATE own row + INSERT, InTransaction",
+                            [&](int i) { return std::make_unique<FloorClient>(db, &tickets, i); });
   if (floor.errors != 0) *ok = false;
 
   // HTTP.
   std::optional<Run> over_http;
   if (f.http) {
     ASSIGN_OR_RETURN(int64_t p2, MakeProject(store, "http", f.annotators, 100));
-    RETURN_IF_ERROR(store.Import(kManager, p2, lines).status());
+    RETURN_IF_ERROR(store.Import(Manager(), p2, lines).status());
     NameTokens auth;
     http::ServerOptions opt;
     opt.listen = {"127.0.0.1", 0};
@@ -587,7 +590,8 @@ Status Loop(const Flags& f, db::Backend backend, bool* ok) {
     serving.join();
     if (!served.ok()) fmt::print("\nserver: {}\n", served.ToString());
     if (Status s = CheckLoop(*db, p2, f.items, *over_http); !s.ok() || over_http->errors != 0) {
-      fmt::print("\nCHECK FAILED (HTTP loop): {}; {} calls failed\n\n", s.ToString(), over_http->errors);
+      fmt::print("\nCHECK FAILED (HTTP loop): {}; {} calls failed\n\n", s.ToString(),
+                 over_http->errors);
       *ok = false;
     }
   }
@@ -598,9 +602,9 @@ Status Loop(const Flags& f, db::Backend backend, bool* ok) {
     fmt::print("; engine / HTTP: {:.2f}x",
                eng_rate / (static_cast<double>(over_http->ops) / over_http->seconds));
   }
-  fmt::print(
-      ". Transactions per submission in the loop: {:.2f} (Next is two, Submit one).\n\n",
-      static_cast<double>(engine.transactions) / static_cast<double>(std::max<int64_t>(engine.ops, 1)));
+  fmt::print(". Transactions per submission in the loop: {:.2f} (Next is two, Submit one).\n\n",
+             static_cast<double>(engine.transactions) /
+                 static_cast<double>(std::max<int64_t>(engine.ops, 1)));
   return Status::Ok();
 }
 
@@ -616,14 +620,14 @@ std::vector<label::ExportItem> ExportItems(int n) {
     label::ExportItem& it = items[static_cast<size_t>(i)];
     it.id = i + 1;
     it.line = ItemLine(i);
-    label::ExportAnnotation a;
+    // Built in place: the bench never copies or moves an annotation.
+    label::ExportAnnotation& a = it.annotations.emplace_back();
     a.id = i + 1;
     a.worker = AnnotatorName(i % 50);
     a.payload = RankingOf(it.line, it.id);
     a.rework_rounds = 0;
     a.active_seconds = 30;
     a.created_at = kCreatedAt;
-    it.annotations.push_back(std::move(a));
   }
   return items;
 }
@@ -666,15 +670,15 @@ Status Setup(db::Database& db, int64_t project, const std::vector<label::ExportI
       }
       return Status::Ok();
     };
-    RETURN_IF_ERROR(insert(
-        "INSERT INTO label_items (id, project_id, batch_id, line, source_text, active, "
-        "accepted) VALUES",
-        "(?, ?, ?, ?, '', 1, 1)", 4, [&](size_t k, std::vector<db::Value>& out) {
-          out.emplace_back(items[k].id);
-          out.emplace_back(project);
-          out.emplace_back(batches[k / kPerBatch]);
-          out.emplace_back(items[k].line.dump());
-        }));
+    RETURN_IF_ERROR(
+        insert("INSERT INTO label_items (id, project_id, batch_id, line, source_text, active, "
+               "accepted) VALUES",
+               "(?, ?, ?, ?, '', 1, 1)", 4, [&](size_t k, std::vector<db::Value>& out) {
+                 out.emplace_back(items[k].id);
+                 out.emplace_back(project);
+                 out.emplace_back(batches[k / kPerBatch]);
+                 out.emplace_back(items[k].line.dump());
+               }));
     RETURN_IF_ERROR(insert(
         "INSERT INTO label_assignments (id, project_id, item_id, batch_id, worker, state, "
         "reserved_until, active_seconds, last_seen, created_at) VALUES",
@@ -719,7 +723,7 @@ Status Exports(const Flags& f, db::Backend backend, bool* ok) {
   CountingDatabase* db = bdb->db();
   label::LabelStore store(db, Env::Default(), folder.path());
   ASSIGN_OR_RETURN(int64_t project, MakeProject(store, "exports", 50, 1000));
-  ASSIGN_OR_RETURN(label::Project proj, store.GetProject(kManager, std::to_string(project)));
+  ASSIGN_OR_RETURN(label::Project proj, store.GetProject(Manager(), std::to_string(project)));
   const std::vector<label::ExportItem> items = ExportItems(f.export_annotations);
   const auto t_setup = Clock::now();
   RETURN_IF_ERROR(Setup(*db, project, items));
@@ -754,8 +758,8 @@ Status Exports(const Flags& f, db::Backend backend, bool* ok) {
     // Rounds alternate the two sides, so a change in the machine's load hits both.
     for (int r = 0; r < f.export_rounds; ++r) {
       auto t0 = Clock::now();
-      ASSIGN_OR_RETURN(last, store.Export(kManager, project, c.options,
-                                          label::ExportScope::kAccepted));
+      ASSIGN_OR_RETURN(last,
+                       store.Export(Manager(), project, c.options, label::ExportScope::kAccepted));
       store_s.push_back(SecondsSince(t0));
       rendered.clear();
       t0 = Clock::now();
@@ -768,9 +772,10 @@ Status Exports(const Flags& f, db::Backend backend, bool* ok) {
     std::string file;
     RETURN_IF_ERROR(Env::Default()->ReadFileToString(last.path, &file));
     if (file != rendered || last.annotations != f.export_annotations) {
-      fmt::print("\nCHECK FAILED ({}): the export ({} bytes, {} annotations) differs from the "
-                 "in-memory rendering ({} bytes)\n",
-                 c.name, file.size(), last.annotations, rendered.size());
+      fmt::print(
+          "\nCHECK FAILED ({}): the export ({} bytes, {} annotations) differs from the "
+          "in-memory rendering ({} bytes)\n",
+          c.name, file.size(), last.annotations, rendered.size());
       *ok = false;
     }
     const double mb = static_cast<double>(last.bytes) / 1e6;
@@ -778,7 +783,7 @@ Status Exports(const Flags& f, db::Backend backend, bool* ok) {
     const double rs = Median(render_s);
     fmt::print("| {} | {} | {:.3f} | {:.1f} | {:.3f} | {:.1f} | {:.2f}x |\n", c.name, last.bytes,
                ss, mb / ss, rs, mb / rs, ss / rs);
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
   }
   fmt::print("\n");
   return Status::Ok();
@@ -815,4 +820,12 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace sagebox::bench
 
-int main(int argc, char** argv) { return sagebox::bench::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // Only allocation failure and httplib can throw here; report them like any other error.
+  try {
+    return sagebox::bench::Main(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "label_bench: {}\n", e.what());
+    return 1;
+  }
+}

@@ -62,8 +62,11 @@ int64_t Project(label::LabelStore& store, const std::string& name, const json& c
   const label::Caller mia{"mia", false};
   auto cfg = Must(label::ParseProjectConfig(config, name));
   auto p = Must(store.CreateProject(mia, name, cfg));
-  for (const auto& [user, role] : std::vector<std::pair<std::string, std::string>>{
-           {"ann", "annotator"}, {"bob", "annotator"}, {"rita", "reviewer"}, {"rex", "requester"}}) {
+  for (const auto& [user, role] :
+       std::vector<std::pair<std::string, std::string>>{{"ann", "annotator"},
+                                                        {"bob", "annotator"},
+                                                        {"rita", "reviewer"},
+                                                        {"rex", "requester"}}) {
     Must(store.AddMember(mia, p.id, user, role, std::nullopt));
   }
   auto lines = Must(label::ParseManifest(sagebox::Env::Default(), manifest, name, cfg));
@@ -105,8 +108,7 @@ World& TheWorld() {
     if (a) {
       Must(out->store
                ->Submit(ann, a->id,
-                        {{"rankings", {{{"dimension", "helpfulness"}, {"order", {"b", "a"}}}}}},
-                        10)
+                        {{"rankings", {{{"dimension", "helpfulness"}, {"order", {"b", "a"}}}}}}, 10)
                .status());
     }
     (void)Must(out->store->Next(ann, p));  // and one live reservation
