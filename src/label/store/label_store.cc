@@ -349,6 +349,21 @@ StatusOr<Assignment> OwnOpenAssignment(db::Transaction& tx, const Caller& caller
   return a;
 }
 
+// The loop's writers (Next, Submit, reviews, drafts, imports, the batch gate, an export's
+// delivery) all read the same open items and batch counts and then write them. Under
+// SERIALIZABLE, 50 annotators asking at once made PostgreSQL abort nearly every one of
+// them (bench/RESULTS.md "Label": 7.8 retries per transaction, 425 calls failing after 30
+// attempts for 1000 submissions), so
+// on PostgreSQL they queue on a table lock instead, as SQLite's BEGIN IMMEDIATE queues
+// every writer. It must be the transaction's first statement: the snapshot is taken at
+// the first query after it, so a writer that waited sees what the one before committed.
+// SHARE ROW EXCLUSIVE conflicts with itself and with other writes to the table, not with
+// plain reads. The lock's error (IoError on a lost connection) otherwise.
+Status QueueWriter(db::Backend backend, db::Transaction& tx) {
+  if (backend != db::Backend::kPostgres) return Status::Ok();
+  return tx.Exec("LOCK TABLE label_assignments IN SHARE ROW EXCLUSIVE MODE");
+}
+
 // Releases timed-out reservations of a project, so their items count free again.
 Status ExpireReservations(db::Transaction& tx, int64_t project, int64_t now) {
   ASSIGN_OR_RETURN(db::Result r,
@@ -572,6 +587,7 @@ StatusOr<ImportResult> LabelStore::Import(const Caller& caller, int64_t project,
   }
   int64_t now = env_->Now();
   if (sagebox::Status done = db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+        RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
         RETURN_IF_ERROR(Require(tx, caller, project, {"manager"}));
         ASSIGN_OR_RETURN(ProjectConfig config, LoadConfig(tx, project, nullptr));
         ASSIGN_OR_RETURN(db::Result s, tx.Query("SELECT COALESCE(MAX(seq), 0) FROM label_batches "
@@ -622,6 +638,7 @@ StatusOr<std::optional<Assignment>> LabelStore::Next(const Caller& caller, int64
   std::optional<int64_t> picked;
   int64_t now = env_->Now();
   if (sagebox::Status done = db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+        RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
         picked.reset();
         RETURN_IF_ERROR(Require(tx, caller, project, {"annotator"}));
         ASSIGN_OR_RETURN(ProjectConfig config, LoadConfig(tx, project, nullptr));
@@ -712,6 +729,7 @@ Status LabelStore::SaveDraft(const Caller& caller, int64_t assignment,
                              const nlohmann::json& payload, std::optional<int64_t> active_seconds) {
   int64_t now = env_->Now();
   return db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+    RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
     ASSIGN_OR_RETURN(Assignment a, OwnOpenAssignment(tx, caller, assignment, now));
     ASSIGN_OR_RETURN(ProjectConfig config, LoadConfig(tx, a.project_id, nullptr));
     ASSIGN_OR_RETURN(db::Result seen, tx.Query("SELECT last_seen FROM label_assignments WHERE "
@@ -733,6 +751,7 @@ StatusOr<SubmitResult> LabelStore::Submit(const Caller& caller, int64_t assignme
   int64_t now = env_->Now();
   SubmitResult result;
   if (sagebox::Status done = db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+        RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
         result = SubmitResult{};
         ASSIGN_OR_RETURN(Assignment a, OwnOpenAssignment(tx, caller, assignment, now));
         ASSIGN_OR_RETURN(ProjectConfig config, LoadConfig(tx, a.project_id, nullptr));
@@ -795,6 +814,7 @@ StatusOr<std::optional<ReviewTask>> LabelStore::NextReview(const Caller& caller,
   int64_t now = env_->Now();
   std::optional<ReviewTask> task;
   if (sagebox::Status done = db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+        RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
         task.reset();
         ASSIGN_OR_RETURN(auto roles, RolesIn(tx, caller, project));
         bool manager = roles.contains("manager");
@@ -876,6 +896,7 @@ Status LabelStore::Review(const Caller& caller, int64_t annotation, Verdict verd
                           std::optional<int64_t> active_seconds) {
   int64_t now = env_->Now();
   return db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+    RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
     ASSIGN_OR_RETURN(
         db::Result r,
         tx.Query("SELECT n.project_id, n.assignment_id, n.review_state, n.reviewer, "
@@ -1064,6 +1085,7 @@ StatusOr<int64_t> GateBatch(db::Transaction& tx, const Caller& caller, int64_t b
 Status LabelStore::AcceptBatch(const Caller& caller, int64_t batch) {
   int64_t now = env_->Now();
   return db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+    RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
     RETURN_IF_ERROR(GateBatch(tx, caller, batch, "accepted").status());
     return AddBatchEvent(tx, batch, "accepted", caller.user, "", now);
   });
@@ -1073,6 +1095,7 @@ Status LabelStore::RejectBatch(const Caller& caller, int64_t batch, const std::s
   if (feedback.empty()) return InvalidArgument("rejecting a batch needs feedback for the rework");
   int64_t now = env_->Now();
   return db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+    RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
     ASSIGN_OR_RETURN(int64_t project, GateBatch(tx, caller, batch, "rejected"));
     RETURN_IF_ERROR(AddBatchEvent(tx, batch, "rejected", caller.user, feedback, now));
     RETURN_IF_ERROR(
@@ -1365,6 +1388,7 @@ StatusOr<ExportResult> LabelStore::Export(const Caller& caller, int64_t project,
                                                                : "adjacent";
   }
   if (sagebox::Status done = db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+        RETURN_IF_ERROR(QueueWriter(db_->backend(), tx));
         ASSIGN_OR_RETURN(
             db::Result r,
             tx.Query(
