@@ -59,7 +59,7 @@ cat "$tmp/loop.out"
 sb label status oasst-prefs > "$tmp/status.out"
 grep -Eq "delivered" "$tmp/status.out" || fail "status: $(cat "$tmp/status.out")"
 sb label metrics xquad-qa --format json > "$tmp/metrics.json"
-$py -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["accepted"] > 0 and m["rework_rounds"]["max"] == 1, m' \
+$py -c 'import json,sys; m=json.load(open(sys.argv[1])); mix=m["batches"][0]["question_type_mix"]; assert m["accepted"] > 0 and m["rework_rounds"]["max"] == 1 and mix["meets_requirement"] and mix["types"]["reasoning"]["share"] >= 0.3, m' \
   "$tmp/metrics.json" || fail "metrics: $(cat "$tmp/metrics.json")"
 sb label export oasst-prefs --format preference -o "$tmp/cli.jsonl" 2> "$tmp/export.err"
 api_sha=$(curl -fsS -D - -o /dev/null -H "Authorization: Bearer $(sb users token rex 2> /dev/null)" \

@@ -1126,6 +1126,54 @@ Status LabelStore::RejectBatch(const Caller& caller, int64_t batch, const std::s
 
 // ---------------------------------------------------------------- metrics
 
+StatusOr<std::map<int64_t, nlohmann::json>> LabelStore::BatchQuestionMix(const Caller& caller,
+                                                                         int64_t project) {
+  // The question-type mix is a distribution: a submission may pass it alone, a batch is
+  // what the requester receives, so it is measured per batch over the accepted pairs.
+  std::map<int64_t, nlohmann::json> out;
+  if (sagebox::Status done = db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
+        out.clear();
+        RETURN_IF_ERROR(Require(tx, caller, project, {"manager", "requester"}));
+        ASSIGN_OR_RETURN(ProjectConfig config, LoadConfig(tx, project, nullptr));
+        const auto& mins = config.requirements.question_type_min_share;
+        if (config.kind != Kind::kQaPairs || mins.empty()) return sagebox::Status::Ok();
+        ASSIGN_OR_RETURN(
+            db::Result r,
+            tx.Query("SELECT a.batch_id, n.payload FROM label_assignments a JOIN "
+                     "label_annotations n ON n.id = a.latest_annotation WHERE a.project_id = ? "
+                     "AND a.state = 'accepted' ORDER BY a.batch_id",
+                     P(I(project))));
+        std::map<int64_t, std::map<std::string, int64_t>> counts;
+        std::map<int64_t, int64_t> totals;
+        for (size_t i = 0; i < r.size(); ++i) {
+          ASSIGN_OR_RETURN(nlohmann::json payload, ParseStoredJson(r.Text(i, 1)));
+          if (!payload.contains("qa_pairs") || !payload["qa_pairs"].is_array()) continue;
+          for (const auto& pair : payload["qa_pairs"]) {
+            ++totals[r.Int(i, 0)];
+            if (pair.is_object() && pair.contains("question_type") &&
+                pair["question_type"].is_string()) {
+              ++counts[r.Int(i, 0)][pair["question_type"].get<std::string>()];
+            }
+          }
+        }
+        for (const auto& [batch, total] : totals) {
+          nlohmann::json shares = nlohmann::json::object();
+          bool ok = true;
+          for (const auto& [type, min] : mins) {
+            double share = static_cast<double>(counts[batch][type]) / static_cast<double>(total);
+            shares[type] = {{"share", share}, {"min", min}};
+            ok = ok && share + 1e-9 >= min;
+          }
+          out[batch] = {{"pairs", total}, {"types", shares}, {"meets_requirement", ok}};
+        }
+        return sagebox::Status::Ok();
+      });
+      !done.ok()) {
+    return done;
+  }
+  return out;
+}
+
 StatusOr<nlohmann::json> LabelStore::Metrics(const Caller& caller, int64_t project) {
   nlohmann::json out;
   if (sagebox::Status done = db_->InTransaction([&](db::Transaction& tx) -> sagebox::Status {
@@ -1308,13 +1356,16 @@ StatusOr<nlohmann::json> LabelStore::Metrics(const Caller& caller, int64_t proje
     return done;
   }
   ASSIGN_OR_RETURN(auto batches, Batches(caller, project));
+  ASSIGN_OR_RETURN(auto mixes, BatchQuestionMix(caller, project));
   nlohmann::json b = nlohmann::json::array();
   for (const BatchInfo& x : batches) {
-    b.push_back({{"id", x.id},
-                 {"seq", x.seq},
-                 {"state", x.state},
-                 {"items", x.items},
-                 {"resolved", x.resolved}});
+    nlohmann::json row = {{"id", x.id},
+                          {"seq", x.seq},
+                          {"state", x.state},
+                          {"items", x.items},
+                          {"resolved", x.resolved}};
+    if (auto it = mixes.find(x.id); it != mixes.end()) row["question_type_mix"] = it->second;
+    b.push_back(std::move(row));
   }
   out["batches"] = std::move(b);
   return out;

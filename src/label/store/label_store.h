@@ -38,6 +38,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -230,9 +231,11 @@ class LabelStore {
   Status RejectBatch(const Caller& caller, int64_t batch, const std::string& feedback);
 
   // --- metrics and exports
-  // Project metrics (manager or requester), JSON: {"items","annotations","accepted",
-  // "first_review_acceptance", "rework_rounds", "gold_accuracy", "active_seconds_per_task",
-  // "cost_per_accepted_label", "agreement", "batches":[…], "annotators":[…]}.
+  // Project metrics (manager or requester), JSON: {"items","submissions","accepted",
+  // "first_review_acceptance", "rework_rounds", "gold", "active_seconds_per_task",
+  // "cost", "cost_per_accepted_label", "agreement", "people":[…], "batches":[…]}; a
+  // qa-pairs batch also gets its "question_type_mix" (the requirement is a distribution,
+  // so it is measured per batch too).
   StatusOr<nlohmann::json> Metrics(const Caller& caller, int64_t project);
   // Renders an export (manager or requester) into a new immutable file and records it;
   // batches it covers become `delivered`.
@@ -244,6 +247,11 @@ class LabelStore {
   store::BlobStore& blobs() { return blobs_; }
 
  private:
+  // Per batch with accepted qa pairs, when the project has a question-type mix: each
+  // type's share of the accepted pairs against its minimum.
+  StatusOr<std::map<int64_t, nlohmann::json>> BatchQuestionMix(const Caller& caller,
+                                                               int64_t project);
+
   db::Database* db_;
   Env* env_;
   std::string data_dir_;
