@@ -67,6 +67,11 @@ export function parseAnchor(anchor) {
   }
   return { kind, id: rest };
 }
+// replaceChildren() for this file: arrays flattened, null/false/'' left out (h() does the same
+// for an element's children, replaceChildren would print them as text).
+function put(el, ...kids) {
+  el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false && k !== ''));
+}
 const isTyping = (e) => {
   const t = e.target;
   return t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
@@ -193,7 +198,7 @@ export async function showLabel({ main, params, navigate, ctx }) {
   live = me;
   const isCurrent = begin();
   if (ctx && !ctx.available) {
-    main.replaceChildren(h('section', { class: 'view', 'data-testid': 'view-label' }, h('div', { class: 'empty', 'data-testid': 'label-none' }, 'This server has no label API (/api/label).')));
+    put(main, h('section', { class: 'view', 'data-testid': 'view-label' }, h('div', { class: 'empty', 'data-testid': 'label-none' }, 'This server has no label API (/api/label).')));
     publish('label', null, null, { label: { page: 'none' } });
     ready(isCurrent);
     return;
@@ -258,7 +263,7 @@ async function showProjects(me, main, navigate, isCurrent) {
     h('label', { class: 'lw-block' }, 'Config (JSON: instructions, requirements, overlap, review_rate, batch_size, …)', config),
     err,
     h('button', { type: 'submit', class: 'primary', 'data-testid': 'label-create-submit' }, 'Create project'));
-  main.replaceChildren(h('section', { class: 'view label', 'data-testid': 'view-label' }, h('h2', {}, 'Labeling projects'), list, form));
+  put(main, h('section', { class: 'view label', 'data-testid': 'view-label' }, h('h2', {}, 'Labeling projects'), list, form));
   publish('label', null, null, { label: { page: 'projects', projects: projects.map((p) => ({ id: p.id, name: p.name, kind: p.kind, roles: p.roles })) } });
 }
 
@@ -275,7 +280,7 @@ async function showProject(me, main, params, navigate, isCurrent) {
     'data-testid': `label-page-${p}`,
   }, PAGE_LABELS[p])));
   const body = h('div', { class: 'lw-page', 'data-testid': `label-${page || 'nothing'}` });
-  main.replaceChildren(h('section', { class: 'view label', 'data-testid': 'view-label', 'data-project': project.name, 'data-kind': project.kind },
+  put(main, h('section', { class: 'view label', 'data-testid': 'view-label', 'data-project': project.name, 'data-kind': project.kind },
     h('div', { class: 'lw-head' },
       h('a', { href: '#/label/projects', class: 'muted' }, 'Projects'), ' / ',
       h('h2', { 'data-testid': 'label-project-name' }, project.name),
@@ -298,7 +303,8 @@ async function showProject(me, main, params, navigate, isCurrent) {
 }
 
 // ---- the workspace shared by the annotator and the reviewer ----------------------------------------
-// opts: { project, item, media, payload, readonly, comments, onChange(), onPick(anchor) }
+// opts: { project, item, media, initial (the payload to show), readonly, comments, onChange(),
+// onPick(anchor) }
 class Workspace {
   constructor(opts) {
     Object.assign(this, opts);
@@ -309,7 +315,7 @@ class Workspace {
     this.side = h('aside', { class: 'lw-side', 'data-testid': 'lw-side' });
     this.root = h('div', { class: `lw-grid${this.readonly ? ' readonly' : ''}`, 'data-testid': 'lw-workspace', 'data-kind': this.project.kind }, this.instructions, this.work, this.side);
     const Editor = EDITORS[this.project.kind];
-    this.editor = new Editor(this, this.payload || {});
+    this.editor = new Editor(this, this.initial || {});
     this.render();
   }
 
@@ -317,7 +323,7 @@ class Workspace {
     this.root.classList.toggle('readonly', Boolean(this.readonly));
     const req = Object.entries(this.req).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && !v.length) && !(typeof v === 'object' && !Array.isArray(v) && !Object.keys(v).length));
     const itemComments = (this.comments || []).filter((c) => !['span', 'pair', 'object', 'activity', 'time', 'dimension'].includes(parseAnchor(c.anchor).kind));
-    this.instructions.replaceChildren(
+    put(this.instructions, 
       h('h3', {}, 'Instructions'),
       h('div', { class: 'lw-instr-text', 'data-testid': 'lw-instructions-text' }, this.config.instructions || 'No instructions.'),
       req.length ? h('h4', {}, 'Requirements') : null,
@@ -449,7 +455,7 @@ class QaEditor {
       }
       segs.push(h('span', attrs, chars.slice(a, b).join('')));
     }
-    this.passage.replaceChildren(...segs);
+    put(this.passage, ...segs);
   }
 
   render() {
@@ -457,7 +463,7 @@ class QaEditor {
     this.passage = h('div', { class: 'lw-passage', 'data-testid': 'lw-passage', onmouseup: () => this.onSelect(), onkeyup: (e) => e.shiftKey && this.onSelect() });
     this.renderPassage();
     const spanNotes = ws.commentsAt('span');
-    ws.work.replaceChildren(
+    put(ws.work, 
       h('h3', {}, ws.item.title ? `Passage · ${ws.item.title}` : 'Passage'),
       h('p', { class: 'muted small' }, ws.readonly ? 'Select text to comment on a span.' : 'Select text to add it as a span of the current pair (its colour).'),
       this.passage,
@@ -503,7 +509,7 @@ class QaEditor {
       ws.commentsAt('pair', p.id).map((c) => commentNode(c)));
       return pickable(ws, `pair:${p.id}`, card);
     });
-    ws.side.replaceChildren(h('h3', {}, `QA pairs (${this.pairs.length})`), ...cards,
+    put(ws.side, h('h3', {}, `QA pairs (${this.pairs.length})`), ...cards,
       ws.readonly ? null : h('button', { type: 'button', 'data-testid': 'pair-add', onclick: () => this.addPair() }, '+ Add pair'));
   }
 
@@ -558,7 +564,7 @@ class RankEditor {
     const ws = this.ws;
     const prompt = String(ws.item.prompt || '');
     const history = Array.isArray(ws.item.history) ? ws.item.history : [];
-    ws.work.replaceChildren(
+    put(ws.work, 
       history.length ? h('details', { class: 'lw-history' }, h('summary', {}, `Conversation so far (${history.length} turns)`), history.map((t) => h('div', { class: 'lw-turn' }, h('strong', {}, `${t.role}: `), String(t.text || '')))) : null,
       h('h3', {}, 'Prompt'),
       h('div', { class: 'lw-prompt', 'data-testid': 'lw-prompt' }, prompt),
@@ -624,7 +630,7 @@ class RankEditor {
         ws.commentsAt('dimension', dim).map((c) => commentNode(c)));
       return pickable(ws, `dimension:${dim}`, block);
     });
-    ws.side.replaceChildren(h('h3', {}, 'Ranks'), ...blocks);
+    put(ws.side, h('h3', {}, 'Ranks'), ...blocks);
     if (this.focus) {
       const [d, id] = this.focus;
       this.focus = null;
@@ -677,7 +683,7 @@ class ImageEditor {
         if (names.length) names[names.length - 1].focus();
       },
     }, img, dots);
-    ws.work.replaceChildren(
+    put(ws.work, 
       h('p', { class: 'muted small' }, ws.readonly ? 'The annotator’s objects are numbered on the image.' : 'Click each object in the image to add a numbered dot, then name and describe it on the right.'),
       stage,
       h('label', { class: 'lw-block' }, 'Setting', h('textarea', { rows: '2', 'data-testid': 'lw-setting', disabled: ws.readonly, oninput: (e) => { this.setting = e.target.value; ws.changed(); } }, this.setting)),
@@ -694,7 +700,7 @@ class ImageEditor {
       h('input', { type: 'text', placeholder: 'relation', 'aria-label': 'Relationship', 'data-testid': 'rel-text', value: r.text || '', disabled: ws.readonly, oninput: (e) => { r.text = e.target.value; ws.changed(); } }),
       h('select', { 'aria-label': 'Object', 'data-testid': 'rel-object', disabled: ws.readonly, onchange: (e) => { r.object = e.target.value; ws.changed(); } }, objOptions(r.object)),
       ws.readonly ? null : h('button', { type: 'button', class: 'chip-x', 'aria-label': 'Remove relationship', onclick: () => { this.relationships.splice(k, 1); this.render(); ws.changed(); } }, '×')));
-    ws.side.replaceChildren(h('h3', {}, `Objects (${this.objects.length})`), ...(objs.length ? objs : [h('p', { class: 'muted small' }, 'No object yet.')]),
+    put(ws.side, h('h3', {}, `Objects (${this.objects.length})`), ...(objs.length ? objs : [h('p', { class: 'muted small' }, 'No object yet.')]),
       h('h3', {}, `Relationships (${this.relationships.length})`), ...rels,
       ws.readonly || this.objects.length < 2 ? null : h('button', { type: 'button', 'data-testid': 'rel-add', onclick: () => { this.relationships.push({ subject: this.objects[0].id, object: this.objects[1].id, text: '' }); this.render(); ws.changed(); } }, '+ Add relationship'));
   }
@@ -770,7 +776,7 @@ class VideoEditor {
     this.video.addEventListener('timeupdate', () => (this.clock.textContent = fmtTime(this.video.currentTime)));
     this.status = h('span', { class: 'muted small', 'data-testid': 'lw-mark-status' });
     const duration = Number(ws.item.duration);
-    ws.work.replaceChildren(this.video,
+    put(ws.work, this.video,
       h('div', { class: 'controls' },
         ws.readonly ? null : h('button', { type: 'button', 'data-testid': 'mark-start', onclick: () => this.markStart() }, 'Mark start ['),
         ws.readonly ? null : h('button', { type: 'button', 'data-testid': 'mark-end', onclick: () => this.markEnd() }, 'Mark end ]'),
@@ -798,7 +804,7 @@ class VideoEditor {
       n.prepend(h('button', { type: 'button', class: 'linkish', onclick: () => this.seek(a.a) }, `${fmtTime(a.a)} – ${fmtTime(a.b)} `));
       return n;
     });
-    ws.side.replaceChildren(h('h3', {}, `Activities (${this.activities.length})`), ...(rows.length ? rows : [h('p', { class: 'muted small' }, 'No activity yet.')]), ...timeNotes);
+    put(ws.side, h('h3', {}, `Activities (${this.activities.length})`), ...(rows.length ? rows : [h('p', { class: 'muted small' }, 'No activity yet.')]), ...timeNotes);
   }
 
   payload() {
@@ -855,7 +861,7 @@ class AnnotatePage {
     this.dirty = false;
     if (!this.a) {
       this.ws = null;
-      this.body.replaceChildren(h('div', { class: 'empty', 'data-testid': 'label-no-work' }, r.message || 'No work left.', ' ', h('button', { type: 'button', onclick: () => this.reload(), 'data-testid': 'label-check-again' }, 'Check again')));
+      put(this.body, h('div', { class: 'empty', 'data-testid': 'label-no-work' }, r.message || 'No work left.', ' ', h('button', { type: 'button', onclick: () => this.reload(), 'data-testid': 'label-check-again' }, 'Check again')));
       this.publish();
       return;
     }
@@ -875,8 +881,8 @@ class AnnotatePage {
       a.round ? h('span', { class: 'badge rework', 'data-testid': 'lw-round' }, `rework round ${a.round}`) : null,
       comments.length ? h('span', { class: 'small', 'data-testid': 'lw-comment-count' }, `${comments.length} reviewer comment${comments.length === 1 ? '' : 's'}`) : null,
       h('span', { class: 'spacer' }), this.active, this.status, this.saveBtn, this.submitBtn, this.nextBtn);
-    this.ws = new Workspace({ project: this.project, item: a.item || {}, media: a.media, payload: a.draft || {}, readonly: false, comments, onChange: () => this.changed() });
-    this.body.replaceChildren(bar, this.msg, this.ws.root);
+    this.ws = new Workspace({ project: this.project, item: a.item || {}, media: a.media, initial: a.draft || {}, readonly: false, comments, onChange: () => this.changed() });
+    put(this.body, bar, this.msg, this.ws.root);
     this.publish();
   }
 
@@ -930,14 +936,14 @@ class AnnotatePage {
     const a = this.a;
     const secs = this.timer.take();
     this.submitBtn.disabled = true;
-    this.msg.replaceChildren();
+    put(this.msg, );
     try {
       const r = await postJson(`/api/label/assignments/${a.id}/submit`, { payload: this.ws.payload(), active_seconds: secs });
       if (a !== this.a) return;
       this.done = true;
       this.dirty = false;
       this.status.textContent = '';
-      this.msg.replaceChildren(h('div', { class: 'lw-ok', 'data-testid': 'lw-submitted' }, `Submitted: ${r.review === 'pending' ? 'waiting for review' : 'accepted'}. Press N for the next item.`));
+      put(this.msg, h('div', { class: 'lw-ok', 'data-testid': 'lw-submitted' }, `Submitted: ${r.review === 'pending' ? 'waiting for review' : 'accepted'}. Press N for the next item.`));
       this.submitBtn.hidden = true;
       this.saveBtn.hidden = true;
       this.nextBtn.hidden = false;
@@ -949,10 +955,10 @@ class AnnotatePage {
       this.timer.giveBack(secs);
       this.submitBtn.disabled = false;
       if (err instanceof ApiError && err.status === 422 && err.body && Array.isArray(err.body.failures)) {
-        this.msg.replaceChildren(failuresNode(err.body.failures));
+        put(this.msg, failuresNode(err.body.failures));
         this.publish({ failures: err.body.failures });
       } else {
-        this.msg.replaceChildren(h('div', { class: 'lw-error', role: 'alert' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
+        put(this.msg, h('div', { class: 'lw-error', role: 'alert' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
       }
     }
   }
@@ -1000,7 +1006,7 @@ class ReviewPage {
     this.flash = null;
     if (!this.t) {
       this.ws = null;
-      this.body.replaceChildren(flash || '', h('div', { class: 'empty', 'data-testid': 'label-no-review' }, r.message || 'Nothing to review.', ' ', h('button', { type: 'button', onclick: () => this.reload(), 'data-testid': 'label-check-again' }, 'Check again')));
+      put(this.body, flash || '', h('div', { class: 'empty', 'data-testid': 'label-no-review' }, r.message || 'Nothing to review.', ' ', h('button', { type: 'button', onclick: () => this.reload(), 'data-testid': 'label-check-again' }, 'Check again')));
       this.publish();
       return;
     }
@@ -1025,10 +1031,10 @@ class ReviewPage {
       verdict('accept', 'Accept', 'primary'), this.editBtn, this.fixBtn, verdict('rework', 'Send back for rework'), verdict('reject', 'Reject', 'danger'));
     const composer = h('form', { class: 'lw-composer controls', 'data-testid': 'rv-composer', onsubmit: (e) => { e.preventDefault(); this.addComment(); } },
       h('label', {}, 'On ', this.anchor), this.text, h('button', { type: 'submit', 'data-testid': 'rv-add-comment' }, 'Add comment'));
-    this.ws = new Workspace({ project: this.project, item: t.item || {}, media: t.media, payload: t.payload || {}, readonly: true, comments: t.comments || [], onPick: (a) => this.pickAnchor(a) });
+    this.ws = new Workspace({ project: this.project, item: t.item || {}, media: t.media, initial: t.payload || {}, readonly: true, comments: t.comments || [], onPick: (a) => this.pickAnchor(a) });
     this.ws.instructions.append(h('h4', {}, 'Checklist'), checklist);
     this.fillAnchors();
-    this.body.replaceChildren(...[flash, bar, composer, this.list, this.msg, this.ws.root].filter(Boolean));
+    put(this.body, ...[flash, bar, composer, this.list, this.msg, this.ws.root].filter(Boolean));
     this.publish();
   }
 
@@ -1045,7 +1051,7 @@ class ReviewPage {
     const anchors = ['item', ...this.ws.editor.anchors()];
     if (extra && !anchors.includes(extra)) anchors.push(extra);
     for (const o of this.anchor.options) if (!anchors.includes(o.value)) anchors.push(o.value);
-    this.anchor.replaceChildren(...anchors.map((a) => option(a, a === 'item' ? 'the whole item' : a)));
+    put(this.anchor, ...anchors.map((a) => option(a, a === 'item' ? 'the whole item' : a)));
     this.anchor.value = extra || keep || 'item';
   }
 
@@ -1063,7 +1069,7 @@ class ReviewPage {
   }
 
   renderPending() {
-    this.list.replaceChildren(...this.pending.map((c, i) => h('li', { 'data-testid': 'rv-pending-comment', 'data-anchor': c.anchor }, h('code', {}, c.anchor), ` ${c.text} `, h('button', { type: 'button', class: 'chip-x', 'aria-label': 'Remove comment', onclick: () => { this.pending.splice(i, 1); this.renderPending(); } }, '×'))));
+    put(this.list, ...this.pending.map((c, i) => h('li', { 'data-testid': 'rv-pending-comment', 'data-anchor': c.anchor }, h('code', {}, c.anchor), ` ${c.text} `, h('button', { type: 'button', class: 'chip-x', 'aria-label': 'Remove comment', onclick: () => { this.pending.splice(i, 1); this.renderPending(); } }, '×'))));
     this.publish();
   }
 
@@ -1083,7 +1089,7 @@ class ReviewPage {
     try {
       await postJson(`/api/label/annotations/${this.t.annotation_id}/review`, body);
     } catch (err) {
-      this.msg.replaceChildren(h('div', { class: 'lw-error', role: 'alert', 'data-testid': 'rv-error' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
+      put(this.msg, h('div', { class: 'lw-error', role: 'alert', 'data-testid': 'rv-error' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
       return;
     }
     this.flash = `${v} sent for item ${this.t.item_id} (${this.t.worker})${this.pending.length ? ` with ${this.pending.length} comment${this.pending.length === 1 ? '' : 's'}` : ''}.`;
@@ -1111,7 +1117,7 @@ async function showBatches({ me, body, project, info }) {
       await postJson(`/api/label/batches/${b.id}/${what}`, what === 'reject' ? { feedback } : {});
       await showBatches({ me, body, project, info });
     } catch (err) {
-      msg.replaceChildren(h('div', { class: 'lw-error', role: 'alert' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
+      put(msg, h('div', { class: 'lw-error', role: 'alert' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
     }
   };
   const rows = batches.map((b) => {
@@ -1128,7 +1134,7 @@ async function showBatches({ me, body, project, info }) {
         feedback,
         h('button', { type: 'button', class: 'danger', 'data-testid': 'batch-reject', disabled: !open, onclick: () => (feedback.value.trim() ? act(b, 'reject', feedback.value.trim()) : feedback.focus()) }, 'Reject'))));
   });
-  body.replaceChildren(
+  put(body, 
     h('p', { class: 'muted' }, 'A batch is ready for review when every item in it is resolved. Accept it to release it for export, or reject it with feedback: its items go back to their annotators.'),
     msg,
     batches.length
@@ -1156,7 +1162,7 @@ async function showManage({ me, body, project, info }) {
       await postJson(`/api/label/projects/${project.id}/members`, b);
       await reload();
     } catch (err) {
-      memberMsg.replaceChildren(h('div', { class: 'lw-error', role: 'alert' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
+      put(memberMsg, h('div', { class: 'lw-error', role: 'alert' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
     }
   };
   const memberBox = h('section', { class: 'lw-box', 'data-testid': 'label-members' },
@@ -1174,12 +1180,12 @@ async function showManage({ me, body, project, info }) {
     if (!f) return;
     try {
       const r = await postText(`/api/label/projects/${project.id}/items`, await f.text(), 'application/x-ndjson');
-      importMsg.replaceChildren(h('div', { class: 'lw-ok', 'data-testid': 'import-result' }, `Imported ${r.items} item${r.items === 1 ? '' : 's'} from ${f.name} in ${r.batches} batch${r.batches === 1 ? '' : 'es'}.`));
+      put(importMsg, h('div', { class: 'lw-ok', 'data-testid': 'import-result' }, `Imported ${r.items} item${r.items === 1 ? '' : 's'} from ${f.name} in ${r.batches} batch${r.batches === 1 ? '' : 'es'}.`));
       file.value = '';
       const fresh = await getJson(`/api/label/projects/${project.id}/metrics`);
       metricsBox.replaceWith((metricsBox = metricsNode(fresh)));
     } catch (err) {
-      importMsg.replaceChildren(h('div', { class: 'lw-error', role: 'alert', 'data-testid': 'import-error' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
+      put(importMsg, h('div', { class: 'lw-error', role: 'alert', 'data-testid': 'import-error' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
     }
   };
   const importBox = h('section', { class: 'lw-box', 'data-testid': 'label-import' },
@@ -1204,9 +1210,9 @@ async function showManage({ me, body, project, info }) {
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
-      exportMsg.replaceChildren(h('div', { class: 'lw-ok', 'data-testid': 'export-result' }, `${f.filename}: ${f.headers.get('X-Sagebox-Export-Items') || '?'} items, sha256 ${f.headers.get('X-Sagebox-Export-Sha256') || '?'}`));
+      put(exportMsg, h('div', { class: 'lw-ok', 'data-testid': 'export-result' }, `${f.filename}: ${f.headers.get('X-Sagebox-Export-Items') || '?'} items, sha256 ${f.headers.get('X-Sagebox-Export-Sha256') || '?'}`));
     } catch (err) {
-      exportMsg.replaceChildren(h('div', { class: 'lw-error', role: 'alert', 'data-testid': 'export-error' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
+      put(exportMsg, h('div', { class: 'lw-error', role: 'alert', 'data-testid': 'export-error' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
     }
   };
   const exportBox = h('section', { class: 'lw-box', 'data-testid': 'label-exports' },
@@ -1218,7 +1224,7 @@ async function showManage({ me, body, project, info }) {
     exportMsg);
 
   let metricsBox = metricsNode(metrics);
-  body.replaceChildren(h('div', { class: 'lw-manage' }, h('div', {}, metricsBox, exportBox), h('div', {}, importBox, memberBox)));
+  put(body, h('div', { class: 'lw-manage' }, h('div', {}, metricsBox, exportBox), h('div', {}, importBox, memberBox)));
   publish('label', null, null, { label: { ...info, metrics, members: members.members || [] } });
 }
 
