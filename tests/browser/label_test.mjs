@@ -140,7 +140,8 @@ await run(tmp, async () => {
   writeFileSync(video, Buffer.concat([readFileSync(join(testdata, 'shaka_sintel-video-init.mp4')), readFileSync(join(testdata, 'shaka_sintel-video-segment.mp4'))]));
   writeFileSync(join(tmp, 'pics.json'), JSON.stringify({ instructions: 'Click each object, name it, then caption the photo.', requirements: { min_objects: 1, caption_words: { min: 3 } } }));
   writeFileSync(join(tmp, 'clips.json'), JSON.stringify({ instructions: 'Mark what happens and caption the clip.', requirements: { min_activities: 1 } }));
-  writeFileSync(join(tmp, 'pics.jsonl'), JSON.stringify({ 'source-ref': join(testdata, '000000229358.jpg'), coco_id: 229358 }) + '\n');
+  // two items: one to caption, one for the active-time step
+  writeFileSync(join(tmp, 'pics.jsonl'), [1, 2].map((n) => JSON.stringify({ 'source-ref': join(testdata, '000000229358.jpg'), coco_id: 229358, copy: n }) + '\n').join(''));
   // duration: the clip's MP4 says 888 s (tests/data/label/PROVENANCE.md), and so does Chromium
   writeFileSync(join(tmp, 'clips.jsonl'), JSON.stringify({ 'source-ref': video, duration: 888 }) + '\n');
   cli('label', 'project', 'create', 'pics', '--kind', 'image-caption', '--config', join(tmp, 'pics.json'));
@@ -175,7 +176,7 @@ await run(tmp, async () => {
   await step('mia signs in and creates a ranking project in the form', async () => {
     await mia.goto(`${base}/#/label/projects`);
     await mia.waitForFunction(() => document.body.dataset.state === 'login', null, { timeout: 30000 });
-    await mia.getByLabel('User name').or(mia.getByLabel('Name')).first().fill('mia');
+    await mia.getByLabel('Name', { exact: true }).fill('mia');
     await mia.getByLabel('Password', { exact: true }).fill(password('mia'));
     await mia.getByLabel('Password', { exact: true }).press('Enter');
     await settled(mia, 'label tab after sign-in');
@@ -285,41 +286,31 @@ await run(tmp, async () => {
     submittedPrefs[item.message_id] = want;
   });
 
-  // The rest of the ranking items: "Keep this order" for accuracy, drag for helpfulness.
-  async function rankRest(page, user) {
-    for (;;) {
-      await page.keyboard.press('n');
-      await page.waitForFunction(() => { const l = window.__sagebox.label; return l && !l.done; });
-      const l = await label(page);
-      if (!l.assignment) return;
-      const a = (await api(user, 'GET', `/api/label/assignments/${l.assignment.id}`)).json;
-      const item = itemOf(a);
-      const want = prefOrder(item);
-      await rankByDrag(page, 'helpfulness', want);
-      if (want.join() === item.responses.map((r) => r.id).join()) await page.click('[data-testid=rank-dimension][data-dimension=helpfulness] [data-testid=rank-keep]');
-      await page.click('[data-testid=rank-dimension][data-dimension=accuracy] [data-testid=rank-keep]');
-      await submitExpectOk(page, `${user} prefs item ${a.item_id}`);
-      submittedPrefs[item.message_id] = want;
-      return;
-    }
+  // One ranking item: helpfulness dragged into the dataset's human order (or confirmed when it
+  // already is), accuracy kept as shown; submitted.
+  async function rankOne(page, user) {
+    const l = await label(page);
+    const a = (await api(user, 'GET', `/api/label/assignments/${l.assignment.id}`)).json;
+    const item = itemOf(a);
+    const want = prefOrder(item);
+    await rankByDrag(page, 'helpfulness', want);
+    if (want.join() === item.responses.map((r) => r.id).join()) await page.click('[data-testid=rank-dimension][data-dimension=helpfulness] [data-testid=rank-keep]');
+    await page.click('[data-testid=rank-dimension][data-dimension=accuracy] [data-testid=rank-keep]');
+    await submitExpectOk(page, `${user} prefs item ${a.item_id}`);
+    submittedPrefs[item.message_id] = want;
   }
 
   await step('bob and ann rank the other two items', async () => {
     await open(bob, projectUrl(ids.prefs, 'annotate'), 'bob annotate prefs');
-    let l = await label(bob);
-    const a = (await api('bob', 'GET', `/api/label/assignments/${l.assignment.id}`)).json;
-    const item = itemOf(a);
-    const want = prefOrder(item);
-    await rankByDrag(bob, 'helpfulness', want);
-    if (want.join() === item.responses.map((r) => r.id).join()) await bob.click('[data-testid=rank-dimension][data-dimension=helpfulness] [data-testid=rank-keep]');
-    await bob.click('[data-testid=rank-dimension][data-dimension=accuracy] [data-testid=rank-keep]');
-    await submitExpectOk(bob, 'bob prefs');
-    submittedPrefs[item.message_id] = want;
-    await rankRest(ann, 'ann');
+    await rankOne(bob, 'bob');
+    // ann: N after a submit opens the next item
+    const before = (await label(ann)).assignment.id;
+    await ann.keyboard.press('n');
+    await ann.waitForFunction((id) => { const l = window.__sagebox.label; return l && !l.done && l.assignment && l.assignment.id !== id; }, before);
+    await rankOne(ann, 'ann');
     await ann.keyboard.press('n');
     await ann.waitForSelector('[data-testid=label-no-work]');
-    l = await label(ann);
-    check(l.assignment === null, 'ann has more work after 2 items');
+    check((await label(ann)).assignment === null, 'ann has more work after 2 items');
     check(Object.keys(submittedPrefs).length === 3, `submitted ${Object.keys(submittedPrefs).length} ranking items`);
   });
 
@@ -447,8 +438,13 @@ await run(tmp, async () => {
     await second.locator('[data-testid=pair-answer]').fill('Because it is the main point of the paragraph.');
     await second.locator('[data-testid=pair-type]').selectOption('reasoning');
     await second.locator('[data-testid=pair-entire]').check();
+    for (let i = 0; i < 5; i++) { // a little more work: the active seconds go with the submit
+      await ann.mouse.move(300 + i * 20, 400);
+      await ann.waitForTimeout(500);
+    }
     const sent = await submitExpectOk(ann, 'ann rework');
     check(sent.payload.qa_pairs.length === 2, 'fixed payload');
+    check(sent.active_seconds >= 1, `active_seconds ${sent.active_seconds} sent with the fix`);
     await rita.click('[data-testid=label-check-again]');
     await rita.waitForSelector('[data-testid=rv-accept]');
     const r = await label(rita);
@@ -559,6 +555,34 @@ await run(tmp, async () => {
     check(sent.payload.activities.length === 1 && sent.payload.activities[0].text === 'Sintel runs through the snow', `activities ${JSON.stringify(sent.payload.activities)}`);
     const st = JSON.parse(cli('label', 'status', 'clips', '--format', 'json'));
     check(JSON.stringify(st.assignments).includes('submitted'), `clips status ${JSON.stringify(st.assignments)}`);
+  });
+
+  await step('active time: seconds after an input count, idle time past 60 s does not', async () => {
+    // a page of its own with a fake clock: 5 s of input, then 2 minutes without any
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    await serveDist(context, DIST);
+    await signIn(context, base, 'ann', password('ann'));
+    await context.clock.install();
+    const p = await context.newPage();
+    await p.goto(`${base}/#/label/projects`);
+    await settled(p, 'ann projects (fake clock)');
+    const pics = (await label(p)).projects.find((x) => x.name === 'pics');
+    await p.goto(`${base}/#/label/projects?project=${pics.id}&page=annotate`);
+    await p.waitForSelector('[data-testid=lw-image]');
+    for (let i = 0; i < 5; i++) {
+      await p.mouse.move(100 + i * 10, 300);
+      await p.clock.runFor(1000);
+    }
+    await p.clock.runFor(120000);
+    const saved = p.waitForResponse((r) => r.request().method() === 'PUT');
+    await p.keyboard.press('Control+s');
+    const n = (await saved).request().postDataJSON().active_seconds;
+    // the last input was at ~4 s: it keeps the seconds up to ~64 s, the rest of the 125 s is idle
+    check(n >= 60 && n <= 66, `active_seconds ${n} after 5 s of input and 120 s idle`);
+    const shown = /^active (\d+):(\d\d)$/.exec(await p.textContent('[data-testid=lw-active]'));
+    const total = shown && Number(shown[1]) * 60 + Number(shown[2]);
+    check(total >= n && total <= n + 2, `shown ${shown && shown[0]}, sent ${n}`); // a tick may land after the save
+    await context.close();
   });
 
   await step('? shows the keyboard shortcuts', async () => {

@@ -321,7 +321,7 @@ class Workspace {
 
   render() {
     this.root.classList.toggle('readonly', Boolean(this.readonly));
-    const req = Object.entries(this.req).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && !v.length) && !(typeof v === 'object' && !Array.isArray(v) && !Object.keys(v).length));
+    const req = shownRequirements(this.project.kind, this.req);
     const itemComments = (this.comments || []).filter((c) => !['span', 'pair', 'object', 'activity', 'time', 'dimension'].includes(parseAnchor(c.anchor).kind));
     put(this.instructions, 
       h('h3', {}, 'Instructions'),
@@ -351,6 +351,20 @@ class Workspace {
   payload() {
     return this.editor.payload();
   }
+}
+
+// The requirements that bind this kind, without the unset ones (0, false, empty, a word
+// range of 0–0): the config carries every kind's keys with their defaults.
+const KIND_REQUIREMENTS = {
+  'qa-pairs': ['min_pairs', 'max_pairs', 'question_type_min_share', 'question_words', 'answer_words', 'require_spans'],
+  ranking: ['dimensions', 'allow_ties', 'require_rationale'],
+  'image-caption': ['min_objects', 'min_relationships', 'caption_words', 'require_setting'],
+  'video-caption': ['min_activities', 'caption_words', 'require_setting'],
+};
+export function shownRequirements(kind, req) {
+  const unset = (v) => v === null || v === undefined || v === 0 || v === false || (Array.isArray(v) && !v.length) ||
+    (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => !x));
+  return (KIND_REQUIREMENTS[kind] || []).filter((k) => !unset(req[k])).map((k) => [k, req[k]]);
 }
 
 function commentNode(c) {
@@ -1180,10 +1194,11 @@ async function showManage({ me, body, project, info }) {
     if (!f) return;
     try {
       const r = await postText(`/api/label/projects/${project.id}/items`, await f.text(), 'application/x-ndjson');
-      put(importMsg, h('div', { class: 'lw-ok', 'data-testid': 'import-result' }, `Imported ${r.items} item${r.items === 1 ? '' : 's'} from ${f.name} in ${r.batches} batch${r.batches === 1 ? '' : 'es'}.`));
       file.value = '';
+      // the metrics first, so that the message and the new counts show together
       const fresh = await getJson(`/api/label/projects/${project.id}/metrics`);
       metricsBox.replaceWith((metricsBox = metricsNode(fresh)));
+      put(importMsg, h('div', { class: 'lw-ok', 'data-testid': 'import-result' }, `Imported ${r.items} item${r.items === 1 ? '' : 's'} from ${f.name} in ${r.batches} batch${r.batches === 1 ? '' : 'es'}.`));
     } catch (err) {
       put(importMsg, h('div', { class: 'lw-error', role: 'alert', 'data-testid': 'import-error' }, `${err.code ? `${err.code}: ` : ''}${err.message}`));
     }
@@ -1242,7 +1257,7 @@ function metricsNode(m) {
       figure('Active s per task', num(m.active_seconds_per_task), 'metric-active'),
       figure('Cost per accepted label', m.cost_per_accepted_label === null || m.cost_per_accepted_label === undefined ? '—' : `$${m.cost_per_accepted_label}`, 'metric-cost', m.cost_per_accepted_label ?? null)),
     m.agreement && typeof m.agreement === 'object' && Object.keys(m.agreement).length
-      ? h('div', { class: 'small', 'data-testid': 'metric-agreement' }, 'Agreement: ', Object.entries(m.agreement).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(3) : JSON.stringify(v)}`).join(' · '))
+      ? h('div', { class: 'small', 'data-testid': 'metric-agreement' }, 'Agreement: ', Object.entries(m.agreement).map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : JSON.stringify(v)}`).join(' · '))
       : null,
     h('table', { class: 'list lw-people', 'data-testid': 'metric-people' },
       h('thead', {}, h('tr', {}, ['Person', 'Tasks', 'Submissions', 'Accepted', 'First-review acceptance', 'Gold accuracy', 'Active s', 'Review s', 'Cost'].map((x) => h('th', {}, x)))),
