@@ -510,21 +510,21 @@ await run(tmp, async () => {
     await ann.waitForFunction(() => document.querySelector('[data-testid=lw-image]').naturalWidth > 0);
     const box = await img.boundingBox();
     await img.click({ position: { x: box.width * 0.25, y: box.height * 0.5 } });
-    await ann.locator('[data-testid=object-name]').fill('dog');
-    await ann.locator('[data-testid=object-description]').fill('a small dog');
+    await ann.locator('[data-testid=object-name]').fill('man');
+    await ann.locator('[data-testid=object-description]').fill('a man shaving, seen in the mirror');
     await img.click({ position: { x: box.width * 0.75, y: box.height * 0.25 } });
-    await ann.locator('[data-testid=object-name]').nth(1).fill('window');
+    await ann.locator('[data-testid=object-name]').nth(1).fill('cabinet');
     await ann.click('[data-testid=rel-add]');
     await ann.fill('[data-testid=rel-text]', 'sits below');
     await ann.fill('[data-testid=lw-setting]', 'indoors');
-    await ann.fill('[data-testid=lw-caption]', 'A small dog sits below a window indoors.');
+    await ann.fill('[data-testid=lw-caption]', 'A man shaves in front of a mirrored bathroom cabinet.');
     const dots = await ann.locator('[data-testid=lw-dot]').allTextContents();
     check(JSON.stringify(dots) === '["1","2"]', `dots ${dots}`);
     await shot(ann, 'label-12-image-workspace');
     const sent = await submitExpectOk(ann, 'image');
     const o = sent.payload.objects;
-    check(o.length === 2 && Math.abs(o[0].x - 0.25) < 0.01 && Math.abs(o[0].y - 0.5) < 0.01 && Math.abs(o[1].x - 0.75) < 0.01 && o[0].name === 'dog', `objects ${JSON.stringify(o)}`);
-    check(JSON.stringify(sent.payload.relationships) === JSON.stringify([{ subject: '1', object: '2', text: 'sits below' }]), `relationships ${JSON.stringify(sent.payload.relationships)}`);
+    check(o.length === 2 && Math.abs(o[0].x - 0.25) < 0.01 && Math.abs(o[0].y - 0.5) < 0.01 && Math.abs(o[1].x - 0.75) < 0.01 && o[0].name === 'man', `objects ${JSON.stringify(o)}`);
+    check(JSON.stringify(sent.payload.relationships) === JSON.stringify([{ subject: '1', object: '2', text: 'stands in front of' }]), `relationships ${JSON.stringify(sent.payload.relationships)}`);
   });
 
   await step('video-caption: [ and ] at the playhead make a segment; clicking it seeks; submit', async () => {

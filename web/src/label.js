@@ -327,7 +327,7 @@ class Workspace {
       h('h3', {}, 'Instructions'),
       h('div', { class: 'lw-instr-text', 'data-testid': 'lw-instructions-text' }, this.config.instructions || 'No instructions.'),
       req.length ? h('h4', {}, 'Requirements') : null,
-      req.length ? h('ul', { class: 'lw-reqs' }, req.map(([k, v]) => h('li', {}, h('code', {}, k), ' ', typeof v === 'object' ? JSON.stringify(v) : String(v)))) : null,
+      req.length ? h('ul', { class: 'lw-reqs' }, req.map(([k, v]) => h('li', {}, h('code', {}, k), ' ', fmtRequirement(v)))) : null,
       itemComments.length ? h('h4', {}, 'Reviewer comments') : null,
       itemComments.map((c) => commentNode(c)));
     this.editor.render();
@@ -365,6 +365,13 @@ export function shownRequirements(kind, req) {
   const unset = (v) => v === null || v === undefined || v === 0 || v === false || (Array.isArray(v) && !v.length) ||
     (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => !x));
   return (KIND_REQUIREMENTS[kind] || []).filter((k) => !unset(req[k])).map((k) => [k, req[k]]);
+}
+
+// {"min":3,"max":0} → "≥ 3 words"; lists joined; other values as JSON.
+function fmtRequirement(v) {
+  if (Array.isArray(v)) return v.join(', ');
+  if (v && typeof v === 'object' && ('min' in v || 'max' in v)) return [v.min ? `≥ ${v.min}` : '', v.max ? `≤ ${v.max}` : ''].filter(Boolean).join(' and ') + ' words';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 function commentNode(c) {
