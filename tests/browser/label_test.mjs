@@ -515,8 +515,8 @@ await run(tmp, async () => {
     await img.click({ position: { x: box.width * 0.75, y: box.height * 0.25 } });
     await ann.locator('[data-testid=object-name]').nth(1).fill('cabinet');
     await ann.click('[data-testid=rel-add]');
-    await ann.fill('[data-testid=rel-text]', 'sits below');
-    await ann.fill('[data-testid=lw-setting]', 'indoors');
+    await ann.fill('[data-testid=rel-text]', 'stands in front of');
+    await ann.fill('[data-testid=lw-setting]', 'a tiled bathroom');
     await ann.fill('[data-testid=lw-caption]', 'A man shaves in front of a mirrored bathroom cabinet.');
     const dots = await ann.locator('[data-testid=lw-dot]').allTextContents();
     check(JSON.stringify(dots) === '["1","2"]', `dots ${dots}`);
