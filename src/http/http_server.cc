@@ -34,11 +34,12 @@ namespace {
 constexpr std::string_view kSessionCookie = "sagebox_session";
 
 // The web UI's own origin only; Chart.js sets canvas sizes through
-// style attributes, hence 'unsafe-inline' for styles (not for scripts).
+// style attributes, hence 'unsafe-inline' for styles (not for scripts). The
+// Label tab plays videos from /api/label/media/ (media-src).
 constexpr const char* kCsp =
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'";
+    "img-src 'self' data:; media-src 'self'; connect-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
 
 // One request is handled on one pool thread from pre-routing to the logger,
 // so the route name and start time travel in thread-locals rather than

@@ -131,6 +131,25 @@ export async function settled(page, what) {
   }
 }
 
+// Signs `context` in as `name` (POST /api/login): the session cookie lands in the context, and
+// the page's GET /api/whoami hands the app its CSRF token. Throws with the server's answer.
+export async function signIn(context, base, name, password) {
+  const r = await context.request.post(`${base}/api/login`, { data: { name, password } });
+  if (!r.ok()) throw new Error(`POST /api/login as ${name}: HTTP ${r.status()} ${await r.text()}`);
+}
+
+// With `dist` (a `node web/build.mjs DIR`), the browser gets index.html, app.js and app.css of
+// `context` from there instead of the server: a front end tested against a server binary
+// built without it (env SAGEBOX_TEST_DIST in the tests).
+export async function serveDist(context, dist) {
+  if (!dist) return;
+  const files = { '/': ['index.html', 'text/html; charset=utf-8'], '/assets/app.js': ['app.js', 'text/javascript'], '/assets/app.css': ['app.css', 'text/css'] };
+  await context.route((url) => url.hostname === '127.0.0.1' && Object.hasOwn(files, url.pathname), (route) => {
+    const [name, contentType] = files[new URL(route.request().url()).pathname];
+    return route.fulfill({ status: 200, contentType, body: readFileSync(join(dist, name)) });
+  });
+}
+
 // GET `url` as JSON; throws with the status and body unless it is 2xx.
 export async function getJson(url) {
   const r = await fetch(url);

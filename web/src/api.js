@@ -47,10 +47,13 @@ export function onUnauthenticated(fn) {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  // `body`: the error answer's JSON, when it had more to say than {"error"} (e.g. a 422's
+  // `failures`); null otherwise.
+  constructor(status, code, message, body = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.body = body;
   }
 }
 
@@ -79,15 +82,17 @@ function authHeaders(method) {
   return csrf && method !== 'GET' && method !== 'HEAD' ? { 'X-CSRF-Token': csrf } : {};
 }
 
-async function send(path, { method = 'GET', params, body, accept = 'application/json', quiet401 = false } = {}) {
+// `raw`: a body sent as it is (a string) with `contentType`, instead of JSON.
+async function send(path, { method = 'GET', params, body, raw, contentType, accept = 'application/json', quiet401 = false } = {}) {
   const headers = { Accept: accept, ...authHeaders(method) };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (raw !== undefined) headers['Content-Type'] = contentType || 'text/plain';
   let res;
   try {
     res = await fetch(apiUrl(path, params), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
     });
   } catch (e) {
@@ -96,8 +101,10 @@ async function send(path, { method = 'GET', params, body, accept = 'application/
   if (res.ok) return res;
   const text = await res.text();
   let detail = null;
+  let parsed = null;
   try {
-    detail = JSON.parse(text).error;
+    parsed = JSON.parse(text);
+    detail = parsed.error;
   } catch {
     // not JSON: use the text below
   }
@@ -114,7 +121,7 @@ async function send(path, { method = 'GET', params, body, accept = 'application/
     // signed in by a session cookie from another tab: this tab never saw the CSRF token
     throw new ApiError(403, (detail && detail.code) || 'PermissionDenied', `${message} (This tab has no CSRF token: sign out and sign in again here.)`);
   }
-  throw new ApiError(res.status, (detail && detail.code) || `HTTP ${res.status}`, message);
+  throw new ApiError(res.status, (detail && detail.code) || `HTTP ${res.status}`, message, parsed);
 }
 
 async function json(res, path) {
@@ -154,6 +161,21 @@ export async function putJson(path, body) {
   const res = await send(path, { method: 'PUT', body });
   const text = await res.text();
   return text ? JSON.parse(text) : null;
+}
+
+// POST a body as it is (e.g. a JSON Lines manifest) with its Content-Type; JSON answer.
+export async function postText(path, text, contentType) {
+  const res = await send(path, { method: 'POST', raw: text, contentType });
+  const body = await res.text();
+  return body ? JSON.parse(body) : null;
+}
+
+// GET a file with the caller's credentials: {blob, filename (from Content-Disposition, or
+// ''), headers}.
+export async function fetchFile(path, params) {
+  const res = await send(path, { params, accept: '*/*' });
+  const m = /filename="([^"]*)"/.exec(res.headers.get('Content-Disposition') || '');
+  return { blob: await res.blob(), filename: m ? m[1] : '', headers: res.headers };
 }
 
 export async function del(path) {

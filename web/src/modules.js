@@ -6,6 +6,7 @@
 import { getJson } from './api.js';
 import { endpointStatus, leaveEndpoint, loadEndpointModule, showEndpoint } from './endpoint.js';
 import { Explorer } from './explorer.js';
+import { labelStatus, leaveLabel, loadLabelModule, showLabel } from './label.js';
 import { leaveRag, loadRagModule, ragStatus, showRag } from './rag.js';
 import { destroyCharts } from './ui.js';
 import { showBudgets, showFindings, showForecast, showReports, showSavingsPlans } from './views.js';
@@ -65,6 +66,16 @@ const rag = {
   views: [{ id: 'chat', label: 'Chat', show: showRag, leave: leaveRag }],
 };
 
+// Human feedback (`sagebox label`): projects, the annotator workspaces, review, batches and
+// the manager's page. A server without the label API answers 404 and the tab says so.
+const label = {
+  id: 'label',
+  label: 'Label',
+  load: loadLabelModule,
+  status: labelStatus,
+  views: [{ id: 'projects', label: 'Projects', show: showLabel, leave: leaveLabel }],
+};
+
 // Add a module here (and its API under /api/<id>/…); the top bar and router pick it up.
-export const MODULES = [cost, endpoint, rag];
+export const MODULES = [cost, endpoint, rag, label];
 export const DEFAULT_MODULE = MODULES[0];

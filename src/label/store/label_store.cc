@@ -321,6 +321,16 @@ StatusOr<Assignment> LoadAssignment(db::Transaction& tx, int64_t id) {
   a.round = static_cast<int>(r.Int(0, 6));
   if (auto d = r.OptText(0, 7)) {
     ASSIGN_OR_RETURN(a.draft, ParseStoredJson(*d));
+  } else if (a.state == "rework") {
+    // Sent back: the annotator fixes the version the reviewer saw, not a blank page (a
+    // submit clears the draft).
+    ASSIGN_OR_RETURN(db::Result v,
+                     tx.Query("SELECT n.payload FROM label_annotations n JOIN label_assignments "
+                              "a ON n.id = a.latest_annotation WHERE a.id = ?",
+                              P(I(id))));
+    if (!v.empty()) {
+      ASSIGN_OR_RETURN(a.draft, ParseStoredJson(v.Text(0, 0)));
+    }
   }
   a.reserved_until = r.Int(0, 8);
   a.active_seconds = r.Int(0, 9);

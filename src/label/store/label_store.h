@@ -101,7 +101,8 @@ struct Assignment {
   int round = 0;                  // 0 = first attempt; n = the n-th rework
   nlohmann::json item;            // the manifest line (gold removed)
   std::string media_sha256;       // the item's media blob, or ""
-  nlohmann::json draft;           // null when none
+  nlohmann::json draft;           // null when none; in a rework round without a draft, the
+                                  // version that was sent back
   std::vector<Comment> comments;  // the reviewers' comments from earlier rounds
   int64_t reserved_until = 0;
   int64_t active_seconds = 0;

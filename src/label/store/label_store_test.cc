@@ -154,6 +154,8 @@ TEST_P(LabelStoreTest, ReviewSendsWorkBackToTheSameAnnotatorWithTheComments) {
   ASSERT_EQ((*back)->comments.size(), 1u);
   EXPECT_EQ((*back)->comments[0].anchor, "dimension:helpfulness");
   EXPECT_EQ((*back)->comments[0].author, "rita");
+  // ... and the version that was sent back, to fix rather than redo.
+  EXPECT_EQ((*back)->draft, Ranked({"b", "a", "c"}));
   EXPECT_FALSE(store_->Next(kAnn2, p)->has_value());
 
   auto fixed = store_->Submit(kAnn1, (*a)->id, Ranked({"c", "b", "a"}), 10);
