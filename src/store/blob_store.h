@@ -32,8 +32,8 @@ class BlobStore {
   // `root` is `<data>/blobs`; created on the first put.
   BlobStore(Env* env, std::string root) : env_(env), root_(std::move(root)) {}
 
-  // Copies the file at `path` in. The Env's error when it cannot be read or written
-  // (NotFound for a missing file); nothing is left in the store then.
+  // Copies the file at `path` in. The Env's error (naming the path) when it cannot be read
+  // or written; nothing is left in the store then.
   StatusOr<BlobRef> PutFile(const std::string& path);
   // Stores `bytes`. Errors as PutFile.
   StatusOr<BlobRef> PutBytes(std::string_view bytes);
