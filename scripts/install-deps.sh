@@ -25,6 +25,11 @@ PACKAGES=(
   libarchive-dev libpng-dev libjpeg-dev libtorch-dev python3-torch python3-numpy python3-pil
   # the retrieval core: HTML (libxml2), PDF text (Poppler), BM25 (Xapian), ANN (hnswlib)
   libxml2-dev libpoppler-cpp-dev libxapian-dev libhnswlib-dev
+  # the pipeline's Slurm executor: its tests run a one-node cluster (scripts/test-slurm.sh)
+  slurm-wlm slurm-client munge
+  # the pipeline module: YAML configs (yaml-cpp); the example's jobs run on Debian's
+  # scikit-learn and XGBoost, and its reference check reads the YAML with PyYAML
+  libyaml-cpp-dev python3-sklearn python3-xgboost python3-yaml
   # IANA timezones for schedules (findings)
   tzdata
   # tests and benchmarks

@@ -41,6 +41,11 @@ void AddEndpointCommands(CLI::App& app, Globals& g, int* exit_code);
 void AddRagCommands(CLI::App& app, Globals& g, int* exit_code);
 // `sagebox label`: projects, members, import, convert, status, metrics, export.
 void AddLabelCommands(CLI::App& app, Globals& g, int* exit_code);
+// `sagebox pipeline` with `compile` (pipeline_command.cc); returns the `pipeline` command so
+// its other subcommands (validate, run, status, ...) can add themselves to it.
+CLI::App* AddPipelineCommands(CLI::App& app, Globals& g, int* exit_code);
+// `sagebox job run`: one SageMaker processing or training job, locally (job_command.cc).
+void AddJobCommands(CLI::App& app, Globals& g, int* exit_code);
 // Subcommands of `cost` (the CLI::App passed is the `cost` subcommand).
 void AddFindingsCommand(CLI::App& cost, Globals& g, int* exit_code);
 void AddForecastCommand(CLI::App& cost, Globals& g, int* exit_code);

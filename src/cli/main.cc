@@ -101,6 +101,9 @@ static int Main(int argc, char** argv) {
   AddEndpointCommands(app, g, &code);
   AddRagCommands(app, g, &code);
   AddLabelCommands(app, g, &code);
+  CLI::App* pipeline = AddPipelineCommands(app, g, &code);
+  (void)pipeline;  // `pipeline validate|run|...` add themselves here
+  AddJobCommands(app, g, &code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

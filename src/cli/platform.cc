@@ -8,6 +8,8 @@
 #include "endpoint/api/endpoint_routes.h"
 #include "jobs/job_store.h"
 #include "label/store/label_store.h"
+#include "pipeline/sagemaker/job_service.h"
+#include "pipeline/tracking/tracking_store.h"
 #include "rag/opensearch/store.h"
 #include "rag/question_log.h"
 #include "retrieval/kb/knowledge_base.h"
@@ -22,6 +24,8 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : rag::Migrations()) all.push_back(std::move(m));
   for (auto& m : rag::opensearch::Migrations()) all.push_back(std::move(m));
   for (const auto& m : label::Migrations()) all.push_back(m);
+  for (const auto& m : pipeline::tracking::Migrations()) all.push_back(m);
+  for (auto& m : pipeline::sagemaker::Migrations()) all.push_back(std::move(m));
   return all;
 }
 

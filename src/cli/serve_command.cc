@@ -35,6 +35,9 @@
 #include "http/http_server.h"
 #include "jobs/job_runner.h"
 #include "label/api/routes.h"
+#include "pipeline/api/mlflow_routes.h"
+#include "pipeline/api/sagemaker_routes.h"
+#include "pipeline/sagemaker/job_service.h"
 #include "rag/api/routes.h"
 #include "rag/opensearch/routes.h"
 #include "rag/opensearch/store.h"
@@ -238,6 +241,18 @@ int Serve(const Globals& g, const ServeFlags& f) {
   // The label module's quality loop (/api/label/): projects, work, reviews, exports.
   label::LabelStore label_store(database->get(), env, g.data);
   label::api::LabelApi label_api(&label_store, env);
+  // The pipeline module's tracking and registry, as MLflow's REST API (/api/2.0/mlflow/).
+  pipeline::tracking::TrackingOptions tracking_options;
+  tracking_options.artifact_root = JoinPath(g.data, "mlflow-artifacts");
+  auto tracking = pipeline::tracking::TrackingStore::Open(database->get(), tracking_options);
+  if (!tracking.ok()) return Fail(tracking.status());
+  pipeline::api::MlflowApi mlflow_api(tracking->get());
+  // SageMaker processing and training jobs as local processes (pipeline/sagemaker).
+  pipeline::sagemaker::JobServiceOptions sm_options;
+  sm_options.data_dir = g.data;
+  auto sm_jobs = pipeline::sagemaker::JobService::Create(database->get(), sm_options);
+  if (!sm_jobs.ok()) return Fail(sm_jobs.status());
+  if (auto n = (*sm_jobs)->RecoverInterrupted(); !n.ok()) return Fail(n.status());
 
   cost::api::DashboardOptions dopt;
   dopt.store_dir = store_dir;
@@ -264,6 +279,8 @@ int Serve(const Globals& g, const ServeFlags& f) {
   rag::opensearch::Register((*srv)->router(), opensearch->get());
   (*rag_api)->Register((*srv)->router());
   label_api.Register((*srv)->router());
+  mlflow_api.Register((*srv)->router());
+  pipeline::api::RegisterSageMakerRoutes((*srv)->router(), sm_jobs->get());
   if (endpoint_module) {
     endpoint::api::RegisterEndpointRoutes((*srv)->router(), &(*srv)->metrics(),
                                           endpoint_module->registry.get());
@@ -299,6 +316,8 @@ int Serve(const Globals& g, const ServeFlags& f) {
               url.c_str(), f.rag_generator.empty() ? "extractive answers" : f.rag_generator.c_str(),
               url.c_str());
   std::printf("  label         %sapi/label/projects  (docs/label.md)\n", url.c_str());
+  std::printf("  MLflow        MLFLOW_TRACKING_URI=%s  (/api/2.0/mlflow/)\n",
+              url.substr(0, url.size() - 1).c_str());
   std::printf("  Cost Explorer aws ce get-cost-and-usage --endpoint-url %s ...\n",
               url.substr(0, url.size() - 1).c_str());
   if (endpoint_module) {

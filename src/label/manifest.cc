@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "label/json_type.h"
+#include "core/json_type.h"
 
 namespace sagebox::label {
 
