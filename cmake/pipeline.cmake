@@ -16,8 +16,13 @@
 #   pipeline_sagemaker  SageMaker processing and training jobs as local processes on the
 #                   job runner: requests, the /opt/ml work area, sharding, uploads, metric
 #                   regexes, cost, the sagemaker_jobs table (job_service.h)
+#   pipeline_runtime  executions on the platform: state machines, executions, history and
+#                   checkpoints in the database (execution_store.h), the dispatcher that
+#                   runs SageMaker jobs and sagebox-register-best (dispatcher.h), and the
+#                   service that runs, stops, waits for and resumes them (pipeline_service.h)
 #   pipeline_api    the module on `sagebox serve`: the SageMaker job actions
-#                   (sagemaker_routes.h) and the MLflow REST subset (mlflow_routes.h)
+#                   (sagemaker_routes.h), the Step Functions API (sfn_routes.h) and the
+#                   MLflow REST subset (mlflow_routes.h)
 sagebox_layer(pipeline_asl sagebox_core nlohmann_json::nlohmann_json)
 # States.Hash digests (intrinsics.cc) come from Debian's libssl-dev, as SigV4's do.
 target_link_libraries(sagebox_pipeline_asl PUBLIC OpenSSL::Crypto)
@@ -27,18 +32,22 @@ sagebox_layer(pipeline_tracking sagebox_db sagebox_core nlohmann_json::nlohmann_
 # libarchive writes SageMaker's model.tar.gz / output.tar.gz.
 sagebox_layer(pipeline_sagemaker sagebox_jobs sagebox_catalog sagebox_db
               nlohmann_json::nlohmann_json LibArchive::LibArchive)
-sagebox_layer(pipeline_api sagebox_pipeline_tracking sagebox_pipeline_sagemaker sagebox_http)
 find_package(yaml-cpp REQUIRED)
 sagebox_layer(pipeline_config sagebox_core nlohmann_json::nlohmann_json yaml-cpp)
 sagebox_layer(pipeline_engine sagebox_pipeline_asl)
 # The engine's Map/Parallel threads and the step cache's SHA-256 (Debian's libssl-dev).
 target_link_libraries(sagebox_pipeline_engine PUBLIC Threads::Threads OpenSSL::Crypto)
+sagebox_layer(pipeline_runtime sagebox_pipeline_engine sagebox_pipeline_sagemaker
+              sagebox_pipeline_tracking sagebox_jobs sagebox_db)
+sagebox_layer(pipeline_api sagebox_pipeline_runtime sagebox_pipeline_tracking
+              sagebox_pipeline_sagemaker sagebox_http)
 list(APPEND SAGEBOX_LAYERS pipeline_asl pipeline_slurm pipeline_tracking pipeline_sagemaker
-     pipeline_api pipeline_config pipeline_engine)
+     pipeline_api pipeline_config pipeline_engine pipeline_runtime)
 # pipeline_tracking_test and pipeline_sagemaker_test run every case on SQLite and on
 # PostgreSQL (the db layer's fixture).
 set(SAGEBOX_pipeline_tracking_TEST_PROPERTIES ${SAGEBOX_db_TEST_PROPERTIES})
 set(SAGEBOX_pipeline_sagemaker_TEST_PROPERTIES ${SAGEBOX_db_TEST_PROPERTIES})
+set(SAGEBOX_pipeline_runtime_TEST_PROPERTIES ${SAGEBOX_db_TEST_PROPERTIES})
 
 # The real-cluster cases of pipeline_slurm_test need a one-node Slurm cluster: the fixture
 # `slurm` starts a private one on loopback (scripts/test-slurm.sh: its own slurm.conf,

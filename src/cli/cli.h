@@ -44,6 +44,9 @@ void AddLabelCommands(CLI::App& app, Globals& g, int* exit_code);
 // `sagebox pipeline` with `compile` (pipeline_command.cc); returns the `pipeline` command so
 // its other subcommands (validate, run, status, ...) can add themselves to it.
 CLI::App* AddPipelineCommands(CLI::App& app, Globals& g, int* exit_code);
+// `pipeline validate|run|resume|status|runs|models` (pipeline_run_command.cc), added to the
+// `pipeline` command AddPipelineCommands returned.
+void AddPipelineRunCommands(CLI::App* pipeline, Globals& g, int* exit_code);
 // `sagebox job run`: one SageMaker processing or training job, locally (job_command.cc).
 void AddJobCommands(CLI::App& app, Globals& g, int* exit_code);
 // Subcommands of `cost` (the CLI::App passed is the `cost` subcommand).

@@ -102,7 +102,7 @@ static int Main(int argc, char** argv) {
   AddRagCommands(app, g, &code);
   AddLabelCommands(app, g, &code);
   CLI::App* pipeline = AddPipelineCommands(app, g, &code);
-  (void)pipeline;  // `pipeline validate|run|...` add themselves here
+  AddPipelineRunCommands(pipeline, g, &code);
   AddJobCommands(app, g, &code);
   try {
     app.parse(argc, argv);

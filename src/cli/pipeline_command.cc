@@ -38,9 +38,12 @@ CLI::App* AddPipelineCommands(CLI::App& app, Globals& g, int* exit_code) {
   auto* pipeline = app.add_subcommand(
       "pipeline",
       "Declarative ML pipelines: a YAML config per customer or project, compiled to Amazon "
-      "States Language\n"
+      "States Language\nand run here: SageMaker-shaped jobs, runs, the best model per stage "
+      "registered\n"
       "Examples:\n"
       "  sagebox pipeline compile examples/pipeline/ocx.yaml -o ocx.asl.json\n"
+      "  cd examples/pipeline && sagebox pipeline run ocx.yaml\n"
+      "  sagebox pipeline runs --stage iris\n"
       "docs/pipeline.md describes the config (every key) and the compiled state machine.");
   pipeline->require_subcommand(1);
 

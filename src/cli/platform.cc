@@ -8,6 +8,7 @@
 #include "endpoint/api/endpoint_routes.h"
 #include "jobs/job_store.h"
 #include "label/store/label_store.h"
+#include "pipeline/runtime/execution_store.h"
 #include "pipeline/sagemaker/job_service.h"
 #include "pipeline/tracking/tracking_store.h"
 #include "rag/opensearch/store.h"
@@ -26,6 +27,7 @@ std::vector<db::Migration> PlatformMigrations() {
   for (const auto& m : label::Migrations()) all.push_back(m);
   for (const auto& m : pipeline::tracking::Migrations()) all.push_back(m);
   for (auto& m : pipeline::sagemaker::Migrations()) all.push_back(std::move(m));
+  for (auto& m : pipeline::runtime::Migrations()) all.push_back(std::move(m));
   return all;
 }
 

@@ -37,6 +37,7 @@
 #include "label/api/routes.h"
 #include "pipeline/api/mlflow_routes.h"
 #include "pipeline/api/sagemaker_routes.h"
+#include "pipeline/api/sfn_routes.h"
 #include "pipeline/sagemaker/job_service.h"
 #include "rag/api/routes.h"
 #include "rag/opensearch/routes.h"
@@ -253,6 +254,12 @@ int Serve(const Globals& g, const ServeFlags& f) {
   auto sm_jobs = pipeline::sagemaker::JobService::Create(database->get(), sm_options);
   if (!sm_jobs.ok()) return Fail(sm_jobs.status());
   if (auto n = (*sm_jobs)->RecoverInterrupted(); !n.ok()) return Fail(n.status());
+  // Step Functions executions run here, on the same jobs and tracking (pipeline/runtime).
+  pipeline::runtime::PipelineServiceOptions sfn_options;
+  sfn_options.data_dir = g.data;
+  auto sfn = pipeline::runtime::PipelineService::Create(database->get(), sm_jobs->get(),
+                                                        tracking->get(), sfn_options);
+  if (!sfn.ok()) return Fail(sfn.status());
 
   cost::api::DashboardOptions dopt;
   dopt.store_dir = store_dir;
@@ -281,6 +288,7 @@ int Serve(const Globals& g, const ServeFlags& f) {
   label_api.Register((*srv)->router());
   mlflow_api.Register((*srv)->router());
   pipeline::api::RegisterSageMakerRoutes((*srv)->router(), sm_jobs->get());
+  pipeline::api::RegisterStepFunctionsRoutes((*srv)->router(), sfn->get());
   if (endpoint_module) {
     endpoint::api::RegisterEndpointRoutes((*srv)->router(), &(*srv)->metrics(),
                                           endpoint_module->registry.get());

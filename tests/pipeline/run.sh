@@ -3,6 +3,8 @@
 #   1. `sagebox serve` on a free port with a temporary data folder; boto3's `sagemaker`
 #      client (tests/pipeline/sagemaker_jobs.py) creates, waits for, describes, lists and
 #      stops processing and training jobs (a scikit-learn script on Debian's iris data);
+#      then boto3's `stepfunctions` client (tests/pipeline/stepfunctions.py) runs state
+#      machines of processing jobs: start, wait, history, list, redrive, stop, errors;
 #   2. `sagebox job run` through the CLI: a training job from flags (log lines on stderr,
 #      --json prints DescribeTrainingJob, exit 0), a failing processing job (exit 5 with the
 #      FailureReason), a --request file, and a usage error.
@@ -24,6 +26,9 @@ start_server "$tmp/port" "$tmp/server.log" "$bin" --data "$tmp/data" serve --lis
 $py "$here/sagemaker_jobs.py" "http://127.0.0.1:$server_port" "$tmp/data" \
   "$here/jobs/train_iris.py" > "$tmp/boto3.out" 2>&1 || fail "boto3: $(cat "$tmp/boto3.out")"
 cat "$tmp/boto3.out"
+$py "$here/stepfunctions.py" "http://127.0.0.1:$server_port" "$tmp" > "$tmp/sfn.out" 2>&1 ||
+  fail "stepfunctions: $(cat "$tmp/sfn.out")"
+cat "$tmp/sfn.out"
 stop_server "$server_pid" || fail "server exit status"
 
 # 2. The CLI.

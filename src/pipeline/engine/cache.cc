@@ -51,7 +51,8 @@ asl::AslOr<nlohmann::json> CachingDispatcher::Dispatch(const TaskRequest& reques
     }
     digests = std::move(d).value();
   }
-  const std::string key = TaskCacheKey(request.resource, request.parameters, digests);
+  const std::string key = TaskCacheKey(
+      request.resource, key_parameters_ ? key_parameters_(request) : request.parameters, digests);
   if (!bypass_) {
     if (std::optional<nlohmann::json> hit = cache_->Get(key)) {
       ++hits_;

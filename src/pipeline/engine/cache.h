@@ -3,7 +3,8 @@
 // injected InputDigester) match an earlier success gets that success's result without running.
 //
 // The key is the hex SHA-256 of the canonical JSON (keys sorted, compact) of
-// {"resource": ..., "parameters": ..., "digests": [...]}. Only successes are stored, never
+// {"resource": ..., "parameters": ..., "digests": [...]} (the parameters, or what
+// set_key_parameters makes of the request). Only successes are stored, never
 // failures (a flaky failure must not stick). Bypass (per run) skips the lookup but still stores
 // the fresh success, so the next run sees the newest result.
 //
@@ -13,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -66,6 +68,12 @@ class CachingDispatcher final : public TaskDispatcher {
       : inner_(inner), cache_(cache), digester_(digester), bypass_(bypass) {}
 
   asl::AslOr<nlohmann::json> Dispatch(const TaskRequest& request) override;
+  // What of a request the key covers instead of its parameters: an integrator drops fields
+  // that differ between runs of the same work (a job name made unique per execution), or the
+  // cache could never hit. Set before the first Dispatch.
+  void set_key_parameters(std::function<nlohmann::json(const TaskRequest&)> fn) {
+    key_parameters_ = std::move(fn);
+  }
 
   int64_t hits() const { return hits_.load(); }
   int64_t misses() const { return misses_.load(); }
@@ -75,6 +83,7 @@ class CachingDispatcher final : public TaskDispatcher {
   TaskCache* cache_;
   InputDigester* digester_;
   bool bypass_;
+  std::function<nlohmann::json(const TaskRequest&)> key_parameters_;
   std::atomic<int64_t> hits_{0};
   std::atomic<int64_t> misses_{0};
 };
