@@ -233,7 +233,7 @@ await run(tmp, async () => {
     await page.goto(`${base}/#/endpoint`);
     await settled(page, 'endpoint tab');
     const tabs = await page.$$eval('[data-testid=module-tabs] a', (as) => as.map((a) => [a.dataset.module, a.textContent, a.classList.contains('active')]));
-    check(JSON.stringify(tabs) === JSON.stringify([['cost', 'Cost', false], ['endpoint', 'Endpoint', true], ['rag', 'Ask', false], ['label', 'Label', false]]), `module tabs: ${JSON.stringify(tabs)}`);
+    check(JSON.stringify(tabs) === JSON.stringify([['cost', 'Cost', false], ['endpoint', 'Endpoint', true], ['rag', 'Ask', false], ['label', 'Label', false], ['pipeline', 'Pipeline', false]]), `module tabs: ${JSON.stringify(tabs)}`);
     const { shown, answer } = await shownWithAnswer(page, answers);
     const eps = (await getJson(`${base}/api/endpoint/endpoints`)).endpoints;
     const ep = eps.find((e) => e.name === answer.endpoint);

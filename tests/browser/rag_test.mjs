@@ -200,7 +200,7 @@ await run(tmp, async () => {
     await page.goto(`${base}/#/rag/chat`);
     await settled(page, 'ask tab');
     const tabs = await page.$$eval('[data-testid=module-tabs] a', (as) => as.map((a) => [a.dataset.module, a.textContent, a.classList.contains('active')]));
-    check(JSON.stringify(tabs) === JSON.stringify([['cost', 'Cost', false], ['endpoint', 'Endpoint', false], ['rag', 'Ask', true], ['label', 'Label', false]]), `module tabs: ${JSON.stringify(tabs)}`);
+    check(JSON.stringify(tabs) === JSON.stringify([['cost', 'Cost', false], ['endpoint', 'Endpoint', false], ['rag', 'Ask', true], ['label', 'Label', false], ['pipeline', 'Pipeline', false]]), `module tabs: ${JSON.stringify(tabs)}`);
     const indexes = (await getJson(`${base}/api/rag/indexes`)).indexes;
     const options = await page.$$eval('[data-testid=rag-index] option', (os) => os.map((o) => [o.value, o.selected]));
     check(JSON.stringify(options.map((o) => o[0])) === JSON.stringify(indexes.map((i) => i.name)), `picker ${JSON.stringify(options)}, API ${JSON.stringify(indexes.map((i) => i.name))}`);

@@ -7,6 +7,7 @@ import { getJson } from './api.js';
 import { endpointStatus, leaveEndpoint, loadEndpointModule, showEndpoint } from './endpoint.js';
 import { Explorer } from './explorer.js';
 import { labelStatus, leaveLabel, loadLabelModule, showLabel } from './label.js';
+import { leavePipeline, loadPipelineModule, pipelineStatus, showPipeline } from './pipeline.js';
 import { leaveRag, loadRagModule, ragStatus, showRag } from './rag.js';
 import { destroyCharts } from './ui.js';
 import { showBudgets, showFindings, showForecast, showReports, showSavingsPlans } from './views.js';
@@ -76,6 +77,18 @@ const label = {
   views: [{ id: 'projects', label: 'Projects', show: showLabel, leave: leaveLabel }],
 };
 
+// Pipelines (`sagebox pipeline run`): executions from the Step Functions API, the state
+// machine drawn with each state's status, the candidates' runs and the best model per stage
+// from the MLflow API. A server whose Step Functions API wants SigV4 (one with users): the
+// tab says so.
+const pipeline = {
+  id: 'pipeline',
+  label: 'Pipeline',
+  load: loadPipelineModule,
+  status: pipelineStatus,
+  views: [{ id: 'executions', label: 'Executions', show: showPipeline, leave: leavePipeline }],
+};
+
 // Add a module here (and its API under /api/<id>/…); the top bar and router pick it up.
-export const MODULES = [cost, endpoint, rag, label];
+export const MODULES = [cost, endpoint, rag, label, pipeline];
 export const DEFAULT_MODULE = MODULES[0];
