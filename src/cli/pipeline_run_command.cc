@@ -406,7 +406,10 @@ int Runs(const Globals& g, const std::string& stage, const std::string& exec, bo
     if (!arn.ok()) return Fail(arn.status());
     clauses.push_back("tags.`sagebox.execution` = '" + *arn + "'");
   }
-  for (size_t i = 0; i < clauses.size(); ++i) req.filter += (i > 0 ? " AND " : "") + clauses[i];
+  for (size_t i = 0; i < clauses.size(); ++i) {
+    if (i > 0) req.filter += " AND ";
+    req.filter += clauses[i];
+  }
   req.order_by = {"attributes.start_time ASC"};
   json out = json::array();
   TextTable t({"run (training job)", "stage", "algorithm", "status", "metrics", "cost $"},
@@ -421,7 +424,8 @@ int Runs(const Globals& g, const std::string& stage, const std::string& exec, bo
       std::string metrics;
       json m = json::object();
       for (const auto& x : r.metrics) {
-        metrics += (metrics.empty() ? "" : " ") + fmt::format("{}={:.4f}", x.key, x.value);
+        if (!metrics.empty()) metrics += ' ';
+        metrics += fmt::format("{}={:.4f}", x.key, x.value);
         m[x.key] = x.value;
       }
       const std::string cost = r.cost_usd ? r.cost_usd->ToString() : "";
