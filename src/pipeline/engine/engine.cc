@@ -164,13 +164,16 @@ class Run {
     Frame top;
     top.machine = &machine_;
     top.cancel = root_;
-    Emit(top, "ExecutionStarted", "executionStartedEventDetails",
-         {{"input", input_.dump()},
-          {"inputDetails", {{"truncated", false}}},
-          {"roleArn", opts_.role_arn}});
     if (opts_.redrive_count > 0) {
+      // A redrive continues the execution's history: Step Functions records ExecutionRedriven
+      // there, never a second ExecutionStarted.
       Emit(top, "ExecutionRedriven", "executionRedrivenEventDetails",
            {{"redriveCount", opts_.redrive_count}});
+    } else {
+      Emit(top, "ExecutionStarted", "executionStartedEventDetails",
+           {{"input", input_.dump()},
+            {"inputDetails", {{"truncated", false}}},
+            {"roleArn", opts_.role_arn}});
     }
 
     // The execution's time-out: a watchdog cancels everything at the deadline; the run loop

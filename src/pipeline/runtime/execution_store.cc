@@ -287,27 +287,19 @@ Status ExecutionStore::Append(const std::string& arn, std::span<const json> even
   });
 }
 
-DbJournal::DbJournal(ExecutionStore* store, std::string execution_arn, int64_t first_id,
-                     int64_t redrive_count)
+DbJournal::DbJournal(ExecutionStore* store, std::string execution_arn, int64_t first_id)
     : store_(store),
       arn_(std::move(execution_arn)),
       offset_(first_id - 1),
-      redrive_count_(redrive_count),
       writer_([this] { WriterLoop(); }) {}
 
 DbJournal::~DbJournal() { (void)Close(); }
 
 void DbJournal::OnEvent(const json& event) {
-  if (redrive_count_ > 0 && event.value("type", "") == "ExecutionStarted") {
-    // A redrive continues the history with the engine's ExecutionRedriven (its event 2);
-    // Step Functions records no second start.
-    return;
-  }
   json e = event;
-  const int64_t shift = redrive_count_ > 0 ? offset_ - 1 : offset_;
-  e["id"] = e.value("id", int64_t{0}) + shift;
+  e["id"] = e.value("id", int64_t{0}) + offset_;
   const int64_t prev = e.value("previousEventId", int64_t{0});
-  e["previousEventId"] = prev > 0 ? prev + shift : offset_;
+  e["previousEventId"] = prev + offset_;  // a redrive's first event follows the last one before
   std::lock_guard lock(mu_);
   events_.push_back(std::move(e));
   cv_.notify_one();

@@ -122,13 +122,11 @@ class ExecutionStore {
 
 // The engine's journal, written to an ExecutionStore in batches by a thread of its own (the
 // engine must not wait on the database while it holds its journal lock). Event ids are
-// shifted so a redrive continues the history at `first_id`; a redrive's ExecutionStarted is
-// dropped (the engine's ExecutionRedriven follows it, and Step Functions records no second
-// start).
+// shifted by `first_id - 1`, so a redrive (which the engine opens with ExecutionRedriven)
+// continues the history.
 class DbJournal final : public engine::ExecutionJournal {
  public:
-  DbJournal(ExecutionStore* store, std::string execution_arn, int64_t first_id,
-            int64_t redrive_count);
+  DbJournal(ExecutionStore* store, std::string execution_arn, int64_t first_id);
   ~DbJournal() override;  // Close()
   DbJournal(const DbJournal&) = delete;
   DbJournal& operator=(const DbJournal&) = delete;
@@ -145,7 +143,6 @@ class DbJournal final : public engine::ExecutionJournal {
   ExecutionStore* store_;
   std::string arn_;
   int64_t offset_;
-  int64_t redrive_count_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<nlohmann::json> events_;

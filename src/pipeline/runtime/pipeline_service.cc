@@ -276,7 +276,7 @@ void PipelineService::Run(const std::shared_ptr<Live>& live, ExecutionRow row,
   engine::CachingDispatcher caching(&dispatcher, &cache, &digester,
                                     row.options.value("bypass_cache", false));
   caching.set_key_parameters(CacheKeyParameters);
-  DbJournal journal(&store_, row.arn, first_event_id, row.redrive_count);
+  DbJournal journal(&store_, row.arn, first_event_id);
   engine::Services services;
   services.dispatcher = row.options.value("cache", false)
                             ? static_cast<engine::TaskDispatcher*>(&caching)

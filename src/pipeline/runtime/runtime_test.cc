@@ -182,7 +182,7 @@ TEST_P(RuntimeTest, JournalContinuesIdsAndRecordsARedrive) {
   e.owner = "x";
   ASSERT_TRUE(store.InsertExecution(e).ok());
   {
-    DbJournal first(&store, "arn:e", 1, 0);
+    DbJournal first(&store, "arn:e", 1);
     first.OnEvent({{"id", 1},
                    {"previousEventId", 0},
                    {"type", "ExecutionStarted"},
@@ -194,17 +194,13 @@ TEST_P(RuntimeTest, JournalContinuesIdsAndRecordsARedrive) {
   auto last = store.LastEventId("arn:e");
   ASSERT_TRUE(last.ok());
   ASSERT_EQ(*last, 2);
-  // The engine's redrive: ExecutionStarted (dropped), then ExecutionRedriven.
-  DbJournal second(&store, "arn:e", *last + 1, 1);
+  // The engine's redrive opens with ExecutionRedriven.
+  DbJournal second(&store, "arn:e", *last + 1);
   second.OnEvent({{"id", 1},
                   {"previousEventId", 0},
-                  {"type", "ExecutionStarted"},
-                  {"executionStartedEventDetails", json::object()}});
-  second.OnEvent({{"id", 2},
-                  {"previousEventId", 1},
                   {"type", "ExecutionRedriven"},
                   {"executionRedrivenEventDetails", {{"redriveCount", 1}}}});
-  second.OnEvent({{"id", 3}, {"previousEventId", 2}, {"type", "PassStateEntered"}});
+  second.OnEvent({{"id", 2}, {"previousEventId", 1}, {"type", "PassStateEntered"}});
   second.OnCheckpoint({"A", {{"x", 2}}, "C"});  // replaces the first
   ASSERT_TRUE(second.Close().ok());
   auto events = store.Events("arn:e");
