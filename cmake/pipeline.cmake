@@ -37,7 +37,7 @@ sagebox_layer(pipeline_config sagebox_core nlohmann_json::nlohmann_json yaml-cpp
 sagebox_layer(pipeline_engine sagebox_pipeline_asl)
 # The engine's Map/Parallel threads and the step cache's SHA-256 (Debian's libssl-dev).
 target_link_libraries(sagebox_pipeline_engine PUBLIC Threads::Threads OpenSSL::Crypto)
-sagebox_layer(pipeline_runtime sagebox_pipeline_engine sagebox_pipeline_sagemaker
+sagebox_layer(pipeline_runtime sagebox_pipeline_engine sagebox_pipeline_sagemaker sagebox_pipeline_slurm
               sagebox_pipeline_tracking sagebox_jobs sagebox_db)
 sagebox_layer(pipeline_api sagebox_pipeline_runtime sagebox_pipeline_tracking
               sagebox_pipeline_sagemaker sagebox_http)

@@ -176,6 +176,91 @@ StatusOr<json> BuildRequest(const JobFlags& f, JobKind kind) {
   return q;
 }
 
+sigset_t BlockStopSignals() {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  return sigs;
+}
+
+struct OpenedService {
+  std::unique_ptr<db::Database> db;
+  std::unique_ptr<pipeline::sagemaker::JobService> jobs;
+};
+
+// The platform database and a JobService on it; log lines go to stderr unless --quiet.
+StatusOr<OpenedService> OpenService(const Globals& g, const JobFlags& f, std::mutex* print_mu) {
+  OpenedService out;
+  ASSIGN_OR_RETURN(out.db, OpenDatabase(g));
+  pipeline::sagemaker::JobServiceOptions o;
+  o.data_dir = g.data;
+  o.stop_grace = std::chrono::seconds(f.stop_grace);
+  if (!f.quiet) {
+    o.log_sink = [print_mu](const std::string&, const std::string& host, const std::string& line) {
+      std::lock_guard lock(*print_mu);
+      (void)std::fprintf(stderr, "[%s] %s\n", host.c_str(), line.c_str());
+    };
+  }
+  ASSIGN_OR_RETURN(out.jobs, pipeline::sagemaker::JobService::Create(out.db.get(), o));
+  return out;
+}
+
+// Follows job `name` to its end, printing its status changes (and its cost at the end) on
+// stderr; a signal in `sigs` stops it. 0 when it Completed, kJobDidNotComplete otherwise.
+int Follow(pipeline::sagemaker::JobService& jobs, JobKind kind, const std::string& name,
+           const JobFlags& f, const sigset_t& sigs, std::mutex* print_mu, const char* who) {
+  const std::string status_key =
+      kind == JobKind::kProcessing ? "ProcessingJobStatus" : "TrainingJobStatus";
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    const timespec tick{0, 200'000'000};
+    while (!done.load()) {
+      if (sigtimedwait(&sigs, nullptr, &tick) > 0) {
+        (void)std::fprintf(stderr, "%s: stopping %s\n", who, name.c_str());
+        Status s = jobs.Stop(kind, name);
+        if (!s.ok()) (void)std::fprintf(stderr, "%s: %s\n", who, s.message().c_str());
+      }
+    }
+  });
+  std::string last;
+  StatusOr<json> d = json();
+  while (true) {
+    // The first look is immediate, so InProgress shows even for a job that ends at once.
+    d = last.empty() ? jobs.Describe(kind, name)
+                     : jobs.Wait(kind, name, std::chrono::milliseconds(250));
+    if (!d.ok()) break;
+    std::string now = (*d).value(status_key, "");
+    if (d->contains("SecondaryStatus"))
+      now += " (" + (*d)["SecondaryStatus"].get<std::string>() + ")";
+    if (now != last && !f.quiet) {
+      std::lock_guard lock(*print_mu);
+      (void)std::fprintf(stderr, "%s: %s %s\n", who, name.c_str(), now.c_str());
+    }
+    last = now;
+    const std::string st = (*d).value(status_key, "");
+    if (st == "Completed" || st == "Failed" || st == "Stopped") break;
+  }
+  done = true;
+  watcher.join();
+  if (!d.ok()) return Fail(d.status());
+  if (f.json) std::printf("%s\n", d->dump(2).c_str());
+  const std::string st = (*d).value(status_key, "");
+  auto cost = jobs.Cost(kind, name);
+  if (cost.ok() && cost->has_value() && !f.quiet) {
+    const auto& c = **cost;
+    (void)std::fprintf(stderr, "%s: %s %s: %lld s x %d %s at $%s/h (%s) = $%s\n", who, name.c_str(),
+                       st.c_str(), static_cast<long long>(c.billable_seconds), c.instance_count,
+                       c.instance_type.c_str(), c.usd_per_hour.ToString().c_str(), c.region.c_str(),
+                       c.usd.ToString().c_str());
+  }
+  if (st == "Completed") return 0;
+  (void)std::fprintf(stderr, "%s: %s %s: %s\n", who, name.c_str(), st.c_str(),
+                     (*d).value("FailureReason", st == "Stopped" ? "stopped" : "").c_str());
+  return kJobDidNotComplete;
+}
+
 int RunJob(const Globals& g, const JobFlags& f) {
   JobKind kind = JobKind::kProcessing;
   json request;
@@ -196,83 +281,32 @@ int RunJob(const Globals& g, const JobFlags& f) {
     if (!built.ok()) return Fail(built.status());
     request = std::move(*built);
   }
-  const std::string name_key =
-      kind == JobKind::kProcessing ? "ProcessingJobName" : "TrainingJobName";
-  const std::string status_key =
-      kind == JobKind::kProcessing ? "ProcessingJobStatus" : "TrainingJobStatus";
   // Ctrl-C and SIGTERM stop the job: blocked before any thread starts (they inherit the
   // mask), and one watcher thread waits for them.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-
-  auto database = OpenDatabase(g);
-  if (!database.ok()) return Fail(database.status());
-  pipeline::sagemaker::JobServiceOptions o;
-  o.data_dir = g.data;
-  o.stop_grace = std::chrono::seconds(f.stop_grace);
+  const sigset_t sigs = BlockStopSignals();
   std::mutex print_mu;
-  if (!f.quiet) {
-    o.log_sink = [&print_mu](const std::string&, const std::string& host, const std::string& line) {
-      std::lock_guard lock(print_mu);
-      (void)std::fprintf(stderr, "[%s] %s\n", host.c_str(), line.c_str());
-    };
-  }
-  auto service = pipeline::sagemaker::JobService::Create(database->get(), o);
+  auto service = OpenService(g, f, &print_mu);
   if (!service.ok()) return Fail(service.status());
-  auto arn = (*service)->CreateJob(kind, request, f.region);
+  auto arn = service->jobs->CreateJob(kind, request, f.region);
   if (!arn.ok()) return Fail(arn.status());
-  const std::string name = request.value(name_key, "");
+  const std::string name =
+      request.value(kind == JobKind::kProcessing ? "ProcessingJobName" : "TrainingJobName", "");
   if (!f.quiet) (void)std::fprintf(stderr, "sagebox job run: %s\n", arn->c_str());
+  return Follow(*service->jobs, kind, name, f, sigs, &print_mu, "sagebox job run");
+}
 
-  std::atomic<bool> done{false};
-  std::thread watcher([&] {
-    const timespec tick{0, 200'000'000};
-    while (!done.load()) {
-      if (sigtimedwait(&sigs, nullptr, &tick) > 0) {
-        (void)std::fprintf(stderr, "sagebox job run: stopping %s\n", name.c_str());
-        Status s = (*service)->Stop(kind, name);
-        if (!s.ok()) (void)std::fprintf(stderr, "sagebox job run: %s\n", s.message().c_str());
-      }
-    }
-  });
-  std::string last;
-  StatusOr<json> d = json();
-  while (true) {
-    // The first look is immediate, so InProgress shows even for a job that ends at once.
-    d = last.empty() ? (*service)->Describe(kind, name)
-                     : (*service)->Wait(kind, name, std::chrono::milliseconds(250));
-    if (!d.ok()) break;
-    std::string now = (*d).value(status_key, "");
-    if (d->contains("SecondaryStatus"))
-      now += " (" + (*d)["SecondaryStatus"].get<std::string>() + ")";
-    if (now != last && !f.quiet) {
-      std::lock_guard lock(print_mu);
-      (void)std::fprintf(stderr, "sagebox job run: %s %s\n", name.c_str(), now.c_str());
-    }
-    last = now;
-    const std::string st = (*d).value(status_key, "");
-    if (st == "Completed" || st == "Failed" || st == "Stopped") break;
-  }
-  done = true;
-  watcher.join();
-  if (!d.ok()) return Fail(d.status());
-  if (f.json) std::printf("%s\n", d->dump(2).c_str());
-  const std::string st = (*d).value(status_key, "");
-  auto cost = (*service)->Cost(kind, name);
-  if (cost.ok() && cost->has_value() && !f.quiet) {
-    const auto& c = **cost;
-    (void)std::fprintf(stderr, "sagebox job run: %s %s: %lld s x %d %s at $%s/h (%s) = $%s\n",
-                       name.c_str(), st.c_str(), static_cast<long long>(c.billable_seconds),
-                       c.instance_count, c.instance_type.c_str(), c.usd_per_hour.ToString().c_str(),
-                       c.region.c_str(), c.usd.ToString().c_str());
-  }
-  if (st == "Completed") return 0;
-  (void)std::fprintf(stderr, "sagebox job run: %s %s: %s\n", name.c_str(), st.c_str(),
-                     (*d).value("FailureReason", st == "Stopped" ? "stopped" : "").c_str());
-  return kJobDidNotComplete;
+// `sagebox job exec`: the job an executor recorded (JobStart::kDeferred), run in this
+// process. A Slurm array task runs this; scancel's SIGTERM stops the job as Ctrl-C would.
+int ExecJob(const Globals& g, const JobFlags& f, const std::string& kind_name,
+            const std::string& name) {
+  auto kind = pipeline::sagemaker::ParseKind(kind_name);
+  if (!kind) return Fail(InvalidArgument(kind_name + ": expected processing or training"));
+  const sigset_t sigs = BlockStopSignals();
+  std::mutex print_mu;
+  auto service = OpenService(g, f, &print_mu);
+  if (!service.ok()) return Fail(service.status());
+  if (Status s = service->jobs->StartDeferred(*kind, name); !s.ok()) return Fail(s);
+  return Follow(*service->jobs, *kind, name, f, sigs, &print_mu, "sagebox job exec");
 }
 
 }  // namespace
@@ -326,6 +360,26 @@ void AddJobCommands(CLI::App& app, Globals& g, int* exit_code) {
   run->add_flag("--quiet", f->quiet, "no log lines or progress on stderr");
   run->add_option("command", f->command, "the entrypoint and its arguments (after --)");
   run->callback([&g, f, exit_code] { *exit_code = RunJob(g, *f); });
+
+  auto target = std::make_shared<std::pair<std::string, std::string>>();
+  auto* exec = job->add_subcommand(
+      "exec",
+      "Run a job an executor recorded and left waiting (sagebox pipeline run --executor slurm\n"
+      "records each job, then a Slurm array task runs this on the node). The job runs here as\n"
+      "`job run` would run it; the database (--db) and data folder (--data) must be the ones\n"
+      "the pipeline uses. SIGTERM (scancel) stops the job. Exit 0 when it Completed, 5 when\n"
+      "it Failed or was Stopped, 1 when it is not a job waiting to start, 2 when there is no\n"
+      "such job.\n\n"
+      "Example:\n"
+      "  sagebox --data /shared/sagebox job exec training iris-lr-0-1a2b-0");
+  exec->add_option("kind", target->first, "processing or training")->required();
+  exec->add_option("name", target->second, "the job's name")->required();
+  exec->add_option("--stop-grace", f->stop_grace,
+                   "seconds between SIGTERM and SIGKILL on stop (default 120, as SageMaker)");
+  exec->add_flag("--json", f->json, "print the Describe*Job response on stdout at the end");
+  exec->add_flag("--quiet", f->quiet, "no log lines or progress on stderr");
+  exec->callback(
+      [&g, f, target, exit_code] { *exit_code = ExecJob(g, *f, target->first, target->second); });
 }
 
 }  // namespace sagebox::cli

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,9 @@
 #include "pipeline/config/compiler.h"
 #include "pipeline/config/config.h"
 #include "pipeline/runtime/pipeline_service.h"
+#include "pipeline/runtime/slurm_executor.h"
+#include "pipeline/slurm/command_runner.h"
+#include "pipeline/slurm/slurm_client.h"
 
 namespace sagebox::cli {
 
@@ -41,6 +45,8 @@ constexpr int kExecutionDidNotSucceed = 5;
 struct RunFlags {
   std::string file;
   std::string executor = "local";
+  std::string slurm_partition;
+  std::string slurm_account;
   std::string name;
   std::string input;
   bool cache = false;
@@ -97,10 +103,41 @@ struct Platform {
   std::unique_ptr<db::Database> db;
   std::unique_ptr<pipeline::sagemaker::JobService> jobs;
   std::unique_ptr<pipeline::tracking::TrackingStore> tracking;
+  // The Slurm executor (--executor slurm); declared before the service, which uses it.
+  std::unique_ptr<pipeline::slurm::SpawnCommandRunner> slurm_runner;
+  std::unique_ptr<pipeline::slurm::SlurmClient> slurm;
+  std::unique_ptr<runtime::SlurmJobExecutor> executor;
   std::unique_ptr<runtime::PipelineService> service;
 };
 
-StatusOr<Platform> Open(const Globals& g, bool quiet) {
+// The Slurm executor: every array task runs this binary's `job exec` on the same data folder
+// and database, so both must be reachable from the nodes (docs/pipeline.md, "Slurm").
+StatusOr<std::unique_ptr<runtime::SlurmJobExecutor>> SlurmExecutor(
+    const Globals& g, const RunFlags& f, pipeline::slurm::SlurmClient* client,
+    std::function<void(const std::string&)> progress) {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec)
+    return Internal(
+        fmt::format("cannot find this program's path (/proc/self/exe): {}", ec.message()));
+  const std::string data = std::filesystem::absolute(g.data, ec).lexically_normal().string();
+  runtime::SlurmExecutorOptions o;
+  o.exec_command = {self.string(), "--data", data};
+  if (!g.database.empty()) {
+    o.exec_command.insert(o.exec_command.end(), {"--database", g.database});
+  }
+  o.exec_command.insert(o.exec_command.end(), {"job", "exec"});
+  o.working_dir = std::filesystem::current_path(ec).string();
+  o.log_dir = JoinPath(data, "pipeline/slurm");
+  std::filesystem::create_directories(o.log_dir, ec);
+  if (ec) return IoError("cannot create " + o.log_dir + ": " + ec.message());
+  o.partition = f.slurm_partition;
+  o.account = f.slurm_account;
+  o.progress = std::move(progress);
+  return std::make_unique<runtime::SlurmJobExecutor>(client, std::move(o));
+}
+
+StatusOr<Platform> Open(const Globals& g, bool quiet, const RunFlags* run = nullptr) {
   Platform p;
   ASSIGN_OR_RETURN(p.db, OpenDatabase(g));
   pipeline::sagemaker::JobServiceOptions jo;
@@ -121,6 +158,16 @@ StatusOr<Platform> Open(const Globals& g, bool quiet) {
                          Clock(static_cast<int64_t>(std::time(nullptr)) * 1000).substr(11).c_str(),
                          line.c_str());
     };
+  }
+  if (run != nullptr && run->executor == "slurm") {
+    p.slurm_runner = std::make_unique<pipeline::slurm::SpawnCommandRunner>();
+    p.slurm = std::make_unique<pipeline::slurm::SlurmClient>(p.slurm_runner.get());
+    auto line = so.progress;
+    ASSIGN_OR_RETURN(p.executor,
+                     SlurmExecutor(g, *run, p.slurm.get(), [line](const std::string& l) {
+                       if (line) line("", l);
+                     }));
+    so.executor = p.executor.get();
   }
   ASSIGN_OR_RETURN(
       p.service, runtime::PipelineService::Create(p.db.get(), p.jobs.get(), p.tracking.get(), so));
@@ -232,12 +279,7 @@ int Validate(const std::string& file) {
 }
 
 int Run(const Globals& g, const RunFlags& f) {
-  if (f.executor == "slurm") {
-    return Fail(Unimplemented(
-        "--executor slurm: the Slurm executor's client exists (pipeline/slurm) but is not wired "
-        "into executions yet; run with the local executor (the default)"));
-  }
-  if (f.executor != "local") {
+  if (f.executor != "local" && f.executor != "slurm") {
     return Fail(InvalidArgument("--executor " + f.executor + ": expected local or slurm"));
   }
   runtime::RunOptions run;
@@ -258,7 +300,7 @@ int Run(const Globals& g, const RunFlags& f) {
     return ExitCode(loaded.status().code());
   }
   const sigset_t sigs = BlockStopSignals();
-  auto p = Open(g, f.quiet);
+  auto p = Open(g, f.quiet, &f);
   if (!p.ok()) return Fail(p.status());
   auto machine = p->service->CreateStateMachine(loaded->name, loaded->definition, "", true);
   if (!machine.ok()) return Fail(machine.status());
@@ -276,8 +318,11 @@ int Run(const Globals& g, const RunFlags& f) {
 }
 
 int Resume(const Globals& g, const std::string& exec, const RunFlags& f) {
+  if (f.executor != "local" && f.executor != "slurm") {
+    return Fail(InvalidArgument("--executor " + f.executor + ": expected local or slurm"));
+  }
   const sigset_t sigs = BlockStopSignals();
-  auto p = Open(g, f.quiet);
+  auto p = Open(g, f.quiet, &f);
   if (!p.ok()) return Fail(p.status());
   auto arn = p->service->ResolveExecution(exec);
   if (!arn.ok()) return Fail(arn.status());
@@ -503,7 +548,12 @@ void AddPipelineRunCommands(CLI::App* pipeline, Globals& g, int* exit_code) {
       "Example:\n"
       "  cd examples/pipeline && sagebox --data /tmp/sb pipeline run ocx.yaml");
   run->add_option("FILE", f->file, "A YAML config or an ASL JSON definition")->required();
-  run->add_option("--executor", f->executor, "local (default) or slurm");
+  run->add_option("--executor", f->executor,
+                  "local (default): jobs are child processes of this one; slurm: every Map\n"
+                  "fan-out is one Slurm job array (--array=0-N%MaxConcurrency) whose tasks run\n"
+                  "`sagebox job exec`; Slurm's commands must work here (SLURM_CONF)");
+  run->add_option("--slurm-partition", f->slurm_partition, "with slurm: sbatch --partition");
+  run->add_option("--slurm-account", f->slurm_account, "with slurm: sbatch --account");
   run->add_option("--name", f->name, "the execution's name (default <pipeline>-<time>-<id>)");
   run->add_option("--input", f->input, "the execution input, JSON (default {})");
   run->add_flag("--cache", f->cache,
@@ -526,6 +576,9 @@ void AddPipelineRunCommands(CLI::App* pipeline, Globals& g, int* exit_code) {
       "iterations and Parallel branches; what completed keeps its output.\n"
       "Example:\n  sagebox pipeline resume ocx-sklearn-20261207-101500-1a2b");
   resume->add_option("EXECUTION", *exec, "its name or ARN")->required();
+  resume->add_option("--executor", f->executor, "local (default) or slurm, as for run");
+  resume->add_option("--slurm-partition", f->slurm_partition, "with slurm: sbatch --partition");
+  resume->add_option("--slurm-account", f->slurm_account, "with slurm: sbatch --account");
   resume->add_flag("--json", f->json, "print the execution as JSON at the end");
   resume->add_flag("--quiet", f->quiet, "no progress on stderr");
   resume->callback([&g, exec, f, exit_code] { *exit_code = Resume(g, *exec, *f); });

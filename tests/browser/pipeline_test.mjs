@@ -273,20 +273,35 @@ await run(tmp, async () => {
     check(consoleErrors.length === 0, consoleErrors.join('\n'));
   });
 
-  // Last: the browser logs the refused POST / as a console error.
-  await step('a server with users: POST / wants SigV4, the tab says it cannot read it', async () => {
+  await step('the execution header shows its exact cost, as `pipeline status --json`', async () => {
+    await open(page, execUrl(okStatus.executionArn), 'the good execution again');
+    const cost = await page.locator('[data-testid=execution-cost] .figure-value').getAttribute('data-amount');
+    check(cost === okStatus.costUsd && /^\d+\.\d+$/.test(cost), `header cost ${cost} != CLI ${okStatus.costUsd}`);
+  });
+
+  await step('a server with users: a viewer session reads the tab; changes stay on the signed AWS route', async () => {
     const sec = join(tmp, 'secured');
     execFileSync(sagebox, ['--data', sec, 'users', 'add', 'alice', '--role', 'admin', '--password-stdin'], { input: 'alice-secret-pw\n', stdio: ['pipe', 'pipe', 'pipe'] });
+    execFileSync(sagebox, ['--data', sec, 'users', 'add', 'val', '--role', 'viewer', '--password-stdin'], { input: 'val-secret-pw-1\n', stdio: ['pipe', 'pipe', 'pipe'] });
+    execFileSync(sagebox, ['--data', sec, 'pipeline', 'run', 'tiny.yaml', '--name', 'secured-1', '--quiet'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     const pf = join(tmp, `port-${serverCount()}`);
     base = await launchServer(sagebox, ['--data', sec, 'serve', '--listen', '127.0.0.1:0', '--port-file', pf], pf);
+    const anon = await fetch(`${base}/api/pipeline/sfn/ListStateMachines?input=%7B%7D`);
+    check(anon.status === 401, `without a session: HTTP ${anon.status}`);
     const ctx2 = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     await serveDist(ctx2, DIST);
-    await signIn(ctx2, base, 'alice', 'alice-secret-pw');
+    await signIn(ctx2, base, 'val', 'val-secret-pw-1');
     const p2 = await ctx2.newPage();
     await p2.goto(`${base}/#/pipeline/executions`);
     await settled(p2, 'the Pipeline tab on a server with users');
-    const text = await p2.locator('[data-testid=pipeline-unavailable]').textContent();
-    check(text.includes('SigV4') && text.includes('MissingAuthenticationToken'), `unavailable note: ${text}`);
+    check(await p2.locator('[data-testid=pipeline-unavailable]').count() === 0, 'the tab says it cannot read');
+    const arns = await p2.$$eval('[data-testid=execution-row]', (trs) => trs.map((tr) => tr.dataset.arn));
+    check(arns.length === 1 && arns[0].endsWith(':secured-1'), `rows ${JSON.stringify(arns)}`);
+    const refused = await p2.evaluate(async () => {
+      const r = await fetch('/api/pipeline/sfn/StopExecution?input=%7B%7D');
+      return { status: r.status, body: await r.text() };
+    });
+    check(refused.status === 403 && refused.body.includes('AccessDeniedException'), `StopExecution on the UI route: ${JSON.stringify(refused)}`);
     await shot(p2, 'pipeline-secured');
     await ctx2.close();
   });

@@ -5,7 +5,7 @@
 // runs/search, tag `sagebox.execution`) with metrics and costs, and the best model per stage
 // (model versions with that tag). Refreshed every 5 s while the execution (or, on the list,
 // any execution) is RUNNING and the tab is shown. Server text reaches the DOM as text nodes.
-import { ApiError, apiUrl, csrfToken, getJson, postJson, token } from './api.js';
+import { ApiError, apiUrl, getJson, postJson, token } from './api.js';
 import { compareDec, sumDec } from './decimal.js';
 import { begin, fail, figure, h, publish, ready, showError } from './ui.js';
 
@@ -13,16 +13,18 @@ export const REFRESH_MS = 5000;
 const RUN_HINT = 'sagebox pipeline run examples/pipeline/ocx.yaml';
 
 // ---- the Step Functions API ---------------------------------------------------------------------
-// POST / with X-Amz-Target; the same credentials as api.js (a bearer token, or the session's
-// CSRF token). A server with users checks SigV4 on these routes: the error says so.
+// The reading actions at GET /api/pipeline/sfn/<Action>?input=<body> (pipeline/api/sfn_routes.h):
+// the same shapes as AWS's POST / with X-Amz-Target, but a JSON API route, so a session or a
+// bearer token opens it where AWS's route wants SigV4. DescribeExecution also carries costUsd,
+// the execution's exact job cost.
 export async function sfn(action, body = {}) {
-  const headers = { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': `AWSStepFunctions.${action}`, Accept: 'application/json' };
+  const headers = { Accept: 'application/json' };
   const t = token();
   if (t) headers.Authorization = `Bearer ${t}`;
-  else if (csrfToken()) headers['X-CSRF-Token'] = csrfToken();
   let res;
   try {
-    res = await fetch('/', { method: 'POST', headers, body: JSON.stringify(body), cache: 'no-store' });
+    const url = `/api/pipeline/sfn/${action}?${new URLSearchParams({ input: JSON.stringify(body) })}`;
+    res = await fetch(url, { headers, cache: 'no-store', credentials: 'same-origin' });
   } catch (e) {
     throw new ApiError(0, 'NetworkError', `Cannot reach the sagebox server (${e.message}). Is \`sagebox serve\` still running?`);
   }
@@ -34,8 +36,9 @@ export async function sfn(action, body = {}) {
     // not JSON: the text below
   }
   if (res.ok && parsed) return parsed;
-  const type = (parsed && (parsed.__type || parsed.code)) || `HTTP ${res.status}`;
-  const message = (parsed && (parsed.message || parsed.Message)) || text.slice(0, 500) || res.statusText;
+  const err = parsed && parsed.error;  // the server's own refusals (401, 403): {error: {code, message}}
+  const type = (parsed && (parsed.__type || (err && err.code))) || `HTTP ${res.status}`;
+  const message = (parsed && (parsed.message || parsed.Message || (err && err.message))) || text.slice(0, 500) || res.statusText;
   throw new ApiError(res.status, String(type).split('#').pop(), `AWSStepFunctions.${action}: ${message}`, parsed);
 }
 
@@ -260,8 +263,8 @@ export function showPipeline({ main, params, ctx }) {
   main.replaceChildren(root);
   if (ctx && !ctx.available) {
     root.replaceChildren(h('div', { class: 'empty', 'data-testid': 'pipeline-unavailable' },
-      h('p', {}, 'This page cannot read the Step Functions API of this server: ', ctx.reason || ''),
-      h('p', {}, 'A server with users checks AWS signatures (SigV4) on it; use ', h('code', {}, 'sagebox pipeline status'), ' or an AWS SDK with an access key.')));
+      h('p', {}, 'This page cannot read the executions of this server: ', ctx.reason || ''),
+      h('p', {}, 'Sign in (or reload after signing in); ', h('code', {}, 'sagebox pipeline status'), ' shows them too.')));
     publish('pipeline', null, null, { pipeline: { available: false } });
     ready(isCurrent);
     return;
@@ -342,7 +345,9 @@ async function renderExecution(root, arn, me) {
     h('div', { class: 'figure', 'data-testid': 'execution-status', 'data-status': ex.status }, h('div', { class: 'figure-label' }, 'Status'), h('div', { class: 'figure-value' }, statusBadge(ex.status))),
     figure('Started', formatTime(ex.startDate), 'execution-start'),
     figure('Duration', formatDuration(ex.startDate, ex.stopDate), 'execution-duration'),
-    figure('Redrives', String(ex.redriveCount ?? 0), 'execution-redrives'));
+    figure('Redrives', String(ex.redriveCount ?? 0), 'execution-redrives'),
+    // Every job of the execution, features included: catalog price × billable seconds.
+    figure('Cost', ex.costUsd !== undefined ? `$${ex.costUsd}` : '—', 'execution-cost', ex.costUsd));
   const error = ex.error || ex.cause
     ? h('div', { class: 'sfn-error', 'data-testid': 'execution-error' }, h('strong', {}, ex.error || 'Error'), ex.cause ? h('pre', {}, ex.cause) : null)
     : null;

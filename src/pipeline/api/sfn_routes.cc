@@ -282,7 +282,42 @@ http::ApiResponse HandleStepFunctions(runtime::PipelineService* service,
   }
 }
 
+http::ApiResponse HandleStepFunctionsForUi(runtime::PipelineService* service,
+                                           const http::ApiRequest& req) {
+  const std::string action = req.path.substr(req.path.rfind('/') + 1);
+  if (req.method != "GET" && req.method != "POST") {
+    return Error("UnknownOperationException",
+                 "GET with ?input=<the action's JSON body>, or POST the body", 405);
+  }
+  const bool reads = action.rfind("Describe", 0) == 0 || action.rfind("List", 0) == 0 ||
+                     action.rfind("Get", 0) == 0;
+  if (!reads) {
+    return Error("AccessDeniedException",
+                 "the UI route only reads; " + action +
+                     " goes to POST / with X-Amz-Target, signed (boto3, the AWS CLI)",
+                 403);
+  }
+  http::ApiRequest inner = req;
+  if (req.method == "GET") inner.body = req.Param("input");
+  std::erase_if(inner.headers, [](const auto& kv) {
+    std::string name = kv.first;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name == "x-amz-target";
+  });
+  inner.headers.emplace_back("X-Amz-Target", "AWSStepFunctions." + action);
+  http::ApiResponse r = HandleStepFunctions(service, inner);
+  if (action != "DescribeExecution" || r.status != 200) return r;
+  json out = json::parse(r.body, nullptr, false);
+  if (!out.is_object()) return r;
+  auto e = service->DescribeExecution(out.value("executionArn", ""));
+  if (e.ok()) out["costUsd"] = e->cost_usd.ToString();
+  return Ok(out);
+}
+
 void RegisterStepFunctionsRoutes(http::Router& router, runtime::PipelineService* service) {
+  router.AddApi("stepfunctions-ui", "/api/pipeline/sfn/", [service](const http::ApiRequest& req) {
+    return HandleStepFunctionsForUi(service, req);
+  });
   for (const char* action : kActions) {
     router.AddAwsJson(
         "stepfunctions", std::string("AWSStepFunctions.") + action, "states",

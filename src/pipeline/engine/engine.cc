@@ -43,6 +43,7 @@ struct Frame {
   std::string prefix;  // "" at the top, "Stages/3/" inside an iteration
   std::shared_ptr<CancelToken> cancel;
   std::optional<int64_t> item_index;  // inside a Map iteration
+  std::optional<FanOut> fan;          // inside a Map iteration (also in its Parallel branches)
   json item_value;
   int64_t last_event = 0;  // previousEventId of this scope's next event
 };
@@ -652,6 +653,7 @@ class Run {
     req.timeout_seconds = timeout;
     req.heartbeat_seconds = heartbeat;
     req.cancel = f.cancel->Child();
+    req.fan_out = f.fan;
     req.submitted = [&, rtype = rtype, rname = rname](const json& output) {
       Emit(f, "TaskSubmitted", "taskSubmittedEventDetails",
            {{"resourceType", rtype},
@@ -756,6 +758,7 @@ class Run {
       bf.machine = &pf.branches[b];
       bf.prefix = bkey + "/";
       bf.cancel = group->Child();
+      bf.fan = f.fan;
       bf.last_event = started;
       Step s = RunScope(bf, branch_input);
       RaiseTo(last, bf.last_event);
@@ -859,7 +862,10 @@ class Run {
       return tol_pct && n > 0 &&
              static_cast<double>(failed) * 100.0 > *tol_pct * static_cast<double>(n);
     };
-    Fan(n, max_conc > 0 ? max_conc : opts_.max_parallel, *group, [&](size_t i) {
+    const int64_t width = opts_.fan_out_width > 0 ? opts_.fan_out_width
+                          : max_conc > 0          ? max_conc
+                                                  : opts_.max_parallel;
+    Fan(n, width, *group, [&](size_t i) {
       const std::string ikey = key + "/" + std::to_string(i);
       if (const Checkpoint* c = Resumed(ikey)) {
         results[i] = c->output;
@@ -871,6 +877,7 @@ class Run {
       itf.cancel = group->Child();
       itf.item_index = static_cast<int64_t>(i);
       itf.item_value = items[i];
+      itf.fan = FanOut{key, static_cast<int64_t>(i), static_cast<int64_t>(n), max_conc};
       itf.last_event = started;
       json detail = {{"name", st.name}, {"index", i}};
       Emit(itf, "MapIterationStarted", "mapIterationStartedEventDetails", detail);

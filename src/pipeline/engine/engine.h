@@ -75,6 +75,11 @@ struct ExecuteOptions {
   // Concurrent Map iterations when MaxConcurrency is 0, and concurrent Parallel branches. Step
   // Functions runs up to 40 inline Map iterations at once ("Map state", concurrency).
   int64_t max_parallel = 40;
+  // When positive, a Map runs up to this many iterations at once whatever its
+  // MaxConcurrency, and leaves MaxConcurrency to the dispatcher (TaskRequest::fan_out): an
+  // executor that throttles a whole fan-out itself (a Slurm job array's %K) must see every
+  // iteration's task, not MaxConcurrency of them at a time.
+  int64_t fan_out_width = 0;
   Limits limits;
   bool keep_events =
       true;  // also return the events in ExecutionResult (the journal gets them anyway)

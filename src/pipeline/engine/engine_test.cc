@@ -41,9 +41,12 @@ class FakeDispatcher : public TaskDispatcher {
       requests_.push_back(r);
       ++in_flight_;
       peak_ = std::max(peak_, in_flight_);
+      // Open for good once reached: a waiter woken late must not see in_flight_ already
+      // lowered by the fast ones and wait out the time-out.
+      if (in_flight_ >= gate) gate_open_ = true;
       cv_.notify_all();
       if (gate > 0 && !gate_open_) {
-        cv_.wait_for(lock, std::chrono::seconds(5), [&] { return in_flight_ >= gate; });
+        cv_.wait_for(lock, std::chrono::seconds(5), [&] { return gate_open_; });
         gate_open_ = true;
       }
     }
@@ -533,6 +536,38 @@ TEST(Map, MaxConcurrencyPathAndTheDefaultWidth) {
                     json::array({1, 2, 3, 4, 5, 6, 7, 8}));
   ASSERT_EQ(w.status, ExecutionStatus::kSucceeded);
   EXPECT_EQ(wide.dispatcher.peak(), 4);
+}
+
+// Every task of an iteration says where it sits in the fan-out (nested Parallel branches
+// too); tasks outside a Map say nothing. With fan_out_width, all iterations reach the
+// dispatcher at once although MaxConcurrency is 2: the executor (Slurm's %K) throttles.
+TEST(Map, TasksCarryTheirFanOutAndTheWidthOverrideLeavesMaxConcurrencyToTheExecutor) {
+  Harness h;
+  h.options.fan_out_width = 16;
+  h.dispatcher.gate = 6;
+  auto r = h.Run(R"J({"StartAt":"M","States":{
+      "M":{"Type":"Map","MaxConcurrency":2,"ItemProcessor":{"StartAt":"P","States":{
+        "P":{"Type":"Parallel","End":true,"Branches":[
+          {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"x","End":true}}}]}}},
+      "Next":"Post"},
+      "Post":{"Type":"Task","Resource":"x","End":true}}})J",
+                 json::array({0, 1, 2, 3, 4, 5}));
+  ASSERT_EQ(r.status, ExecutionStatus::kSucceeded) << r.cause;
+  EXPECT_EQ(h.dispatcher.peak(), 6);
+  std::set<int64_t> indices;
+  for (const TaskRequest& q : h.dispatcher.requests()) {
+    if (q.state_name == "Post") {
+      EXPECT_FALSE(q.fan_out.has_value());
+      continue;
+    }
+    ASSERT_TRUE(q.fan_out.has_value()) << q.state_key;
+    EXPECT_EQ(q.fan_out->map_key, "M");
+    EXPECT_EQ(q.fan_out->size, 6);
+    EXPECT_EQ(q.fan_out->max_concurrency, 2);
+    EXPECT_EQ(q.state_key, "M/" + std::to_string(q.fan_out->index) + "/P/branch-0/T");
+    indices.insert(q.fan_out->index);
+  }
+  EXPECT_EQ(indices, (std::set<int64_t>{0, 1, 2, 3, 4, 5}));
 }
 
 // 10 items, items 2, 5 and 8 fail: 3 failures.

@@ -129,6 +129,16 @@ class SeededRandom final : public RandomSource {
   std::mt19937_64 gen_;
 };
 
+// Where a Task attempt sits in a Map's fan-out, for executors that submit a whole fan-out at
+// once (a Slurm job array): the attempts of one state in one Map run with the same `map_key`
+// and `state_name` and `attempt` are one batch, `index` is the iteration's place in it.
+struct FanOut {
+  std::string map_key;          // the Map state's key, "Stages/3/Candidates"
+  int64_t index = 0;            // $$.Map.Item.Index
+  int64_t size = 0;             // the Map's iteration count
+  int64_t max_concurrency = 0;  // the Map's MaxConcurrency (0: no limit)
+};
+
 // One Task attempt as the dispatcher sees it.
 // NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct TaskRequest {
@@ -141,6 +151,8 @@ struct TaskRequest {
   std::optional<int64_t> timeout_seconds;    // TimeoutSeconds(Path), when set
   std::optional<int64_t> heartbeat_seconds;  // HeartbeatSeconds, when set
   std::shared_ptr<CancelToken> cancel;       // fires on Stop, time-out, or a sibling's failure
+  // Set inside a Map iteration (the innermost Map): where the attempt sits in its fan-out.
+  std::optional<FanOut> fan_out;
   // Optional: a `.sync` job that was created reports its creation response here (the engine
   // records a TaskSubmitted event). May be called once, from the dispatching thread.
   std::function<void(const nlohmann::json&)> submitted;

@@ -137,6 +137,44 @@ AslOr<json> PipelineDispatcher::Dispatch(const engine::TaskRequest& request) {
                       kRegisterBestFunction + ")"};
 }
 
+void PipelineDispatcher::RunElsewhere(const engine::TaskRequest& request, JobKind kind,
+                                      const std::string& name, const json& body) {
+  ExecutorJob job;
+  job.kind = kind;
+  job.name = name;
+  // One batch per Task state per Map run per attempt (and per execution and redrive: the
+  // executor may serve several).
+  const std::string scope = options_.execution_arn + "#" + std::to_string(options_.redrive_count);
+  if (request.fan_out) {
+    job.batch = scope + "/" + request.fan_out->map_key + "/" + request.state_name;
+    job.index = request.fan_out->index;
+    job.batch_size = request.fan_out->size;
+    job.max_concurrency = request.fan_out->max_concurrency;
+  } else {
+    job.batch = scope + "/" + request.state_key;
+  }
+  job.attempt = request.attempt;
+  const json runtime = body.value("StoppingCondition", json::object());
+  if (runtime.is_object() && runtime.contains("MaxRuntimeInSeconds") &&
+      runtime["MaxRuntimeInSeconds"].is_number_integer()) {
+    job.max_runtime_seconds = runtime["MaxRuntimeInSeconds"].get<int64_t>();
+  }
+  auto never = engine::CancelToken::Make();
+  engine::CancelToken& cancel = request.cancel != nullptr ? *request.cancel : *never;
+  auto how = options_.executor->Run(job, cancel);
+  const std::string why =
+      how.ok() ? *how : "the executor could not run the job: " + how.status().message();
+  // The job's own process records its end before it exits; give the database a moment.
+  const auto grace = !how.ok()            ? std::chrono::seconds(0)
+                     : cancel.cancelled() ? std::chrono::seconds(2)
+                                          : std::chrono::seconds(10);
+  auto d = jobs_->Wait(kind, name, grace);
+  const std::string st = d.ok() ? d->value(StatusKey(kind), "") : "";
+  if (st != "Completed" && st != "Failed" && st != "Stopped") {
+    (void)jobs_->Abandon(kind, name, "InternalServerError: " + why);
+  }
+}
+
 AslOr<json> PipelineDispatcher::RunJob(const engine::TaskRequest& request, JobKind kind,
                                        bool sync) {
   if (options_.max_cost_usd) {
@@ -154,19 +192,22 @@ AslOr<json> PipelineDispatcher::RunJob(const engine::TaskRequest& request, JobKi
   }
   json body = request.parameters;
   std::string name = body.value(NameKey(kind), "");
-  auto arn = jobs_->CreateJob(kind, body, options_.region);
+  const bool external = options_.executor != nullptr && sync;
+  const auto start = external ? sagemaker::JobStart::kDeferred : sagemaker::JobStart::kNow;
+  auto arn = jobs_->CreateJob(kind, body, options_.region, start);
   if (!arn.ok() && arn.status().code() == StatusCode::kAlreadyExists &&
       options_.redrive_count > 0 && !name.empty()) {
     // A redrive re-runs a state whose failed attempt already took this name.
     name = RedriveName(name, options_.redrive_count);
     body[NameKey(kind)] = name;
-    arn = jobs_->CreateJob(kind, body, options_.region);
+    arn = jobs_->CreateJob(kind, body, options_.region, start);
   }
   if (!arn.ok()) return SageMakerError(arn.status());
   const json created = {{ArnKey(kind), *arn}};
   if (request.submitted) request.submitted(created);
   if (options_.progress) options_.progress(name + " started");
   if (!sync) return created;
+  if (external) RunElsewhere(request, kind, name, body);
 
   json described;
   bool stop_sent = false;

@@ -22,6 +22,13 @@
 // billable seconds, exact Decimal) is compared with the limit; at or over it the task fails
 // with sagebox.CostLimitExceeded and starts nothing.
 //
+// Executors: by default a job runs on this process's JobService. With an executor
+// (DispatcherOptions::executor) a `.sync` job is recorded deferred (JobStart::kDeferred) and
+// handed to the executor, which has it run elsewhere (a Slurm array task running `sagebox job
+// exec`); the job records its own end in the shared database. When the executor's task ended
+// without the job recording that (cancelled while pending, a lost node), the job is Abandoned
+// as Failed with the executor's account of it. Jobs without .sync always run here.
+//
 // sagebox-register-best (docs/pipeline.md): every candidate with a training job becomes a
 // tracking run of the experiment named after the state machine (parameters, stepped metrics,
 // tags, cost; FINISHED or FAILED); the best Completed one by the payload's metric (ties to the
@@ -54,6 +61,32 @@ namespace sagebox::pipeline::runtime {
 inline constexpr const char* kRegisterBestFunction = "sagebox-register-best";
 inline constexpr const char* kCostLimitExceeded = "sagebox.CostLimitExceeded";
 
+// A job handed to an executor. Tasks of one `batch` and `attempt` may be submitted together
+// (one Slurm job array): the attempts of one Task state in one Map run, `index` being the
+// iteration.
+struct ExecutorJob {
+  sagemaker::JobKind kind = sagemaker::JobKind::kTraining;
+  std::string name;
+  std::string batch;            // the Task state in its Map run
+  int64_t attempt = 1;          // 2 for the first retry, ...
+  int64_t index = 0;            // the task's place in the batch (its Map iteration)
+  int64_t batch_size = 1;       // how many tasks the batch may get (the Map's iterations)
+  int64_t max_concurrency = 0;  // at most this many of the batch run at once; 0: no limit
+  std::optional<int64_t> max_runtime_seconds;  // the job's StoppingCondition
+};
+
+// Where jobs run when not on the dispatcher's own JobService.
+// Thread-safety: Run is called from many engine threads at once.
+class JobExecutor {
+ public:
+  virtual ~JobExecutor() = default;
+  // Has `job` (recorded JobStart::kDeferred) run where JobService::StartDeferred is called on
+  // it, and blocks until that run has ended; when `cancel` fires, stops it. Returns how the
+  // executor's task ended ("Slurm task 41_3 ended CANCELLED"), which the dispatcher records
+  // when the job itself did not record its end; an error when it could not be submitted.
+  virtual StatusOr<std::string> Run(const ExecutorJob& job, engine::CancelToken& cancel) = 0;
+};
+
 struct DispatcherOptions {
   std::string execution_arn;
   std::string experiment;  // the tracking experiment (the state machine's name)
@@ -62,6 +95,7 @@ struct DispatcherOptions {
   std::optional<Decimal> max_cost_usd;  // no limit when unset
   Decimal spent_usd;                    // the cost of earlier attempts (a redrive)
   std::chrono::milliseconds poll = std::chrono::milliseconds(250);
+  JobExecutor* executor = nullptr;  // null: jobs run on the JobService itself
   // Called after each job ends with the execution's cost so far (from the job's thread).
   std::function<void(const Decimal& total)> on_cost;
   // A line of progress per job started and ended ("iris-lr-0-1a2b-0 Completed 12 s $0.0004").
@@ -84,6 +118,10 @@ class PipelineDispatcher final : public engine::TaskDispatcher {
  private:
   asl::AslOr<nlohmann::json> RunJob(const engine::TaskRequest& request, sagemaker::JobKind kind,
                                     bool sync);
+  // Hands a deferred `.sync` job to the executor and waits for it; abandons it when the
+  // executor's task ended without the job recording its end.
+  void RunElsewhere(const engine::TaskRequest& request, sagemaker::JobKind kind,
+                    const std::string& name, const nlohmann::json& body);
   asl::AslOr<nlohmann::json> RegisterBest(const engine::TaskRequest& request);
   // The run of one candidate's training job (created and logged on first sight).
   StatusOr<std::string> CandidateRun(const std::string& experiment_id,

@@ -250,6 +250,7 @@ void PipelineService::Run(const std::shared_ptr<Live>& live, ExecutionRow row,
   eo.resume_from = std::move(*checkpoints);
   eo.stop = live->stop;
   eo.max_parallel = options_.max_parallel;
+  if (options_.executor != nullptr) eo.fan_out_width = options_.fan_out_width;
   eo.keep_events = false;
   if (const int64_t limit = row.options.value("max_history_events", int64_t{0}); limit > 0) {
     eo.limits.max_history_events = limit;
@@ -262,6 +263,7 @@ void PipelineService::Run(const std::shared_ptr<Live>& live, ExecutionRow row,
   d.redrive_count = row.redrive_count;
   d.spent_usd = row.cost_usd;
   d.poll = options_.job_poll;
+  d.executor = options_.executor;
   if (row.options.contains("max_cost_usd")) {
     Decimal limit;
     if (Decimal::Parse(row.options.value("max_cost_usd", ""), &limit)) d.max_cost_usd = limit;

@@ -45,6 +45,7 @@
 #include "core/status.h"
 #include "db/database.h"
 #include "pipeline/engine/interfaces.h"
+#include "pipeline/runtime/dispatcher.h"
 #include "pipeline/runtime/execution_store.h"
 #include "pipeline/sagemaker/job_service.h"
 #include "pipeline/tracking/tracking_store.h"
@@ -59,6 +60,11 @@ struct PipelineServiceOptions {
   int64_t max_parallel = 40;
   std::chrono::milliseconds job_poll = std::chrono::milliseconds(250);
   engine::Clock* clock = nullptr;  // null: the system clock
+  // Where `.sync` jobs run (the Slurm executor, slurm_executor.h); null: on the JobService,
+  // in this process. With an executor every Map runs up to `fan_out_width` iterations at
+  // once and the executor enforces MaxConcurrency (engine.h, ExecuteOptions::fan_out_width).
+  JobExecutor* executor = nullptr;
+  int64_t fan_out_width = 256;
   // Progress lines of every execution (jobs started and ended, the end), from its thread.
   std::function<void(const std::string& execution_arn, const std::string& line)> progress;
 };

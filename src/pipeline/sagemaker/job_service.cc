@@ -69,6 +69,9 @@ constexpr const char* kColumns =
     "created_us, modified_us, started_us, ended_us, instance_type, instance_count, "
     "runner_jobs, metrics, billable_seconds, cost_usd, price_usd_per_hour, price_region, owner";
 
+// runner_jobs of a job created with JobStart::kDeferred until StartDeferred claims it.
+constexpr const char* kDeferredMark = R"({"deferred":true})";
+
 // One row of sagemaker_jobs. (clang-tidy sees nlohmann::json's members as throwing in the
 // implicit constructor; a default json is null and allocates nothing.)
 struct Row {  // NOLINT(bugprone-exception-escape)
@@ -333,7 +336,7 @@ void JobService::NotifyDone() {
 }
 
 StatusOr<std::string> JobService::CreateJob(JobKind kind, const json& request,
-                                            const std::string& region_in) {
+                                            const std::string& region_in, JobStart start) {
   ASSIGN_OR_RETURN(JobRequest req, ParseCreateRequest(kind, request));
   const std::string type_member = kind == JobKind::kProcessing
                                       ? "processingResources.clusterConfig.instanceType"
@@ -358,10 +361,10 @@ StatusOr<std::string> JobService::CreateJob(JobKind kind, const json& request,
   }
   Status s = db_->Exec(
       std::string("INSERT INTO sagemaker_jobs (") + kColumns +
-          ") VALUES (?,?,?,?,?,?,?,?,NULL,?,?,NULL,NULL,?,?,'[]','[]',NULL,NULL,NULL,NULL,?)",
+          ") VALUES (?,?,?,?,?,?,?,?,NULL,?,?,NULL,NULL,?,?,?,'[]',NULL,NULL,NULL,NULL,?)",
       P(Text(KindName(kind)), req.name, arn, region, request.dump(), Text("InProgress"),
         Opt(secondary), transitions.dump(), now, now, req.instance_type,
-        int64_t{req.instance_count}, owner_));
+        int64_t{req.instance_count}, Text(start == JobStart::kNow ? "[]" : kDeferredMark), owner_));
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExists(Noun(kind) +
                          " names must be unique within an AWS account and region, "
@@ -369,6 +372,11 @@ StatusOr<std::string> JobService::CreateJob(JobKind kind, const json& request,
                          Lower(Noun(kind)) + " with this name already exists (" + arn + ")");
   }
   RETURN_IF_ERROR(s);
+  if (start == JobStart::kNow) RETURN_IF_ERROR(Launch(kind, std::move(req), region));
+  return arn;
+}
+
+Status JobService::Launch(JobKind kind, JobRequest req, const std::string& region) {
   auto live = std::make_shared<Live>();
   std::vector<std::thread> finished;
   {
@@ -396,7 +404,43 @@ StatusOr<std::string> JobService::CreateJob(JobKind kind, const json& request,
                           }));
   }
   for (auto& t : finished) t.join();
-  return arn;
+  return Status::Ok();
+}
+
+Status JobService::StartDeferred(JobKind kind, const std::string& name) {
+  ASSIGN_OR_RETURN(Row row, Load(db_, kind, name));
+  ASSIGN_OR_RETURN(JobRequest req, ParseCreateRequest(kind, row.request));
+  ASSIGN_OR_RETURN(auto claimed,
+                   db_->Query("UPDATE sagemaker_jobs SET owner = ?, runner_jobs = '[]', "
+                              "modified_us = ? WHERE kind = ? AND name = ? AND status = "
+                              "'InProgress' AND runner_jobs = ? RETURNING name",
+                              P(owner_, Now(), Text(KindName(kind)), name, Text(kDeferredMark))));
+  if (claimed.empty()) {
+    return InvalidArgument(
+        Noun(kind) + " " + name + " is " + row.status +
+        (row.runner_jobs == json::parse(kDeferredMark) ? "" : ", already started by " + row.owner) +
+        ": only a deferred job still waiting to start can be started");
+  }
+  return Launch(kind, std::move(req), row.region);
+}
+
+StatusOr<bool> JobService::Abandon(JobKind kind, const std::string& name,
+                                   const std::string& reason) {
+  ASSIGN_OR_RETURN(Row row, Load(db_, kind, name));
+  if (Terminal(row.status)) return false;
+  const bool stopping = row.status == "Stopping";
+  ASSIGN_OR_RETURN(
+      auto u,
+      db_->Query("UPDATE sagemaker_jobs SET status = ?, failure_reason = ?, ended_us = ?, "
+                 "modified_us = ? WHERE kind = ? AND name = ? AND status = ? RETURNING name",
+                 P(Text(stopping ? "Stopped" : "Failed"),
+                   stopping ? db::Value(std::monostate{}) : db::Value(reason), Now(), Now(),
+                   Text(KindName(kind)), name, row.status)));
+  if (!u.empty()) {
+    (void)Transition(kind, name, stopping ? "Stopped" : "Failed", reason);
+    NotifyDone();
+  }
+  return !u.empty();
 }
 
 Status JobService::Transition(JobKind kind, const std::string& name, const std::string& secondary,

@@ -97,6 +97,10 @@ struct JobCost {
   Decimal usd;
 };
 
+// When CreateJob starts the job: at once, here (the default), or later through
+// StartDeferred, in whichever process an executor (a Slurm task: `sagebox job exec`) runs.
+enum class JobStart { kNow, kDeferred };
+
 // usd_per_hour × seconds × count / 3600, rounded to 10^-10 (core/decimal.h).
 Decimal ComputeCost(Decimal usd_per_hour, int64_t seconds, int count);
 
@@ -109,11 +113,22 @@ class JobService {
   JobService(const JobService&) = delete;
   JobService& operator=(const JobService&) = delete;
 
-  // Validates and records the job and starts it; returns its ARN. `region` (empty: the
-  // default) prices it and goes into the ARN. InvalidArgument (ValidationException),
-  // AlreadyExists, or the database's error.
+  // Validates and records the job and starts it (kDeferred: records it InProgress and waits
+  // for StartDeferred); returns its ARN. `region` (empty: the default) prices it and goes
+  // into the ARN. InvalidArgument (ValidationException), AlreadyExists, or the database's
+  // error.
   StatusOr<std::string> CreateJob(JobKind kind, const nlohmann::json& request,
-                                  const std::string& region = "");
+                                  const std::string& region = "", JobStart start = JobStart::kNow);
+  // Starts a job created with JobStart::kDeferred in this service, which then supervises it
+  // as if it had created it (Stop, Wait, the time limit). A job is claimed once: the claim is
+  // one guarded UPDATE, so two executors racing for it cannot both run it. NotFound for no
+  // such job; InvalidArgument when it is not a deferred job still waiting to start.
+  Status StartDeferred(JobKind kind, const std::string& name);
+  // Ends a job whose executor went away before the job recorded its own end (a Slurm task
+  // cancelled while pending, a node that died): InProgress becomes Failed with `reason` as
+  // its FailureReason, Stopping becomes Stopped. Returns whether the job was still open.
+  // NotFound for no such job; the database's error otherwise.
+  StatusOr<bool> Abandon(JobKind kind, const std::string& name, const std::string& reason);
   // DescribeProcessingJob / DescribeTrainingJob's response. NotFound for no such job.
   StatusOr<nlohmann::json> Describe(JobKind kind, const std::string& name);
   // ListProcessingJobs / ListTrainingJobs' response for `request` (filters, sort, paging).
@@ -144,6 +159,8 @@ class JobService {
   JobService(db::Database* db, JobServiceOptions options, std::unique_ptr<catalog::Catalog> own);
 
   void Run(const JobRequest& req, const std::string& region, const std::shared_ptr<Live>& live);
+  // Starts Run on a thread of the service. Internal once the service is shutting down.
+  Status Launch(JobKind kind, JobRequest req, const std::string& region);
   int64_t Now() const;
   // Appends a secondary status transition (training) and sets the status columns.
   Status Transition(JobKind kind, const std::string& name, const std::string& secondary,

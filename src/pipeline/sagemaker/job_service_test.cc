@@ -120,6 +120,55 @@ TEST_P(JobServiceTest, ShardedProcessingJobCompletesAndUploadsEveryHostsOutput) 
             StatusCode::kAlreadyExists);
 }
 
+// An executor's job: recorded and waiting, started once (by a second service, as `sagebox
+// job exec` would in its own process), and a deferred job nobody started can be abandoned.
+TEST_P(JobServiceTest, DeferredJobsStartOnceWhereTheExecutorRunsThemOrAreAbandoned) {
+  ASSERT_TRUE(service_
+                  ->CreateJob(JobKind::kProcessing, ProcessingJob("later", "echo ran > out.txt"),
+                              "", JobStart::kDeferred)
+                  .ok());
+  auto waiting = service_->Wait(JobKind::kProcessing, "later", milliseconds(300));
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ((*waiting)["ProcessingJobStatus"], "InProgress");
+  EXPECT_FALSE(waiting->contains("ProcessingStartTime"));
+
+  JobServiceOptions o;
+  o.data_dir = data_;
+  o.poll_interval = milliseconds(50);
+  auto executor = JobService::Create(db_.db(), o);
+  ASSERT_TRUE(executor.ok());
+  ASSERT_TRUE((*executor)->StartDeferred(JobKind::kProcessing, "later").ok());
+  const Status again = service_->StartDeferred(JobKind::kProcessing, "later");
+  EXPECT_EQ(again.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(again.message().find("already started"), std::string::npos) << again.message();
+  auto done = (*executor)->Wait(JobKind::kProcessing, "later", seconds(60));
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ((*done)["ProcessingJobStatus"], "Completed") << done->dump(2);
+  // The creating service sees the end through the database.
+  auto seen = service_->Describe(JobKind::kProcessing, "later");
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ((*seen)["ProcessingJobStatus"], "Completed");
+  auto closed = service_->Abandon(JobKind::kProcessing, "later", "too late");
+  ASSERT_TRUE(closed.ok());
+  EXPECT_FALSE(*closed);
+
+  ASSERT_TRUE(
+      service_
+          ->CreateJob(JobKind::kProcessing, ProcessingJob("never", "true"), "", JobStart::kDeferred)
+          .ok());
+  auto abandoned = service_->Abandon(JobKind::kProcessing, "never",
+                                     "the Slurm task 7_3 ended CANCELLED before the job started");
+  ASSERT_TRUE(abandoned.ok());
+  EXPECT_TRUE(*abandoned);
+  auto d = service_->Describe(JobKind::kProcessing, "never");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)["ProcessingJobStatus"], "Failed");
+  EXPECT_EQ((*d)["FailureReason"], "the Slurm task 7_3 ended CANCELLED before the job started");
+  EXPECT_EQ(service_->StartDeferred(JobKind::kProcessing, "never").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->StartDeferred(JobKind::kProcessing, "nope").code(), StatusCode::kNotFound);
+}
+
 TEST_P(JobServiceTest, FailureFileBecomesTheFailureReason) {
   json d =
       RunToEnd(JobKind::kProcessing, ProcessingJob("fails",

@@ -267,6 +267,7 @@ StatusOr<ArrayStatus> ParseSqueueJson(std::string_view text, int64_t job_id) {
       std::optional<int64_t> array_id = NumberField(job, "array_job_id", path);
       bool is_array = array_id && *array_id != 0;
       if (is_array ? *array_id != job_id : id != job_id) continue;
+      status.listed = true;
       TaskStatus proto;
       proto.state_name = StateField(job, path);
       proto.state = ParseTaskState(proto.state_name);
@@ -481,7 +482,7 @@ StatusOr<ArrayStatus> SlurmClient::Status(int64_t job_id) {
   ASSIGN_OR_RETURN(CommandResult q, runner_->Run({{"squeue", "--json"}, {}, ""}));
   if (q.exit_code != 0) return Internal(CommandFailure("squeue --json", q));
   ASSIGN_OR_RETURN(ArrayStatus status, ParseSqueueJson(q.stdout_text, job_id));
-  if (!status.tasks.empty()) return status;
+  if (status.listed) return status;
   // Gone from the controller's memory (MinJobAge): ask the accounting database.
   CommandRequest sacct{{"sacct", "--jobs=" + std::to_string(job_id), "--allocations", "--parsable2",
                         "--noheader", "--format=JobID,State,ExitCode,Start,End"},

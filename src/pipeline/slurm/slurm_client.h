@@ -80,6 +80,9 @@ struct ArrayStatus {
   int64_t job_id = 0;
   std::string source;             // "squeue" or "sacct"
   std::vector<TaskStatus> tasks;  // sorted by index, one per index
+  // squeue listed the job. It may list none of its tasks: the tasks of an array cancelled
+  // before they started leave one CANCELLED record with an empty task list.
+  bool listed = false;
 
   bool AllTerminal() const;
   // Indices whose state IsRetryable.
@@ -128,7 +131,8 @@ class SlurmClient {
   // its output is not a job id; the runner's error when sbatch cannot run.
   StatusOr<int64_t> SubmitArray(const ArraySubmission& submission);
 
-  // The state of every task of array job `job_id` (squeue, else sacct). NotFound when
+  // The state of every task of array job `job_id` (squeue, else sacct; a job squeue lists
+  // with no task is returned as it is, see ArrayStatus::listed). NotFound when
   // neither knows the job; BadInput naming the command and the line (or JSON path) when
   // their output cannot be read; Internal with stderr when the command fails otherwise.
   StatusOr<ArrayStatus> Status(int64_t job_id);

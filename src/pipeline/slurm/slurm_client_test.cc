@@ -213,6 +213,24 @@ TEST(SqueueJsonTest, DoneArrayHasExitCodesAndTimes) {
   auto other = ParseSqueueJson(ReadTestData("squeue_array_done.json"), 99);
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(other->tasks.empty());
+  EXPECT_FALSE(other->listed);
+  EXPECT_TRUE(s->listed);
+}
+
+// Recorded on Slurm 22.05 (the test cluster): `scancel 38_[1-3]` while 1-3 were pending
+// left only this record of them, with an empty task list; the started task keeps its own.
+TEST(SqueueJsonTest, CancelledPendingTasksLeaveTheArrayListedWithoutThem) {
+  auto s = ParseSqueueJson(
+      R"({"jobs":[{"job_id":39,"array_job_id":38,"array_task_id":0,"array_task_string":"",
+      "job_state":"CANCELLED","state_reason":"None"},
+      {"job_id":38,"array_job_id":38,"array_task_id":null,"array_task_string":"",
+      "job_state":"CANCELLED","state_reason":"JobArrayTaskLimit"}],"errors":[]})",
+      38);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(s->listed);
+  ASSERT_EQ(s->tasks.size(), 1u);
+  EXPECT_EQ(s->tasks[0].index, 0);
+  EXPECT_EQ(s->Find(2), nullptr);
 }
 
 TEST(SqueueJsonTest, ThrottledArrayRunsTwoAndHoldsTheRest) {
