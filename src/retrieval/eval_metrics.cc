@@ -106,6 +106,9 @@ StatusOr<std::vector<EvalQuery>> ParseBeirQueries(std::string_view content, std:
     } catch (const nlohmann::json::parse_error& e) {
       return BadInput(Where(name, number) + ": expected one JSON object per line, byte " +
                       std::to_string(e.byte) + " is wrong");
+    } catch (const nlohmann::json::exception& e) {
+      // A number too large for a double is out_of_range, not parse_error.
+      return BadInput(Where(name, number) + ": expected one JSON object per line: " + e.what());
     }
     if (!j.is_object()) {
       return BadInput(Where(name, number) + ": expected a JSON object, got " + j.type_name());

@@ -41,6 +41,10 @@ TEST(BeirQueriesTest, ErrorsNameFileLineAndWhatWasExpected) {
       HasSubstr("q.jsonl:2: expected one JSON object per line"));
   EXPECT_THAT(BadInputMessage(ParseBeirQueries("[1,2]\n", "q.jsonl").status()),
               HasSubstr("q.jsonl:1: expected a JSON object, got array"));
+  // A number too large for a double is nlohmann's out_of_range, not parse_error: it used to
+  // escape as an exception.
+  EXPECT_THAT(BadInputMessage(ParseBeirQueries("{\"_id\": 1e999}\n", "q.jsonl").status()),
+              HasSubstr("q.jsonl:1: expected one JSON object per line"));
   EXPECT_THAT(BadInputMessage(ParseBeirQueries("{\"text\":\"x\"}\n", "q.jsonl").status()),
               HasSubstr("q.jsonl:1: missing \"_id\""));
   EXPECT_THAT(BadInputMessage(ParseBeirQueries("{\"_id\":\"a\"}\n", "q.jsonl").status()),

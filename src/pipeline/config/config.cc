@@ -14,6 +14,9 @@
 #include <regex>
 #include <set>
 #include <tuple>
+#include <utility>
+
+#include "core/utf8.h"
 
 namespace sagebox::pipeline::config {
 
@@ -846,6 +849,17 @@ Config Parse(Checker& c, const YAML::Node& root) {
 
 StatusOr<Config> ParseConfig(std::string_view yaml, const std::string& file) {
   Checker c(file);
+  // YAML is Unicode text, but yaml-cpp passes stray bytes through, and the compiled ASL
+  // (JSON) cannot hold them: found by pipeline_config_fuzz.
+  if (auto bad = FindInvalidUtf8(yaml)) {
+    const std::string_view before = yaml.substr(0, *bad);
+    const auto line = std::count(before.begin(), before.end(), '\n');
+    const auto nl = before.rfind('\n');
+    const size_t col = nl == std::string_view::npos ? *bad : *bad - nl - 1;
+    c.Add(static_cast<int>(line), static_cast<int>(col), "(encoding)",
+          "not valid UTF-8 (a YAML config is UTF-8 text)");
+    return BadInput(c.Joined());
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));

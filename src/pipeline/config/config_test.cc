@@ -63,6 +63,14 @@ TEST(PipelineConfig, BaseIsValid) {
   EXPECT_FALSE(c->features.present);
 }
 
+// Found by pipeline_config_fuzz: a stray byte reached the compiled JSON, whose dump threw.
+TEST(PipelineConfig, InvalidUtf8IsRefusedWithItsLineAndColumn) {
+  std::string y = kBase;
+  y.replace(y.find("demo"), 4, "de\xffmo");
+  EXPECT_EQ(ErrorsOf(y),
+            "ocx.yaml:1:13: (encoding): not valid UTF-8 (a YAML config is UTF-8 text)");
+}
+
 TEST(PipelineConfig, ListExpected) {
   EXPECT_EQ(ErrorsOf(R"(pipeline: demo
 data: {root: s3://bucket-a/demo}

@@ -248,6 +248,10 @@ StatusOr<ArrayStatus> ParseSqueueJson(std::string_view text, int64_t job_id) {
   } catch (const json::parse_error& e) {
     return BadInput("squeue --json: line " + std::to_string(LineOf(text, e.byte)) +
                     ": not JSON: " + e.what());
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number too large for a double is out_of_range (found by
+    // slurm_output_fuzz).
+    return BadInput(std::string("squeue --json: not JSON: ") + e.what());
   }
   ArrayStatus status;
   status.job_id = job_id;

@@ -286,6 +286,15 @@ TEST(SqueueJsonTest, LaterVersionsShapeIsRead) {
   EXPECT_EQ(s->tasks[0].end_time, 160);
 }
 
+// Found by slurm_output_fuzz: a number too large for a double is nlohmann's out_of_range,
+// which escaped the parse_error handler.
+TEST(SqueueJsonTest, AnOverflowingNumberIsBadInput) {
+  auto s = ParseSqueueJson("2e444", 1);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kBadInput);
+  EXPECT_THAT(s.status().message(), HasSubstr("squeue --json: not JSON"));
+}
+
 TEST(SqueueJsonTest, ErrorsNameCommandAndPlace) {
   auto truncated = ParseSqueueJson("{\n  \"jobs\": [\n    {\"job_id\": 1,\n", 1);
   ASSERT_FALSE(truncated.ok());
