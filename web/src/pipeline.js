@@ -5,7 +5,7 @@
 // runs/search, tag `sagebox.execution`) with metrics and costs, and the best model per stage
 // (model versions with that tag). Refreshed every 5 s while the execution (or, on the list,
 // any execution) is RUNNING and the tab is shown. Server text reaches the DOM as text nodes.
-import { ApiError, apiUrl, getJson, postJson, token } from './api.js';
+import { ApiError, apiUrl, getJson, postJson } from './api.js';
 import { compareDec, sumDec } from './decimal.js';
 import { begin, fail, figure, h, publish, ready, showError } from './ui.js';
 
@@ -14,32 +14,11 @@ const RUN_HINT = 'sagebox pipeline run examples/pipeline/ocx.yaml';
 
 // ---- the Step Functions API ---------------------------------------------------------------------
 // The reading actions at GET /api/pipeline/sfn/<Action>?input=<body> (pipeline/api/sfn_routes.h):
-// the same shapes as AWS's POST / with X-Amz-Target, but a JSON API route, so a session or a
-// bearer token opens it where AWS's route wants SigV4. DescribeExecution also carries costUsd,
-// the execution's exact job cost.
-export async function sfn(action, body = {}) {
-  const headers = { Accept: 'application/json' };
-  const t = token();
-  if (t) headers.Authorization = `Bearer ${t}`;
-  let res;
-  try {
-    const url = `/api/pipeline/sfn/${action}?${new URLSearchParams({ input: JSON.stringify(body) })}`;
-    res = await fetch(url, { headers, cache: 'no-store', credentials: 'same-origin' });
-  } catch (e) {
-    throw new ApiError(0, 'NetworkError', `Cannot reach the sagebox server (${e.message}). Is \`sagebox serve\` still running?`);
-  }
-  const text = await res.text();
-  let parsed = null;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: the text below
-  }
-  if (res.ok && parsed) return parsed;
-  const err = parsed && parsed.error;  // the server's own refusals (401, 403): {error: {code, message}}
-  const type = (parsed && (parsed.__type || (err && err.code))) || `HTTP ${res.status}`;
-  const message = (parsed && (parsed.message || parsed.Message || (err && err.message))) || text.slice(0, 500) || res.statusText;
-  throw new ApiError(res.status, String(type).split('#').pop(), `AWSStepFunctions.${action}: ${message}`, parsed);
+// AWS's shapes, but a JSON API route, so a session or a bearer token opens it where AWS's route
+// wants SigV4, and errors come in the API's one shape. DescribeExecution also carries costUsd,
+// the execution's exact job cost. A 401 is left to the callers (quiet401), as before.
+export function sfn(action, body = {}) {
+  return getJson(`/api/pipeline/sfn/${action}`, { input: JSON.stringify(body) }, { quiet401: true });
 }
 
 // Every page of a paged Step Functions list (`key`), at most `limit` items.

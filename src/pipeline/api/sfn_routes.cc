@@ -259,19 +259,19 @@ http::ApiResponse Handle(runtime::PipelineService* service, const std::string& a
                "sagebox does not implement AWSStepFunctions." + action);
 }
 
-}  // namespace
+// Describe*, List* and Get* change nothing.
+bool IsReadAction(std::string_view action) {
+  return action.starts_with("Describe") || action.starts_with("List") || action.starts_with("Get");
+}
 
-http::ApiResponse HandleStepFunctions(runtime::PipelineService* service,
-                                      const http::ApiRequest& req) {
-  const std::string target = req.Header("X-Amz-Target");
-  const std::string action = target.substr(target.find('.') + 1);
-  const json in = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+// One action with its JSON body, for a caller with `role`.
+http::ApiResponse Answer(runtime::PipelineService* service, const std::string& action,
+                         const std::string& body, const std::string& role) {
+  const json in = json::parse(body.empty() ? "{}" : body, nullptr, false);
   if (in.is_discarded() || !in.is_object()) {
     return Error("SerializationException", "the body is not a JSON object");
   }
-  const bool reads = action.rfind("Describe", 0) == 0 || action.rfind("List", 0) == 0 ||
-                     action.rfind("Get", 0) == 0;
-  if (!reads && req.principal.role == "viewer") {
+  if (!IsReadAction(action) && role == "viewer") {
     return Error("AccessDeniedException", "the viewer role can only read", 403);
   }
   try {
@@ -282,33 +282,36 @@ http::ApiResponse HandleStepFunctions(runtime::PipelineService* service,
   }
 }
 
+}  // namespace
+
+http::ApiResponse HandleStepFunctions(runtime::PipelineService* service,
+                                      const http::ApiRequest& req) {
+  const std::string target = req.Header("X-Amz-Target");
+  return Answer(service, target.substr(target.find('.') + 1), req.body, req.principal.role);
+}
+
 http::ApiResponse HandleStepFunctionsForUi(runtime::PipelineService* service,
                                            const http::ApiRequest& req) {
   const std::string action = req.path.substr(req.path.rfind('/') + 1);
   if (req.method != "GET" && req.method != "POST") {
-    return Error("UnknownOperationException",
-                 "GET with ?input=<the action's JSON body>, or POST the body", 405);
+    return http::ErrorBody(405, "UnknownOperationException",
+                           "GET with ?input=<the action's JSON body>, or POST the body");
   }
-  const bool reads = action.rfind("Describe", 0) == 0 || action.rfind("List", 0) == 0 ||
-                     action.rfind("Get", 0) == 0;
-  if (!reads) {
-    return Error("AccessDeniedException",
-                 "the UI route only reads; " + action +
-                     " goes to POST / with X-Amz-Target, signed (boto3, the AWS CLI)",
-                 403);
+  if (!IsReadAction(action)) {
+    return http::ErrorBody(403, "AccessDeniedException",
+                           "the UI route only reads; " + action +
+                               " goes to POST / with X-Amz-Target, signed (boto3, the AWS CLI)");
   }
-  http::ApiRequest inner = req;
-  if (req.method == "GET") inner.body = req.Param("input");
-  std::erase_if(inner.headers, [](const auto& kv) {
-    std::string name = kv.first;
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return name == "x-amz-target";
-  });
-  inner.headers.emplace_back("X-Amz-Target", "AWSStepFunctions." + action);
-  http::ApiResponse r = HandleStepFunctions(service, inner);
-  if (action != "DescribeExecution" || r.status != 200) return r;
+  http::ApiResponse r = Answer(service, action, req.method == "GET" ? req.Param("input") : req.body,
+                               req.principal.role);
   json out = json::parse(r.body, nullptr, false);
-  if (!out.is_object()) return r;
+  if (r.status != 200) {
+    // An /api/ route answers in the API's one error shape; the AWS error name is its code.
+    const std::string type = out.is_object() ? out.value("__type", "") : "";
+    return http::ErrorBody(r.status, type.substr(type.find('#') + 1),
+                           out.is_object() ? out.value("message", r.body) : r.body);
+  }
+  if (action != "DescribeExecution" || !out.is_object()) return r;
   auto e = service->DescribeExecution(out.value("executionArn", ""));
   if (e.ok()) out["costUsd"] = e->cost_usd.ToString();
   return Ok(out);

@@ -154,10 +154,9 @@ void PipelineDispatcher::RunElsewhere(const engine::TaskRequest& request, JobKin
     job.batch = scope + "/" + request.state_key;
   }
   job.attempt = request.attempt;
-  const json runtime = body.value("StoppingCondition", json::object());
-  if (runtime.is_object() && runtime.contains("MaxRuntimeInSeconds") &&
-      runtime["MaxRuntimeInSeconds"].is_number_integer()) {
-    job.max_runtime_seconds = runtime["MaxRuntimeInSeconds"].get<int64_t>();
+  // CreateJob accepted the request, so it parses.
+  if (auto parsed = sagemaker::ParseCreateRequest(kind, body); parsed.ok()) {
+    job.max_runtime_seconds = parsed->max_runtime_s;
   }
   auto never = engine::CancelToken::Make();
   engine::CancelToken& cancel = request.cancel != nullptr ? *request.cancel : *never;

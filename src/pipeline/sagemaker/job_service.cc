@@ -136,6 +136,20 @@ StatusOr<Row> Load(db::Database* db, JobKind kind, const std::string& name) {
   return ReadRow(r, 0);
 }
 
+// Ends an open job that is in `status` (InProgress or Stopping) as Failed with `reason`, or
+// Stopped; false when its status changed meanwhile. The database's error otherwise.
+StatusOr<bool> EndOpen(db::Database* db, int64_t now_us, JobKind kind, const std::string& name,
+                       const std::string& status, const std::string& reason) {
+  const bool stopping = status == "Stopping";
+  ASSIGN_OR_RETURN(
+      auto u, db->Query("UPDATE sagemaker_jobs SET status = ?, failure_reason = ?, ended_us = ?, "
+                        "modified_us = ? WHERE kind = ? AND name = ? AND status = ? RETURNING name",
+                        P(Text(stopping ? "Stopped" : "Failed"),
+                          stopping ? db::Value(std::monostate{}) : db::Value(reason), now_us,
+                          now_us, Text(KindName(kind)), name, status)));
+  return !u.empty();
+}
+
 bool Terminal(const std::string& status) {
   return status == "Completed" || status == "Failed" || status == "Stopped";
 }
@@ -428,19 +442,12 @@ StatusOr<bool> JobService::Abandon(JobKind kind, const std::string& name,
                                    const std::string& reason) {
   ASSIGN_OR_RETURN(Row row, Load(db_, kind, name));
   if (Terminal(row.status)) return false;
-  const bool stopping = row.status == "Stopping";
-  ASSIGN_OR_RETURN(
-      auto u,
-      db_->Query("UPDATE sagemaker_jobs SET status = ?, failure_reason = ?, ended_us = ?, "
-                 "modified_us = ? WHERE kind = ? AND name = ? AND status = ? RETURNING name",
-                 P(Text(stopping ? "Stopped" : "Failed"),
-                   stopping ? db::Value(std::monostate{}) : db::Value(reason), Now(), Now(),
-                   Text(KindName(kind)), name, row.status)));
-  if (!u.empty()) {
-    (void)Transition(kind, name, stopping ? "Stopped" : "Failed", reason);
+  ASSIGN_OR_RETURN(bool ended, EndOpen(db_, Now(), kind, name, row.status, reason));
+  if (ended) {
+    (void)Transition(kind, name, row.status == "Stopping" ? "Stopped" : "Failed", reason);
     NotifyDone();
   }
-  return !u.empty();
+  return ended;
 }
 
 Status JobService::Transition(JobKind kind, const std::string& name, const std::string& secondary,
@@ -842,19 +849,10 @@ StatusOr<int> JobService::RecoverInterrupted() {
         jobs::ProcessRunning(static_cast<pid_t>(owner->pid), owner->start_ticks)) {
       continue;  // its server is alive
     }
-    const std::string status = row.status == "Stopping" ? "Stopped" : "Failed";
-    ASSIGN_OR_RETURN(
-        auto u, db_->Query("UPDATE sagemaker_jobs SET status = ?, failure_reason = ?, "
-                           "ended_us = ?, modified_us = ? WHERE kind = ? AND name = ? AND status "
-                           "IN ('InProgress', 'Stopping') RETURNING name",
-                           P(status,
-                             status == "Failed"
-                                 ? db::Value(std::string("InternalServerError: the server that "
-                                                         "ran the job (" +
-                                                         row.owner + ") ended before the job did"))
-                                 : db::Value(std::monostate{}),
-                             Now(), Now(), Text(KindName(row.kind)), row.name)));
-    marked += static_cast<int>(u.size());
+    ASSIGN_OR_RETURN(bool ended, EndOpen(db_, Now(), row.kind, row.name, row.status,
+                                         "InternalServerError: the server that ran the job (" +
+                                             row.owner + ") ended before the job did"));
+    marked += ended ? 1 : 0;
   }
   return marked;
 }
