@@ -8,7 +8,8 @@
 #      and its score equals scikit-learn's own cross-validation (reference_cv.py);
 #   3. a run killed with SIGKILL mid-way resumes (`pipeline resume`) without re-running the
 #      features job that had completed, and SUCCEEDS;
-#   4. status, runs and models answer as tables and JSON.
+#   4. status, runs and models answer as tables and JSON;
+#   5. `job exec` refuses an unknown job (exit 2) and one that already ran (exit 1).
 # Usage: runtime_e2e.sh path/to/sagebox
 set -euo pipefail
 sagebox="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -153,4 +154,17 @@ sb pipeline status | grep -q "killed .*SUCCEEDED" || fail "status: $(sb pipeline
 sb pipeline status first | grep -q "Best model per stage" || fail "status first: $(sb pipeline status first)"
 sb pipeline runs --stage wine | grep -q "wine-logistic-regression-0" || fail "runs --stage wine"
 sb pipeline models | grep -q "e2e-iris .*champion" || fail "models: $(sb pipeline models)"
+
+# 5. `job exec` (what a Slurm task runs) starts only a deferred job still waiting.
+set +e
+sb job exec training no-such-job > /dev/null 2> exec.err
+rc=$?
+set -e
+[[ $rc == 2 ]] || fail "job exec of an unknown job: exit $rc ($(cat exec.err))"
+done_job="$($py -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT name FROM sagemaker_jobs WHERE kind='processing' AND status='Completed' LIMIT 1\").fetchone()[0])" data/sagebox.db)"
+set +e
+sb job exec processing "$done_job" > /dev/null 2> exec.err
+rc=$?
+set -e
+[[ $rc == 1 ]] && grep -q "already started" exec.err || fail "job exec of a finished job: exit $rc ($(cat exec.err))"
 echo "runtime_e2e: ok"
